@@ -1,0 +1,279 @@
+/**
+ * pcapng (draft-ietf-opsawg-pcapng). Sections (SHB) may change byte order and
+ * reset the interface list; interfaces (IDB) carry their own link type,
+ * snaplen, `if_tsresol` (option 9: 10^-n when the high bit is clear, 2^-n when
+ * set; default 10^-6) and `if_tsoffset` (option 14, seconds). Packets come in
+ * EPB (6), SPB (3, always interface 0) and the obsolete PB (2). ISB (5) gives
+ * kernel drop counts. NRB (4), DSB (10), custom (0xBAD, 0x40000BAD) and other
+ * known blocks are skipped; blocks of unknown type are skipped and counted.
+ *
+ * Guarantees: a block length that is not a multiple of 4, below 12, above
+ * MAX_BLOCK_BYTES, or that disagrees with its trailing copy stops the parser at
+ * once with a `corrupt` problem. A packet naming an interface that was never
+ * described is a `corrupt` problem too (tshark stops there as well).
+ */
+import type { ByteWindow } from './window.js';
+import { FormatParser, MAX_BLOCK_BYTES, MAX_PACKET_BYTES } from './parser.js';
+
+export const PCAPNG_SHB = 0x0a0d0d0a;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+
+const BT_IDB = 1;
+const BT_PB = 2;
+const BT_SPB = 3;
+const BT_NRB = 4;
+const BT_ISB = 5;
+const BT_EPB = 6;
+const BT_DSB = 10;
+const KNOWN_SKIPPED = new Set([BT_NRB, BT_DSB, 7, 8, 9, 0xbad, 0x40000bad, 0x80000001]);
+
+interface Iface {
+  linkType: number;
+  snaplen: number;
+  /** units per second, as a power: 10^dec or 2^bin */
+  dec: number;
+  bin: number;
+  /** divisor for the fast path (10^dec when dec <= 9, else 0) */
+  unitsPerSec: number;
+  tsOffsetSec: number;
+  /** cache of the last timestamp high word: hi*2^32 = cacheSec*unitsPerSec + cacheRem */
+  cacheHi: number;
+  cacheSec: number;
+  cacheRem: number;
+  lastDrops: number;
+}
+
+export class PcapngParser extends FormatParser {
+  private le = true;
+  private inSection = false;
+  private ifaces: Iface[] = [];
+
+  parse(win: ByteWindow): void {
+    while (!this.stopped) {
+      const avail = win.end - win.start;
+      if (avail < 12) return;
+      const b = win.buf;
+      const s = win.start;
+      const offset = win.base + s;
+      let type = this.le ? b.readUInt32LE(s) : b.readUInt32BE(s);
+      if (type === PCAPNG_SHB || b.readUInt32BE(s) === PCAPNG_SHB) {
+        type = PCAPNG_SHB;
+        const bom = b.readUInt32LE(s + 8);
+        if (bom === BYTE_ORDER_MAGIC) this.le = true;
+        else if (b.readUInt32BE(s + 8) === BYTE_ORDER_MAGIC) this.le = false;
+        else {
+          this.fail('corrupt', offset, this.records + 1, 'section header block with an unknown byte-order magic');
+          return;
+        }
+      } else if (!this.inSection) {
+        this.fail('corrupt', offset, this.records + 1, 'block outside a section (no section header block first)');
+        return;
+      }
+      const le = this.le;
+      const len = le ? b.readUInt32LE(s + 4) : b.readUInt32BE(s + 4);
+      if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK_BYTES) {
+        this.fail('corrupt', offset, this.records + 1,
+          `block length ${len} is ${len < 12 ? 'below the minimum of 12' : len % 4 ? 'not a multiple of 4' : `above the limit of ${MAX_BLOCK_BYTES}`}`);
+        return;
+      }
+      if (avail < len) return;
+      const trailer = le ? b.readUInt32LE(s + len - 4) : b.readUInt32BE(s + len - 4);
+      if (trailer !== len) {
+        this.fail('corrupt', offset, this.records + 1, `block length ${len} disagrees with its trailing copy ${trailer}`);
+        return;
+      }
+      this.records++;
+      win.start = s + len;
+      switch (type) {
+        case PCAPNG_SHB:
+          this.inSection = true;
+          this.ifaces = [];
+          this.info.format = 'pcapng';
+          break;
+        case BT_IDB:
+          this.readIdb(b, s, len, offset);
+          break;
+        case BT_EPB:
+          this.readEpb(b, s, len, offset);
+          break;
+        case BT_SPB:
+          this.readSpb(b, s, len, offset);
+          break;
+        case BT_PB:
+          this.readPb(b, s, len, offset);
+          break;
+        case BT_ISB:
+          this.readIsb(b, s, len);
+          break;
+        default:
+          if (!KNOWN_SKIPPED.has(type)) this.info.unknownBlocks++;
+      }
+    }
+  }
+
+  private u32(b: Buffer, o: number): number {
+    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+  }
+
+  private u16(b: Buffer, o: number): number {
+    return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
+  }
+
+  private readIdb(b: Buffer, s: number, len: number, offset: number): void {
+    if (len < 20) {
+      this.fail('corrupt', offset, this.records, `interface description block of ${len} bytes is below its minimum of 20`);
+      return;
+    }
+    const iface: Iface = {
+      linkType: this.u16(b, s + 8), snaplen: this.u32(b, s + 12), dec: 6, bin: -1,
+      unitsPerSec: 1e6, tsOffsetSec: 0, cacheHi: -1, cacheSec: 0, cacheRem: 0, lastDrops: 0,
+    };
+    // options: code u16, length u16, value padded to 4
+    let o = s + 16;
+    const end = s + len - 4;
+    while (o + 4 <= end) {
+      const code = this.u16(b, o);
+      const olen = this.u16(b, o + 2);
+      if (code === 0 || o + 4 + olen > end) break;
+      if (code === 9 && olen >= 1) {
+        const v = b[o + 4];
+        if (v & 0x80) { iface.bin = v & 0x7f; iface.dec = -1; iface.unitsPerSec = 0; }
+        else { iface.dec = v; iface.unitsPerSec = v <= 9 ? 10 ** v : 0; }
+      } else if (code === 14 && olen >= 8) {
+        const hi = this.le ? b.readInt32LE(o + 8) : b.readInt32BE(o + 4);
+        const lo = this.le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o + 8);
+        iface.tsOffsetSec = hi * 4294967296 + lo;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    this.ifaces.push(iface);
+    this.addLinkType(iface.linkType);
+  }
+
+  /** Converts a 64-bit timestamp in interface units to frame.tsSec/tsNsec. */
+  private setTime(iface: Iface, hi: number, lo: number): void {
+    const f = this.frame;
+    if (iface.unitsPerSec > 0) {
+      const ups = iface.unitsPerSec;
+      if (hi !== iface.cacheHi) {
+        // hi * 2^32 split exactly into seconds and remaining units (BigInt once per hi change)
+        const v = BigInt(hi) << 32n;
+        const u = BigInt(ups);
+        iface.cacheSec = Number(v / u);
+        iface.cacheRem = Number(v % u);
+        iface.cacheHi = hi;
+      }
+      const rem = iface.cacheRem + lo; // < 1e9 + 2^32: exact
+      const extra = Math.floor(rem / ups);
+      f.tsSec = iface.cacheSec + extra + iface.tsOffsetSec;
+      f.tsNsec = (rem - extra * ups) * (1e9 / ups);
+    } else if (iface.bin >= 0) {
+      const v = (BigInt(hi) << 32n) | BigInt(lo);
+      const k = BigInt(iface.bin);
+      const sec = v >> k;
+      const frac = v - (sec << k);
+      f.tsSec = Number(sec) + iface.tsOffsetSec;
+      f.tsNsec = Number((frac * 1_000_000_000n) >> k);
+    } else {
+      // decimal resolution finer than nanoseconds
+      const v = (BigInt(hi) << 32n) | BigInt(lo);
+      const u = 10n ** BigInt(iface.dec);
+      const sec = v / u;
+      f.tsSec = Number(sec) + iface.tsOffsetSec;
+      f.tsNsec = Number(((v - sec * u) * 1_000_000_000n) / u);
+    }
+  }
+
+  private iface(id: number, offset: number): Iface | undefined {
+    const iface = this.ifaces[id];
+    if (!iface) {
+      this.fail('corrupt', offset, this.records,
+        this.ifaces.length === 0 ? 'packet block before any interface description block'
+          : `packet block names interface ${id}, but only ${this.ifaces.length} interface(s) are described`);
+    }
+    return iface;
+  }
+
+  private deliver(iface: Iface, id: number, b: Buffer, dataStart: number, capLen: number, origLen: number, offset: number): void {
+    const f = this.frame;
+    f.linkType = iface.linkType;
+    f.interfaceId = id;
+    this.emit(b, dataStart, capLen, origLen < capLen ? capLen : origLen, offset);
+  }
+
+  private readEpb(b: Buffer, s: number, len: number, offset: number): void {
+    if (len < 32) {
+      this.fail('corrupt', offset, this.records, `enhanced packet block of ${len} bytes is below its minimum of 32`);
+      return;
+    }
+    const id = this.u32(b, s + 8);
+    const iface = this.iface(id, offset);
+    if (!iface) return;
+    const capLen = this.u32(b, s + 20);
+    if (capLen > len - 32 || capLen > MAX_PACKET_BYTES) {
+      this.fail('corrupt', offset, this.records, `captured length ${capLen} does not fit in its block of ${len} bytes`);
+      return;
+    }
+    this.setTime(iface, this.u32(b, s + 12), this.u32(b, s + 16));
+    this.deliver(iface, id, b, s + 28, capLen, this.u32(b, s + 24), offset);
+  }
+
+  private readSpb(b: Buffer, s: number, len: number, offset: number): void {
+    if (len < 16) {
+      this.fail('corrupt', offset, this.records, `simple packet block of ${len} bytes is below its minimum of 16`);
+      return;
+    }
+    const iface = this.iface(0, offset);
+    if (!iface) return;
+    const origLen = this.u32(b, s + 8);
+    let capLen = Math.min(origLen, len - 16);
+    if (iface.snaplen > 0) capLen = Math.min(capLen, iface.snaplen);
+    // SPB carries no timestamp: keep the previous frame's time (as tshark shows 0 otherwise)
+    const f = this.frame;
+    f.tsSec = 0;
+    f.tsNsec = 0;
+    this.deliver(iface, 0, b, s + 12, capLen, origLen, offset);
+  }
+
+  private readPb(b: Buffer, s: number, len: number, offset: number): void {
+    if (len < 32) {
+      this.fail('corrupt', offset, this.records, `packet block of ${len} bytes is below its minimum of 32`);
+      return;
+    }
+    const id = this.u16(b, s + 8);
+    const iface = this.iface(id, offset);
+    if (!iface) return;
+    const capLen = this.u32(b, s + 20);
+    if (capLen > len - 32) {
+      this.fail('corrupt', offset, this.records, `captured length ${capLen} does not fit in its block of ${len} bytes`);
+      return;
+    }
+    this.setTime(iface, this.u32(b, s + 12), this.u32(b, s + 16));
+    this.deliver(iface, id, b, s + 28, capLen, this.u32(b, s + 24), offset);
+  }
+
+  private readIsb(b: Buffer, s: number, len: number): void {
+    if (len < 24) return;
+    const id = this.u32(b, s + 8);
+    const iface = this.ifaces[id];
+    if (!iface) return;
+    // option isb_ifdrop (code 5, u64)
+    let o = s + 20;
+    const end = s + len - 4;
+    while (o + 4 <= end) {
+      const code = this.u16(b, o);
+      const olen = this.u16(b, o + 2);
+      if (code === 0 || o + 4 + olen > end) break;
+      if (code === 5 && olen === 8) {
+        const hi = this.u32(b, this.le ? o + 8 : o + 4);
+        const lo = this.u32(b, this.le ? o + 4 : o + 8);
+        const drops = hi * 4294967296 + lo;
+        if (drops > iface.lastDrops) {
+          this.info.drops += drops - iface.lastDrops;
+          iface.lastDrops = drops;
+        }
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+  }
+}

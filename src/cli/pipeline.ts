@@ -1,0 +1,129 @@
+/**
+ * The analysis pipeline: capture -> decode -> tcp -> rules -> records.
+ * `Analyzer` takes frames from any source (file readers, live capture) and
+ * hands out connection records and findings as connections close out. Every
+ * input has its own frame numbering; connections do not span inputs.
+ * Results are data; the CLI decides how to print them and the exit code.
+ */
+import { readCaptureFile } from '../capture/reader.js';
+import type { Frame } from '../capture/frame.js';
+import type { InputInfo } from '../capture/parser.js';
+import { linkTypeName } from '../decode/link.js';
+import type { Connection } from '../tcp/connection.js';
+import { toRecord, type ConnRecord } from '../tcp/record.js';
+import { Tracker, type TrackerOptions, type TrackerStats } from '../tcp/tracker.js';
+import { evaluateRules, type Finding } from '../rules/engine.js';
+
+export interface InputSummary {
+  file: string;
+  format: string;
+  linkTypes: string[];
+  packets: number;
+  bytes: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  warnings: string[];
+}
+
+export interface AnalysisResult {
+  inputs: InputSummary[];
+  infos: InputInfo[];
+  connections: ConnRecord[];
+  findings: Finding[];
+  stats: TrackerStats;
+}
+
+export interface PipelineOptions extends Partial<TrackerOptions> {
+  /** called for every connection as it is closed out, with its findings */
+  onConnection?: (rec: ConnRecord, findings: Finding[], c: Connection) => void;
+  /** keep records and findings in the result (false for streaming output) */
+  keepRecords?: boolean;
+  /** evaluate teardown rules (default true) */
+  rules?: boolean;
+}
+
+export function summarizeInput(info: InputInfo, firstTs: number | null, lastTs: number | null): InputSummary {
+  const warnings = [...info.warnings];
+  if (info.truncatedPackets > 0) warnings.push(`${info.truncatedPackets} packet(s) cut short by the snaplen (sequence accounting uses the IP length)`);
+  if (info.unknownBlocks > 0) warnings.push(`${info.unknownBlocks} pcapng block(s) of unknown type skipped`);
+  if (info.drops > 0) warnings.push(`the capture reports ${info.drops} packet(s) dropped by the kernel`);
+  return {
+    file: info.file,
+    format: info.format,
+    linkTypes: info.linkTypes.map(linkTypeName),
+    packets: info.packets,
+    bytes: info.bytes,
+    firstTs,
+    lastTs,
+    warnings,
+  };
+}
+
+/** Sorts records and findings into the canonical output order (input, first frame, id). */
+export function sortResults(connections: ConnRecord[], findings: Finding[]): void {
+  connections.sort((a, b) => a.input - b.input || a.firstFrame - b.firstFrame || a.id - b.id);
+  findings.sort((a, b) => a.input - b.input || a.frame - b.frame || a.connection - b.connection || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
+}
+
+export class Analyzer {
+  readonly tracker: Tracker;
+  readonly connections: ConnRecord[] = [];
+  readonly findings: Finding[] = [];
+  readonly inputs: InputSummary[] = [];
+  readonly infos: InputInfo[] = [];
+  private firstTs: number | null = null;
+  private lastTs: number | null = null;
+  private inputIndex = -1;
+  /** bound once: the per-frame callback for readers */
+  readonly onFrame = (f: Frame): void => {
+    if (this.firstTs === null) this.firstTs = f.tsSec + f.tsNsec / 1e9;
+    this.lastTs = f.tsSec + f.tsNsec / 1e9;
+    this.tracker.process(f);
+  };
+
+  constructor(private readonly opts: PipelineOptions = {}) {
+    const keep = opts.keepRecords !== false;
+    const rules = opts.rules !== false;
+    this.tracker = new Tracker((c) => {
+      const rec = toRecord(c);
+      const found = rules ? evaluateRules(c, rec) : [];
+      if (keep) {
+        this.connections.push(rec);
+        for (const f of found) this.findings.push(f);
+      }
+      opts.onConnection?.(rec, found, c);
+    }, opts);
+  }
+
+  beginInput(): number {
+    this.inputIndex++;
+    this.tracker.beginInput(this.inputIndex);
+    this.firstTs = null;
+    this.lastTs = null;
+    return this.inputIndex;
+  }
+
+  /** Closes out the input's connections and records its summary. */
+  endInput(info: InputInfo): void {
+    this.tracker.flush();
+    this.infos.push(info);
+    this.inputs.push(summarizeInput(info, this.firstTs, this.lastTs));
+  }
+
+  result(): AnalysisResult {
+    sortResults(this.connections, this.findings);
+    return {
+      inputs: this.inputs, infos: this.infos, connections: this.connections, findings: this.findings, stats: this.tracker.stats,
+    };
+  }
+}
+
+export async function analyzeFiles(files: string[], opts: PipelineOptions = {}): Promise<AnalysisResult> {
+  const a = new Analyzer(opts);
+  for (const file of files) {
+    a.beginInput();
+    const info = await readCaptureFile(file, a.onFrame);
+    a.endInput(info);
+  }
+  return a.result();
+}

@@ -1,0 +1,142 @@
+/**
+ * Frame -> TCP segment view. IPv4 (RFC 791: IHL >= 5, options skipped,
+ * fragments counted and not reassembled), IPv6 (RFC 8200: extension header
+ * chain walked with a hop limit, so a looping or overrunning chain is a counted
+ * decode failure), TCP (RFC 9293 3.1: data offset >= 5, options MSS, window
+ * scale, SACK-permitted, SACK, timestamps; unknown kinds skipped by their
+ * length; a length of 0 or 1 or one overrunning the header ends option parsing).
+ *
+ * The payload length comes from the IP length fields, never from the captured
+ * length, so snaplen-truncated captures keep exact sequence accounting and
+ * Ethernet padding is not counted as data.
+ */
+import type { Frame } from '../capture/frame.js';
+import { verifyTcpChecksum } from './checksum.js';
+import { ETH_IPV4, ETH_IPV6, linkPayload, type LinkOut } from './link.js';
+import {
+  DecodeResult, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TS, OPT_WSCALE, type Packet,
+} from './packet.js';
+
+const linkOut: LinkOut = { proto: 0 };
+const MAX_V6_EXT_HEADERS = 12;
+
+export interface DecodeOptions {
+  checksums: boolean;
+}
+
+export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeResult {
+  const b = f.buf;
+  const end = f.offset + f.capLen;
+  const o = linkPayload(f.linkType, b, f.offset, end, linkOut);
+  if (o < 0) return -o as DecodeResult;
+  let proto = linkOut.proto;
+  if (o >= end) return DecodeResult.TruncatedIp;
+  if (proto === 0) {
+    const v = b[o] >> 4;
+    proto = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : -1;
+    if (proto < 0) return DecodeResult.NotIp;
+  }
+  let tcp: number;
+  let tcpLen: number; // TCP header + payload length per the IP header
+  if (proto === ETH_IPV4) {
+    if (o + 20 > end) return DecodeResult.TruncatedIp;
+    const vihl = b[o];
+    if (vihl >> 4 !== 4) return DecodeResult.BadIpHeader;
+    const ihl = (vihl & 0x0f) * 4;
+    if (ihl < 20) return DecodeResult.BadIpHeader;
+    if (o + ihl > end) return DecodeResult.TruncatedIp;
+    const total = b.readUInt16BE(o + 2);
+    if (total < ihl) return DecodeResult.BadIpHeader;
+    const frag = b.readUInt16BE(o + 6);
+    if (b[o + 9] !== 6) return DecodeResult.NotTcp;
+    if ((frag & 0x1fff) !== 0 || (frag & 0x2000) !== 0) return DecodeResult.Fragment;
+    p.ipVersion = 4;
+    p.ttl = b[o + 8];
+    p.ipId = b.readUInt16BE(o + 4);
+    p.df = (frag & 0x4000) !== 0;
+    p.src0 = b.readUInt32BE(o + 12); p.src1 = 0; p.src2 = 0; p.src3 = 0;
+    p.dst0 = b.readUInt32BE(o + 16); p.dst1 = 0; p.dst2 = 0; p.dst3 = 0;
+    tcp = o + ihl;
+    tcpLen = total - ihl;
+  } else if (proto === ETH_IPV6) {
+    if (o + 40 > end) return DecodeResult.TruncatedIp;
+    if (b[o] >> 4 !== 6) return DecodeResult.BadIpHeader;
+    const payload = b.readUInt16BE(o + 4);
+    let next = b[o + 6];
+    let h = o + 40;
+    let n = 0;
+    while (next !== 6) {
+      if (next === 0 || next === 43 || next === 60 || next === 135 || next === 139 || next === 140) {
+        if (h + 8 > end) return DecodeResult.BadIpv6Chain;
+        next = b[h];
+        h += (b[h + 1] + 1) * 8;
+      } else if (next === 44) {
+        if (h + 8 > end) return DecodeResult.BadIpv6Chain;
+        const fragOff = b.readUInt16BE(h + 2);
+        if ((fragOff & 0xfff8) !== 0 || (fragOff & 1) !== 0) return DecodeResult.Fragment;
+        next = b[h];
+        h += 8;
+      } else if (next === 51) {
+        if (h + 8 > end) return DecodeResult.BadIpv6Chain;
+        next = b[h];
+        h += (b[h + 1] + 2) * 4;
+      } else {
+        return DecodeResult.NotTcp;
+      }
+      if (++n > MAX_V6_EXT_HEADERS || h > end) return DecodeResult.BadIpv6Chain;
+    }
+    p.ipVersion = 6;
+    p.ttl = b[o + 7];
+    p.ipId = -1;
+    p.df = false;
+    p.src0 = b.readUInt32BE(o + 8); p.src1 = b.readUInt32BE(o + 12); p.src2 = b.readUInt32BE(o + 16); p.src3 = b.readUInt32BE(o + 20);
+    p.dst0 = b.readUInt32BE(o + 24); p.dst1 = b.readUInt32BE(o + 28); p.dst2 = b.readUInt32BE(o + 32); p.dst3 = b.readUInt32BE(o + 36);
+    tcp = h;
+    // payload length 0 means a jumbogram (RFC 2675): fall back to the wire length
+    tcpLen = payload === 0 ? f.origLen - (h - f.offset) : payload - (h - o - 40);
+  } else {
+    return DecodeResult.NotIp;
+  }
+  if (tcp + 20 > end) return DecodeResult.TruncatedTcp;
+  const off = (b[tcp + 12] >> 4) * 4;
+  if (off < 20 || off > tcpLen) return DecodeResult.BadTcpHeader;
+  p.srcPort = b.readUInt16BE(tcp);
+  p.dstPort = b.readUInt16BE(tcp + 2);
+  p.seq = b.readUInt32BE(tcp + 4);
+  p.ack = b.readUInt32BE(tcp + 8);
+  p.flags = b[tcp + 13];
+  p.window = b.readUInt16BE(tcp + 14);
+  p.tcpHeaderLen = off;
+  p.tcpOffset = tcp;
+  p.payloadLen = tcpLen - off;
+  const capturedPayload = end - tcp - off;
+  p.payloadCaptured = capturedPayload < 0 ? 0 : capturedPayload < p.payloadLen ? capturedPayload : p.payloadLen;
+  parseOptions(b, tcp + 20, Math.min(tcp + off, end), p);
+  p.badChecksum = false;
+  if (opts.checksums && end - tcp >= tcpLen) {
+    p.badChecksum = !verifyTcpChecksum(b, o, proto === ETH_IPV4 ? 4 : 6, tcp, tcpLen);
+  }
+  return DecodeResult.Tcp;
+}
+
+function parseOptions(b: Buffer, o: number, end: number, p: Packet): void {
+  let mask = 0;
+  p.optMss = -1;
+  p.optWscale = -1;
+  while (o < end) {
+    const kind = b[o];
+    if (kind === 0) break; // end of option list
+    if (kind === 1) { o++; continue; } // NOP
+    if (o + 1 >= end) break;
+    const len = b[o + 1];
+    if (len < 2 || o + len > end) break; // malformed: stop, keep what was read
+    if (kind < 32) mask |= 1 << kind;
+    if (kind === 2 && len === 4) p.optMss = b.readUInt16BE(o + 2);
+    else if (kind === 3 && len === 3) p.optWscale = b[o + 2];
+    else if (kind === 8 && len === 10) { p.tsVal = b.readUInt32BE(o + 2); p.tsEcr = b.readUInt32BE(o + 6); }
+    o += len;
+  }
+  p.optMask = mask;
+}
+
+export { OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TS, OPT_WSCALE };

@@ -1,0 +1,62 @@
+/**
+ * The contract of a teardown rule (one rule per file in src/rules/):
+ * `evaluate` is a pure function of a closed-out connection (its endpoint
+ * states, evidence segments, RST records and milestones); it never mutates
+ * tracker state and returns zero or more hits.
+ */
+import type { Connection } from '../tcp/connection.js';
+import type { ConnRecord } from '../tcp/record.js';
+
+export type Severity = 'info' | 'warning' | 'error';
+export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error'];
+
+/** Which side did it: orig/resp, or client/server where the handshake made roles known. */
+export type Actor = 'orig' | 'resp' | 'client' | 'server';
+
+export interface RuleHit {
+  /** the frame a reviewer should look at first */
+  frame: number;
+  /** every frame of the evidence, ascending, including `frame` */
+  frames: number[];
+  /** the side whose action the finding is about */
+  actor: Actor;
+  /** one sentence a reviewer can paste into an incident */
+  summary: string;
+  /** what each application saw (errno, signal, return values), keyed by side */
+  app: { orig?: string; resp?: string };
+  evidence: Record<string, unknown>;
+  /** overrides the rule's default severity */
+  severity?: Severity;
+}
+
+export interface RuleContext {
+  c: Connection;
+  rec: ConnRecord;
+}
+
+export interface Rule {
+  id: string;
+  title: string;
+  severity: Severity;
+  /** plain explanation: what happened on the wire and why the kernel did it */
+  explanation: string;
+  evaluate(ctx: RuleContext): RuleHit[];
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  /** id of the connection (ConnRecord.id) */
+  connection: number;
+  input: number;
+  stream: number;
+  /** key frame */
+  frame: number;
+  frames: number[];
+  /** time of the key frame, seconds since the epoch */
+  ts: number;
+  actor: Actor;
+  summary: string;
+  app: { orig?: string; resp?: string };
+  evidence: Record<string, unknown>;
+}

@@ -1,0 +1,228 @@
+/**
+ * A TCP connection: one 4-tuple lifetime, two oriented halves (orig, resp),
+ * Zeek's history string, and the evidence rules and reports need: the first
+ * segments, a ring of the most recent ones, every RST (up to a cap) with the
+ * receiver's view at that moment, and teardown milestones per side.
+ *
+ * Memory per connection is bounded: HEAD_SEGMENTS + TAIL_SEGMENTS segment
+ * records, MAX_RSTS RST records, MAX_SYN_TIMES SYN times.
+ */
+import { Endpoint } from './endpoint.js';
+
+export const HEAD_SEGMENTS = 6;
+export const TAIL_SEGMENTS = 20;
+export const MAX_RSTS = 8;
+export const MAX_SYN_TIMES = 8;
+
+/** One observed segment, as evidence. Relative numbers are 64-bit offsets from each side's ISN. */
+export interface Segment {
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  /** sent by the originator (as the connection is oriented now) */
+  fromOrig: boolean;
+  flags: number;
+  seq: number;
+  ack: number;
+  /** sequence number relative to the sender's ISN */
+  seqRel: number;
+  /** ack relative to the receiver's ISN (-1 when the ACK flag is not set or unknown) */
+  ackRel: number;
+  len: number;
+  /** raw window field */
+  win: number;
+  ttl: number;
+  ipId: number;
+  optMask: number;
+  /** the payload lies (partly) below what the sender had already sent */
+  retrans: boolean;
+}
+
+export function copySegment(s: Segment): Segment {
+  return { ...s };
+}
+
+/** Receiver acceptance of a RST (RFC 9293 3.10.7.x, RFC 5961 3.2). */
+export type RstAcceptance = 'exact' | 'in-window' | 'out-of-window' | 'unknown';
+
+export interface RstRecord {
+  seg: Segment;
+  /** state of the sender's endpoint before the RST */
+  senderPrevState: number;
+  /** state of the receiving endpoint at the RST */
+  receiverState: number;
+  /** receiver's RCV.NXT as seen on the wire (its highest ack), relative to the sender's ISN; -1 unknown */
+  receiverAckRel: number;
+  /** receiver's last advertised window, scaled */
+  receiverWindow: number;
+  /** highest sequence end the sender had sent before the RST, relative */
+  senderMaxEndRel: number;
+  /** bytes the sender had sent that the receiver had not acknowledged */
+  senderUnacked: number;
+  /** bytes the receiver had sent beyond what the sender had acked (the sender's unread data, as far as the wire shows) */
+  receiverUnackedBySender: number;
+  /** the sender had sent a FIN before this RST */
+  senderFinBefore: boolean;
+  /** the receiver had sent a FIN before this RST */
+  receiverFinBefore: boolean;
+  /** payload bytes the receiver sent after the sender's FIN, before this RST */
+  receiverDataAfterSenderFin: number;
+  /** the last segment from the receiver before the RST (the likely trigger), if any */
+  trigger: Segment | null;
+  acceptance: RstAcceptance;
+  /** the sender sent data after this RST (a live socket would not) */
+  senderDataAfter: boolean;
+  /** the receiver answered within the connection after this RST (challenge ACK or more data) */
+  receiverAnsweredAfter: boolean;
+  /** sender's TTL range on its non-RST packets at the time */
+  senderTtlMin: number;
+  senderTtlMax: number;
+  /** sender's last IP ID before the RST (-1 none) */
+  senderLastIpId: number;
+  /** options the sender put on every non-SYN non-RST segment (bitmask, -1 none seen) */
+  senderOptAlways: number;
+  /** seconds since the last payload byte on the connection (either way) */
+  idleBeforeSec: number;
+}
+
+/** Teardown milestones of one side. */
+export interface SideMilestones {
+  /** first FIN this side sent */
+  fin: Segment | null;
+  /** the FIN's ack covered the peer's FIN (this side closed second) */
+  finAcksPeerFin: boolean;
+  /** payload bytes this side sent after the peer's FIN was seen on the wire */
+  dataAfterPeerFin: number;
+  dataAfterPeerFinPkts: number;
+  firstDataAfterPeerFin: Segment | null;
+  /** this side's first data after the peer's FIN already acknowledged that FIN (it had received it) */
+  dataAfterPeerFinAckedFin: boolean;
+  /** bytes this side sent after its own FIN (should be none) */
+  dataAfterOwnFin: number;
+  /** payload acked by this side after the peer's FIN, while this side kept sending (half-close evidence) */
+  keepaliveProbes: number;
+  lastKeepalive: Segment | null;
+  /** keep-alive-like probes sent while the peer advertised a zero window (zero-window probes) */
+  zeroWindowProbes: number;
+  synTimes: number[];
+  synFrames: number[];
+}
+
+function newMilestones(): SideMilestones {
+  return {
+    fin: null, finAcksPeerFin: false, dataAfterPeerFin: 0, dataAfterPeerFinPkts: 0, firstDataAfterPeerFin: null,
+    dataAfterPeerFinAckedFin: false, dataAfterOwnFin: 0, keepaliveProbes: 0, lastKeepalive: null,
+    zeroWindowProbes: 0, synTimes: [], synFrames: [],
+  };
+}
+
+export class Connection {
+  /** run-wide id, in order of creation */
+  id = 0;
+  /** index of the input file */
+  input = 0;
+  /** 0-based index in its file, in order of creation (like tshark's tcp.stream) */
+  stream = 0;
+  // table linkage
+  hash = 0;
+  nextInBucket: Connection | null = null;
+  lruPrev: Connection | null = null;
+  lruNext: Connection | null = null;
+
+  ipVersion = 4;
+  /** originator address words and port */
+  o0 = 0; o1 = 0; o2 = 0; o3 = 0; oPort = 0;
+  r0 = 0; r1 = 0; r2 = 0; r3 = 0; rPort = 0;
+
+  orig = new Endpoint();
+  resp = new Endpoint();
+  origM = newMilestones();
+  respM = newMilestones();
+  history = '';
+  histSeen = 0;
+  /** Zeek flipped the roles (history starts with ^) */
+  flipped = false;
+  /** started without a SYN from the originator */
+  partial = false;
+
+  firstFrame = 0;
+  lastFrame = 0;
+  firstTsSec = 0;
+  firstTsNsec = 0;
+  lastTsSec = 0;
+  lastTsNsec = 0;
+  /** capture time in seconds (float) of the first and last packet */
+  startTime = 0;
+  lastTime = 0;
+  /** capture time at which the connection is to be dropped (close/attempt timers), Infinity when none */
+  deleteAt = Infinity;
+  /** capture time of the SYN-attempt deadline (Zeek's tcp_attempt_delay), Infinity when none */
+  attemptAt = Infinity;
+  /** the connection ended because the table was full */
+  evicted = false;
+  /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
+  endReason = '';
+
+  head: Segment[] = [];
+  tail: Segment[] = [];
+  tailPos = 0;
+  /** total segments seen */
+  segments = 0;
+  rsts: RstRecord[] = [];
+  rstCount = 0;
+  /** time of the last segment carrying payload, either way */
+  lastDataTime = -1;
+
+  ep(fromOrig: boolean): Endpoint {
+    return fromOrig ? this.orig : this.resp;
+  }
+
+  milestones(fromOrig: boolean): SideMilestones {
+    return fromOrig ? this.origM : this.respM;
+  }
+
+  /** Adds a history letter (upper case for the originator). */
+  addHistory(code: string, fromOrig: boolean): void {
+    this.history += fromOrig ? code : code.toLowerCase();
+  }
+
+  /** Zeek's CheckHistory: adds the letter the first time; returns true when it was already seen. */
+  checkHistory(bit: number, code: string, fromOrig: boolean): boolean {
+    const mask = fromOrig ? bit : bit << 16;
+    if ((this.histSeen & mask) === 0) {
+      this.histSeen |= mask;
+      this.addHistory(code, fromOrig);
+      return false;
+    }
+    return true;
+  }
+
+  /** Segments in capture order: the head, then the tail ring (no duplicates). */
+  evidence(): Segment[] {
+    const out = this.head.slice();
+    const n = this.tail.length;
+    if (n === 0) return out;
+    const start = n < TAIL_SEGMENTS ? 0 : this.tailPos;
+    for (let i = 0; i < n; i++) {
+      const s = this.tail[(start + i) % n];
+      if (out.length === 0 || s.frame > out[out.length - 1].frame) out.push(s);
+    }
+    return out;
+  }
+
+  /** Swaps originator and responder (Zeek's FlipRoles). */
+  flip(): void {
+    [this.o0, this.o1, this.o2, this.o3, this.oPort, this.r0, this.r1, this.r2, this.r3, this.rPort] =
+      [this.r0, this.r1, this.r2, this.r3, this.rPort, this.o0, this.o1, this.o2, this.o3, this.oPort];
+    [this.orig, this.resp] = [this.resp, this.orig];
+    [this.origM, this.respM] = [this.respM, this.origM];
+    this.histSeen = ((this.histSeen >>> 16) | (this.histSeen << 16)) >>> 0;
+    let h = '';
+    for (const c of this.history) h += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
+    this.history = '^' + h;
+    this.flipped = !this.flipped;
+    for (const s of this.head) s.fromOrig = !s.fromOrig;
+    for (const s of this.tail) s.fromOrig = !s.fromOrig;
+    for (const r of this.rsts) r.seg.fromOrig = !r.seg.fromOrig;
+  }
+}

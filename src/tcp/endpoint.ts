@@ -1,0 +1,103 @@
+/**
+ * One oriented half of a TCP connection, as observed on the wire (after Zeek's
+ * TCP_Endpoint: per-endpoint state, a `partial` state for mid-stream starts).
+ * The tracker writes these fields; rules and reports only read them.
+ */
+export const enum EpState {
+  Inactive = 0,
+  SynSent = 1,
+  SynAckSent = 2,
+  Partial = 3,
+  Established = 4,
+  Closed = 5,
+  Reset = 6,
+}
+
+export const EP_STATE_NAMES = ['INACTIVE', 'SYN_SENT', 'SYN_ACK_SENT', 'PARTIAL', 'ESTABLISHED', 'CLOSED', 'RESET'];
+
+export class Endpoint {
+  state: EpState = EpState.Inactive;
+  prevState: EpState = EpState.Inactive;
+  /** ConnectionClosed ran for this endpoint (Zeek's did_close) */
+  didClose = false;
+  /** a sequence base was established (SYN seen, or first segment minus one for partial starts) */
+  seqInit = false;
+  /** initial sequence number (for partial starts: first seq - 1, as Zeek does) */
+  isn = 0;
+  /** true when the ISN comes from a SYN this endpoint sent */
+  sawSyn = false;
+  /** highest sequence end sent, relative to isn (64-bit offset: SYN counts 1) */
+  maxEndRel = 0;
+  /** highest ack sent by this endpoint, as the peer's relative offset (-1: none) */
+  maxAckRel = -1;
+  /** relative position of this endpoint's FIN (its sequence number), -1 when none */
+  finRel = -1;
+  finFrame = 0;
+  finCount = 0;
+  /** relative offset acked by the peer of this endpoint's data (-1 none) */
+  /** window scale option from the SYN (-1: not offered) */
+  wscale = -1;
+  /** the scale in effect (both sides offered it) */
+  windowShift = 0;
+  /** last advertised window, scaled */
+  window = 0;
+  pkts = 0;
+  /** payload bytes carried, retransmissions included */
+  payloadBytes = 0;
+  ipBytes = 0;
+  retransPkts = 0;
+  retransBytes = 0;
+  /** segments whose ack reaches beyond what the peer was seen to send (capture gap) */
+  ackAboveSeen = 0;
+  zeroWindows = 0;
+  badChecksums = 0;
+  // Zeek history bookkeeping
+  histLastSyn = -1;
+  histLastFin = -1;
+  histLastRst = -1;
+  rexmitThreshold = 1;
+  gapThreshold = 1;
+  zeroWinThreshold = 1;
+  checksumThreshold = 1;
+  // fingerprint of what this endpoint normally sends (for rst-suspicious)
+  ttlFirst = -1;
+  ttlMin = 256;
+  ttlMax = -1;
+  /** TTLs of non-RST packets only */
+  ttlNonRstMin = 256;
+  ttlNonRstMax = -1;
+  nonRstPkts = 0;
+  lastIpId = -1;
+  /** option kinds present on every non-SYN, non-RST segment (bitmask; -1 = none seen yet) */
+  optAlways = -1;
+  lastTsVal = 0;
+  hasTs = false;
+  firstFrame = 0;
+  lastFrame = 0;
+  /** time of the last segment carrying payload (seconds, capture time) */
+  lastDataTime = -1;
+  /** relative offset of the first payload byte seen (partial starts) */
+  dataStartRel = 1;
+
+  /** Bytes in sequence space, Zeek's Size(): SYN and FIN octets excluded. */
+  size(peer: Endpoint): number {
+    if (!this.seqInit) return 0;
+    if (this.prevState === EpState.SynSent && this.state === EpState.Reset && peer.state === EpState.Inactive) return 0;
+    let s = this.maxEndRel;
+    const acked = peer.maxAckRel;
+    if (acked > s) s = acked;
+    if (s > 0) s--; // SYN octet (or the virtual one of a partial start)
+    if (this.finCount > 0 && s > 0) s--;
+    return s;
+  }
+
+  setState(s: EpState): void {
+    this.prevState = this.state;
+    this.state = s;
+  }
+
+  /** active in Zeek's sense: not inactive and not closed by us */
+  isActive(): boolean {
+    return this.state !== EpState.Inactive && !this.didClose;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The canonical per-connection record (docs/schema.md): what `flows` prints
+ * and what JSON, NDJSON and Zeek outputs are made from. Built once, when the
+ * connection is closed out.
+ */
+import { tsSeconds } from '../capture/frame.js';
+import { formatAddress } from './address.js';
+import type { Connection } from './connection.js';
+import { connState, type ConnState } from './state.js';
+
+export interface ConnRecord {
+  /** run-wide id, in order of first packet within each input */
+  id: number;
+  /** index into `inputs` */
+  input: number;
+  /** 0-based connection index within its input, in order of first packet (compare tshark's tcp.stream) */
+  stream: number;
+  orig: { ip: string; port: number };
+  resp: { ip: string; port: number };
+  firstFrame: number;
+  lastFrame: number;
+  /** first packet time, seconds since the epoch (microsecond precision) */
+  ts: number;
+  /** seconds between first and last packet */
+  duration: number;
+  state: ConnState;
+  history: string;
+  origPkts: number;
+  respPkts: number;
+  /** payload bytes in sequence space (Zeek's orig_bytes) */
+  origBytes: number;
+  respBytes: number;
+  /** payload bytes retransmitted */
+  origRetransBytes: number;
+  respRetransBytes: number;
+  rsts: number;
+  /** why the connection record was closed: closed, timeout, reused, evicted, end */
+  endReason: string;
+}
+
+export function toRecord(c: Connection): ConnRecord {
+  const duration = (c.lastTsSec - c.firstTsSec) + (c.lastTsNsec - c.firstTsNsec) / 1e9;
+  return {
+    id: c.id,
+    input: c.input,
+    stream: c.stream,
+    orig: { ip: formatAddress(c.ipVersion, c.o0, c.o1, c.o2, c.o3), port: c.oPort },
+    resp: { ip: formatAddress(c.ipVersion, c.r0, c.r1, c.r2, c.r3), port: c.rPort },
+    firstFrame: c.firstFrame,
+    lastFrame: c.lastFrame,
+    ts: tsSeconds(c.firstTsSec, c.firstTsNsec),
+    duration: Math.round(duration * 1e6) / 1e6,
+    state: connState(c),
+    history: c.history,
+    origPkts: c.orig.pkts,
+    respPkts: c.resp.pkts,
+    origBytes: c.orig.size(c.resp),
+    respBytes: c.resp.size(c.orig),
+    origRetransBytes: c.orig.retransBytes,
+    respRetransBytes: c.resp.retransBytes,
+    rsts: c.rstCount,
+    endReason: c.endReason,
+  };
+}

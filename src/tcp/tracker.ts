@@ -1,0 +1,665 @@
+/**
+ * The connection table and the per-segment state machine.
+ *
+ * Semantics follow Zeek's TCP analyzer (TCPSessionAdapter: UpdateStateMachine,
+ * IsReuse, WantConnection, update_history) so that conn_state and history can
+ * be checked against Zeek's own verdicts (see docs/conformance.md):
+ * - the originator is the sender of the first SYN; a first packet that is a
+ *   SYN-ACK flips roles; a first packet without SYN flips when only its source
+ *   port is a likely server port;
+ * - a SYN (or SYN-ACK to an inactive originator) with a new ISN starts a new
+ *   connection (port reuse); so does any packet once the connection's close
+ *   timer (5 s after a complete close, 3 s for a half connection) or SYN
+ *   attempt timer (5 s, no answer) has expired, or after 5 minutes idle;
+ * - all timers run on capture time, never on the wall clock.
+ *
+ * Memory: live connections are capped (`maxConnections`); past the cap the
+ * longest-idle connection is closed out early and counted as evicted. Idle and
+ * closed connections are swept as capture time advances.
+ */
+import { tsDiffSec, type Frame } from '../capture/frame.js';
+import { decodeFrame } from '../decode/decoder.js';
+import {
+  DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
+} from '../decode/packet.js';
+import {
+  Connection, HEAD_SEGMENTS, MAX_RSTS, MAX_SYN_TIMES, TAIL_SEGMENTS, type RstAcceptance, type Segment,
+} from './connection.js';
+import { Endpoint, EpState } from './endpoint.js';
+import { isLikelyServerPort } from './ports.js';
+import { unwrapRel } from './seq.js';
+
+export interface TrackerOptions {
+  /** live connections kept at most; beyond, the longest-idle is closed out (evicted) */
+  maxConnections: number;
+  /** validate IP/TCP checksums; bad packets are counted and ignored as Zeek does */
+  checksums: boolean;
+  /** close out a connection idle this long (capture time) */
+  inactivityTimeoutSec: number;
+  /** drop a completely closed connection this long after its close */
+  closeDelaySec: number;
+  /** drop a half connection (peer never seen) this long after its close */
+  partialCloseDelaySec: number;
+  /** drop an unanswered SYN attempt this long after the SYN */
+  attemptDelaySec: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  maxConnections: 200_000,
+  checksums: false,
+  inactivityTimeoutSec: 300,
+  closeDelaySec: 5,
+  partialCloseDelaySec: 3,
+  attemptDelaySec: 5,
+};
+
+export interface TrackerStats {
+  frames: number;
+  tcpSegments: number;
+  /** frames that carried no analyzable TCP segment, by reason */
+  skipped: Record<string, number>;
+  connections: number;
+  evicted: number;
+  reused: number;
+  timedOut: number;
+  maxLive: number;
+  badChecksums: number;
+}
+
+export type ConnectionSink = (c: Connection) => void;
+
+// history bits (Zeek's HIST_*)
+const H_SYN = 0x1;
+const H_FIN = 0x2;
+const H_RST = 0x4;
+const H_FIN_RST = 0x8;
+const H_ACK = 0x10;
+const H_DATA = 0x20;
+const H_MULTI = 0x40;
+
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Hash of one endpoint (address words and port). */
+function endHash(a0: number, a1: number, a2: number, a3: number, port: number): number {
+  let h = mix(a0 ^ 0x9e3779b9);
+  h = mix(h ^ a1);
+  h = mix(h ^ a2);
+  h = mix(h ^ a3);
+  return mix(h ^ port);
+}
+
+/** Symmetric hash of a TCP 4-tuple: the same for both directions (also used to shard work). */
+export function flowHash(p: Packet): number {
+  const a = endHash(p.src0, p.src1, p.src2, p.src3, p.srcPort);
+  const b = endHash(p.dst0, p.dst1, p.dst2, p.dst3, p.dstPort);
+  return mix((a + b) >>> 0 ^ Math.imul(a ^ b, 0x27d4eb2d));
+}
+
+export class Tracker {
+  readonly opts: TrackerOptions;
+  readonly stats: TrackerStats;
+  readonly packet: Packet = newPacket();
+  private readonly table = new Map<number, Connection>();
+  private lruHead: Connection | null = null;
+  private lruTail: Connection | null = null;
+  private live = 0;
+  private nextId = 1;
+  private streamNo = 0;
+  private input = 0;
+  private lastSweepTime = -Infinity;
+  private packetsSinceSweep = 0;
+  private now = 0;
+
+  constructor(private readonly sink: ConnectionSink, opts: Partial<TrackerOptions> = {}) {
+    this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts };
+    const skipped: Record<string, number> = {};
+    this.stats = {
+      frames: 0, tcpSegments: 0, skipped, connections: 0, evicted: 0, reused: 0, timedOut: 0, maxLive: 0, badChecksums: 0,
+    };
+  }
+
+  get liveConnections(): number {
+    return this.live;
+  }
+
+  /** Starts a new input file: frame numbers and stream indexes restart. Call flush() between files. */
+  beginInput(index: number): void {
+    this.input = index;
+    this.streamNo = 0;
+    this.lastSweepTime = -Infinity;
+  }
+
+  /** Decodes and tracks one frame. */
+  process(f: Frame): void {
+    this.stats.frames++;
+    const p = this.packet;
+    const res = decodeFrame(f, p, this.opts);
+    if (res !== DecodeResult.Tcp) {
+      const reason = DECODE_REASONS[res];
+      this.stats.skipped[reason] = (this.stats.skipped[reason] ?? 0) + 1;
+      return;
+    }
+    this.stats.tcpSegments++;
+    const now = f.tsSec + f.tsNsec / 1e9;
+    this.now = now;
+    if (++this.packetsSinceSweep > 4096 && now - this.lastSweepTime >= 1) this.sweep(now);
+
+    const hash = flowHash(p);
+    let c = this.lookup(hash, p);
+    if (c !== null) {
+      const expired = c.deleteAt <= now || now - c.lastTime > this.opts.inactivityTimeoutSec || this.attemptExpired(c, now);
+      if (expired) {
+        this.stats.timedOut++;
+        this.closeOut(c, c.deleteAt <= now ? 'closed' : 'timeout');
+        c = null;
+      } else if (this.isReuse(c, p)) {
+        this.stats.reused++;
+        this.closeOut(c, 'reused');
+        c = null;
+      }
+    }
+    if (c === null) c = this.create(hash, p, f, now);
+    else this.touch(c);
+    // a connection from an address and port to itself counts as from the originator
+    const fromOrig = p.srcPort === c.oPort && p.src0 === c.o0 && p.src1 === c.o1 && p.src2 === c.o2 && p.src3 === c.o3;
+    this.deliver(c, fromOrig, p, f, now);
+  }
+
+  /** Closes out every live connection (end of input). */
+  flush(): void {
+    while (this.lruHead !== null) this.closeOut(this.lruHead, 'end');
+  }
+
+  private attemptExpired(c: Connection, now: number): boolean {
+    if (c.attemptAt > now) return false;
+    const os = c.orig.state;
+    if ((os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive) return true;
+    c.attemptAt = Infinity;
+    return false;
+  }
+
+  /** Closes out connections whose timers expired; amortised O(1) per packet. */
+  private sweep(now: number): void {
+    this.lastSweepTime = now;
+    this.packetsSinceSweep = 0;
+    const idle = this.opts.inactivityTimeoutSec;
+    let c = this.lruHead;
+    while (c !== null) {
+      const next = c.lruNext;
+      if (c.deleteAt <= now) this.closeOut(c, 'closed');
+      else if (now - c.lastTime > idle || this.attemptExpired(c, now)) {
+        this.stats.timedOut++;
+        this.closeOut(c, 'timeout');
+      }
+      c = next;
+    }
+  }
+
+  private lookup(hash: number, p: Packet): Connection | null {
+    let c = this.table.get(hash) ?? null;
+    while (c !== null) {
+      if (c.ipVersion === p.ipVersion) {
+        if (c.oPort === p.srcPort && c.rPort === p.dstPort && c.o0 === p.src0 && c.r0 === p.dst0
+          && c.o1 === p.src1 && c.o2 === p.src2 && c.o3 === p.src3 && c.r1 === p.dst1 && c.r2 === p.dst2 && c.r3 === p.dst3) return c;
+        if (c.oPort === p.dstPort && c.rPort === p.srcPort && c.o0 === p.dst0 && c.r0 === p.src0
+          && c.o1 === p.dst1 && c.o2 === p.dst2 && c.o3 === p.dst3 && c.r1 === p.src1 && c.r2 === p.src2 && c.r3 === p.src3) return c;
+      }
+      c = c.nextInBucket;
+    }
+    return null;
+  }
+
+  /** Zeek's IsReuse: only a SYN (or a SYN-ACK to an inactive originator) with a new ISN starts over. */
+  private isReuse(c: Connection, p: Packet): boolean {
+    const flags = p.flags;
+    if ((flags & TCP_SYN) === 0) return false;
+    let connOrig = c.orig;
+    if (flags & TCP_ACK) {
+      if (c.orig.state !== EpState.Inactive) return false;
+      connOrig = c.resp;
+    }
+    const closed = c.orig.didClose || c.resp.didClose;
+    if (!closed) {
+      if (!connOrig.seqInit || p.seq === connOrig.isn) return false;
+      if ((flags & TCP_ACK) === 0 && connOrig.state === EpState.SynAckSent && c.resp.state === EpState.Inactive && p.seq === c.resp.isn) return false;
+    }
+    return true;
+  }
+
+  private create(hash: number, p: Packet, f: Frame, now: number): Connection {
+    if (this.live >= this.opts.maxConnections && this.lruHead !== null) {
+      this.stats.evicted++;
+      this.lruHead.evicted = true;
+      this.closeOut(this.lruHead, 'evicted');
+    }
+    const c = new Connection();
+    c.id = this.nextId++;
+    c.input = this.input;
+    c.stream = this.streamNo++;
+    c.hash = hash;
+    c.ipVersion = p.ipVersion;
+    c.o0 = p.src0; c.o1 = p.src1; c.o2 = p.src2; c.o3 = p.src3; c.oPort = p.srcPort;
+    c.r0 = p.dst0; c.r1 = p.dst1; c.r2 = p.dst2; c.r3 = p.dst3; c.rPort = p.dstPort;
+    c.firstFrame = f.frameNo;
+    c.firstTsSec = f.tsSec;
+    c.firstTsNsec = f.tsNsec;
+    c.startTime = now;
+    c.lastTime = now;
+    const flags = p.flags;
+    let flip = false;
+    if (flags & TCP_SYN) {
+      flip = (flags & TCP_ACK) !== 0;
+    } else {
+      c.partial = true;
+      if (isLikelyServerPort(p.srcPort)) flip = !isLikelyServerPort(p.dstPort) || p.srcPort < p.dstPort;
+    }
+    if (flip) {
+      c.flip();
+      c.partial = true;
+    }
+    c.nextInBucket = this.table.get(hash) ?? null;
+    this.table.set(hash, c);
+    this.live++;
+    this.stats.connections++;
+    if (this.live > this.stats.maxLive) this.stats.maxLive = this.live;
+    // append to LRU tail
+    c.lruPrev = this.lruTail;
+    if (this.lruTail !== null) this.lruTail.lruNext = c;
+    else this.lruHead = c;
+    this.lruTail = c;
+    return c;
+  }
+
+  private touch(c: Connection): void {
+    if (this.lruTail === c) return;
+    // unlink
+    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
+    else this.lruHead = c.lruNext;
+    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
+    // append
+    c.lruPrev = this.lruTail;
+    c.lruNext = null;
+    if (this.lruTail !== null) this.lruTail.lruNext = c;
+    this.lruTail = c;
+  }
+
+  private closeOut(c: Connection, reason: string): void {
+    // remove from hash chain
+    let head = this.table.get(c.hash) ?? null;
+    if (head === c) {
+      if (c.nextInBucket === null) this.table.delete(c.hash);
+      else this.table.set(c.hash, c.nextInBucket);
+    } else {
+      while (head !== null && head.nextInBucket !== c) head = head.nextInBucket;
+      if (head !== null) head.nextInBucket = c.nextInBucket;
+    }
+    c.nextInBucket = null;
+    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
+    else this.lruHead = c.lruNext;
+    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
+    else this.lruTail = c.lruPrev;
+    c.lruPrev = c.lruNext = null;
+    this.live--;
+    c.endReason = reason;
+    this.sink(c);
+  }
+
+  private recordSegment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean): Segment {
+    let s: Segment;
+    if (c.head.length < HEAD_SEGMENTS) {
+      s = {} as Segment;
+      c.head.push(s);
+    } else if (c.tail.length < TAIL_SEGMENTS) {
+      s = {} as Segment;
+      c.tail.push(s);
+      c.tailPos = c.tail.length % TAIL_SEGMENTS;
+    } else {
+      s = c.tail[c.tailPos];
+      c.tailPos = (c.tailPos + 1) % TAIL_SEGMENTS;
+    }
+    s.frame = f.frameNo;
+    s.tsSec = f.tsSec;
+    s.tsNsec = f.tsNsec;
+    s.fromOrig = fromOrig;
+    s.flags = p.flags;
+    s.seq = p.seq;
+    s.ack = p.ack;
+    s.seqRel = seqRel;
+    s.ackRel = ackRel;
+    s.len = p.payloadLen;
+    s.win = p.window;
+    s.ttl = p.ttl;
+    s.ipId = p.ipId;
+    s.optMask = p.optMask;
+    s.retrans = retrans;
+    return s;
+  }
+
+  private deliver(c: Connection, fromOrig: boolean, p: Packet, f: Frame, now: number): void {
+    const ep = fromOrig ? c.orig : c.resp;
+    const peer = fromOrig ? c.resp : c.orig;
+    const flags = p.flags;
+    const len = p.payloadLen;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ackFlag = (flags & TCP_ACK) !== 0;
+    c.segments++;
+    c.lastFrame = f.frameNo;
+    c.lastTsSec = f.tsSec;
+    c.lastTsNsec = f.tsNsec;
+    c.lastTime = now;
+    ep.pkts++;
+    ep.ipBytes += len + p.tcpHeaderLen;
+    if (ep.firstFrame === 0) ep.firstFrame = f.frameNo;
+    ep.lastFrame = f.frameNo;
+
+    if (this.opts.checksums && p.badChecksum) {
+      // Zeek notes the bad packet ('C', log scale) and otherwise ignores it.
+      this.stats.badChecksums++;
+      ep.badChecksums++;
+      if (ep.badChecksums === ep.checksumThreshold) {
+        c.addHistory('C', fromOrig);
+        ep.checksumThreshold *= 10;
+      }
+      return;
+    }
+
+    // Sequence base (Zeek's init_endpoint)
+    if (ep.state === EpState.Inactive && !ep.seqInit) {
+      ep.seqInit = true;
+      if (syn) {
+        ep.isn = p.seq;
+        ep.sawSyn = true;
+        ep.maxEndRel = 0;
+      } else {
+        ep.isn = (p.seq - 1) >>> 0;
+        ep.maxEndRel = 1;
+        ep.dataStartRel = 1;
+      }
+    } else if (syn && (ep.state === EpState.SynSent || ep.state === EpState.SynAckSent) && p.seq !== ep.isn) {
+      ep.isn = p.seq; // SYN_seq_jump
+      ep.sawSyn = true;
+      ep.maxEndRel = 0;
+    } else if (syn && !ep.sawSyn && ep.state === EpState.Inactive) {
+      ep.isn = p.seq;
+      ep.sawSyn = true;
+      ep.maxEndRel = 0;
+    }
+    const seqRel = unwrapRel(p.seq, ep.isn, ep.maxEndRel);
+    const ackRel = ackFlag && peer.seqInit ? unwrapRel(p.ack, peer.isn, peer.maxEndRel) : -1;
+    const segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+
+    // Zeek's update_history
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) c.checkHistory(H_FIN_RST, 'I', fromOrig);
+      else c.checkHistory(H_MULTI, 'Q', fromOrig);
+    } else if (bits === 1) {
+      if (syn) {
+        const code = ackFlag ? 'H' : 'S';
+        if (c.checkHistory(H_SYN, code, fromOrig) && seqRel !== ep.histLastSyn) c.addHistory(code, fromOrig);
+        ep.histLastSyn = seqRel;
+      }
+      if (fin) {
+        if (c.checkHistory(H_FIN, 'F', fromOrig) && seqRel + len !== ep.histLastFin) c.addHistory('F', fromOrig);
+        ep.histLastFin = seqRel + len;
+      }
+      if (rst) {
+        if (c.checkHistory(H_RST, 'R', fromOrig) && seqRel !== ep.histLastRst) c.addHistory('R', fromOrig);
+        ep.histLastRst = seqRel;
+      }
+    } else if (len > 0) {
+      c.checkHistory(H_DATA, 'D', fromOrig);
+    } else if (ackFlag) {
+      c.checkHistory(H_ACK, 'A', fromOrig);
+    }
+
+    // Window and options
+    if (syn) {
+      ep.wscale = p.optWscale;
+      if (ackFlag && peer.wscale >= 0 && ep.wscale >= 0) {
+        ep.windowShift = ep.wscale;
+        peer.windowShift = peer.wscale;
+      }
+      ep.window = p.window;
+    } else {
+      ep.window = p.window * 2 ** ep.windowShift;
+    }
+    if (p.window === 0 && !syn && !fin && !rst) {
+      ep.zeroWindows++;
+      if (ep.zeroWindows === ep.zeroWinThreshold) {
+        c.addHistory('W', fromOrig);
+        ep.zeroWinThreshold *= 10;
+      }
+    }
+
+    // Fingerprint for RST forensics (non-RST packets only)
+    if (ep.ttlFirst < 0) ep.ttlFirst = p.ttl;
+    if (p.ttl < ep.ttlMin) ep.ttlMin = p.ttl;
+    if (p.ttl > ep.ttlMax) ep.ttlMax = p.ttl;
+
+    // Keep-alive and zero-window probes: seq one below what was sent, at most one byte
+    const m = c.milestones(fromOrig);
+    const probe = !syn && !fin && !rst && ackFlag && len <= 1 && ep.maxEndRel > 1 && seqRel === ep.maxEndRel - 1 && ep.finRel < 0;
+    // Retransmission: payload that starts below the highest sequence already sent
+    const retrans = len > 0 && !probe && seqRel < ep.maxEndRel && ep.pkts > 1;
+    if (retrans) {
+      ep.retransPkts++;
+      ep.retransBytes += Math.min(len, ep.maxEndRel - seqRel);
+      if (ep.retransPkts === ep.rexmitThreshold) {
+        c.addHistory('T', fromOrig);
+        ep.rexmitThreshold *= 10;
+      }
+    }
+    // Content gap: the ack covers peer data never seen on the wire
+    if (ackRel > peer.maxEndRel && peer.seqInit && peer.state !== EpState.Inactive && !rst) {
+      peer.ackAboveSeen++;
+      if (peer.ackAboveSeen === peer.gapThreshold) {
+        c.addHistory('G', !fromOrig);
+        peer.gapThreshold *= 10;
+      }
+    }
+
+    if (probe) {
+      if (peer.window === 0) m.zeroWindowProbes++;
+      else {
+        m.keepaliveProbes++;
+        m.lastKeepalive = null;
+      }
+    }
+
+    const seg = this.recordSegment(c, fromOrig, p, f, seqRel, ackRel, retrans);
+    if (probe && peer.window !== 0) m.lastKeepalive = seg;
+
+    if (rst) this.recordRst(c, fromOrig, ep, peer, seg, seqRel, now);
+    else {
+      ep.nonRstPkts++;
+      if (p.ttl < ep.ttlNonRstMin) ep.ttlNonRstMin = p.ttl;
+      if (p.ttl > ep.ttlNonRstMax) ep.ttlNonRstMax = p.ttl;
+      ep.lastIpId = p.ipId;
+      if (!syn) ep.optAlways = ep.optAlways < 0 ? p.optMask : ep.optAlways & p.optMask;
+      // a peer RST that this side answers afterwards
+      for (const r of c.rsts) if (r.seg.fromOrig !== fromOrig) r.receiverAnsweredAfter = true;
+      if (len > 0) for (const r of c.rsts) if (r.seg.fromOrig === fromOrig) r.senderDataAfter = true;
+    }
+
+    if (len > 0 && !probe) {
+      ep.payloadBytes += len;
+      c.lastDataTime = now;
+      ep.lastDataTime = now;
+      if (peer.finRel >= 0 && !rst) {
+        if (m.dataAfterPeerFinPkts === 0) {
+          m.firstDataAfterPeerFin = { ...seg };
+          m.dataAfterPeerFinAckedFin = ackRel > peer.finRel;
+        }
+        m.dataAfterPeerFinPkts++;
+        m.dataAfterPeerFin += len;
+      }
+      if (ep.finRel >= 0 && seqRel >= ep.finRel && !rst) m.dataAfterOwnFin += len;
+    }
+    if (syn && m.synTimes.length < MAX_SYN_TIMES && (m.synTimes.length === 0 || seqRel === 0)) {
+      m.synTimes.push(now);
+      m.synFrames.push(f.frameNo);
+    }
+
+    const prevMaxEnd = ep.maxEndRel;
+    const end = seqRel + segLen;
+    if (end > ep.maxEndRel && !rst) ep.maxEndRel = end;
+    const deltaLast = ep.maxEndRel - prevMaxEnd;
+    if (ackRel > ep.maxAckRel) ep.maxAckRel = ackRel;
+    if (fin) {
+      ep.finCount++;
+      if (ep.finRel < 0) {
+        ep.finRel = seqRel + len;
+        ep.finFrame = f.frameNo;
+        m.fin = { ...seg };
+        m.finAcksPeerFin = peer.finRel >= 0 && ackRel > peer.finRel;
+      }
+    }
+
+    this.stateMachine(c, ep, peer, fromOrig, p, len, deltaLast, now);
+  }
+
+  private recordRst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, seg: Segment, seqRel: number, now: number): void {
+    c.rstCount++;
+    if (c.rsts.length >= MAX_RSTS) return;
+    const mOther = c.milestones(!fromOrig);
+    // the receiver's RCV.NXT as the wire shows it: its highest ack of our data
+    const rcvNxt = peer.maxAckRel;
+    let acceptance: RstAcceptance = 'unknown';
+    if (peer.state === EpState.SynSent) {
+      acceptance = (seg.flags & TCP_ACK) !== 0 && seg.ackRel === 1 ? 'exact' : 'out-of-window';
+    } else if (rcvNxt >= 0) {
+      const win = peer.window > 0 ? peer.window : 65535;
+      if (seqRel === rcvNxt || seqRel === ep.maxEndRel) acceptance = 'exact';
+      else if (seqRel > rcvNxt && seqRel < rcvNxt + win) acceptance = 'in-window';
+      else acceptance = 'out-of-window';
+    }
+    // the last segment from the receiver before this RST
+    let trigger: Segment | null = null;
+    const ev = c.evidence();
+    for (let i = ev.length - 2; i >= 0; i--) if (ev[i].fromOrig !== fromOrig) { trigger = { ...ev[i] }; break; }
+    c.rsts.push({
+      seg: { ...seg },
+      senderPrevState: ep.state,
+      receiverState: peer.state,
+      receiverAckRel: rcvNxt,
+      receiverWindow: peer.window,
+      senderMaxEndRel: ep.maxEndRel,
+      senderUnacked: Math.max(0, ep.maxEndRel - Math.max(rcvNxt, 0) - (ep.finRel >= 0 && rcvNxt <= ep.finRel ? 1 : 0) - (rcvNxt < 1 && ep.sawSyn ? 1 : 0)),
+      receiverUnackedBySender: peer.seqInit ? Math.max(0, peer.maxEndRel - Math.max(ep.maxAckRel, 1) - (peer.finRel >= 0 && ep.maxAckRel <= peer.finRel ? 1 : 0)) : 0,
+      senderFinBefore: ep.finRel >= 0,
+      receiverFinBefore: peer.finRel >= 0,
+      receiverDataAfterSenderFin: mOther.dataAfterPeerFin,
+      trigger,
+      acceptance,
+      senderDataAfter: false,
+      receiverAnsweredAfter: false,
+      senderTtlMin: ep.ttlNonRstMin,
+      senderTtlMax: ep.ttlNonRstMax,
+      senderLastIpId: ep.lastIpId,
+      senderOptAlways: ep.optAlways,
+      idleBeforeSec: c.lastDataTime < 0 ? now - c.startTime : now - c.lastDataTime,
+    });
+  }
+
+  /** Zeek's UpdateStateMachine and ConnectionClosed. */
+  private stateMachine(c: Connection, ep: Endpoint, peer: Endpoint, isOrig: boolean, p: Packet, len: number, deltaLast: number, now: number): void {
+    const flags = p.flags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    let doClose = false;
+    switch (ep.state) {
+      case EpState.Inactive: {
+        if (syn) {
+          if (isOrig) {
+            ep.setState(ack ? EpState.SynAckSent : EpState.SynSent);
+            c.attemptAt = now + this.opts.attemptDelaySec;
+          } else {
+            if (!ack && peer.state === EpState.SynAckSent && p.seq === ep.isn) {
+              // SYN / SYN-ACK reversal: flip and establish
+              c.partial = false;
+              c.flip();
+              peer.setState(EpState.Established);
+            }
+            if (peer.state === EpState.SynSent) peer.setState(EpState.Established);
+            ep.setState(EpState.Established);
+          }
+        }
+        if (fin) {
+          ep.setState(EpState.Closed);
+          doClose = true;
+        }
+        if (rst) {
+          ep.setState(EpState.Reset);
+          doClose = true;
+        }
+        if (ep.state === EpState.Inactive) {
+          if (!isOrig && len === 0 && c.orig.state === EpState.SynSent) {
+            // an ACK of the initial SYN before the SYN-ACK: not a partial connection
+          } else if (ack && peer.state === EpState.Established) {
+            ep.setState(EpState.Established);
+            c.partial = false;
+          } else {
+            ep.setState(EpState.Partial);
+          }
+        }
+        break;
+      }
+      case EpState.SynSent:
+      case EpState.SynAckSent:
+        if (fin) {
+          ep.setState(EpState.Closed);
+          doClose = true;
+        }
+        if (rst) {
+          ep.setState(EpState.Reset);
+          doClose = true;
+        }
+        break;
+      case EpState.Established:
+      case EpState.Partial:
+        if (syn && ep.state === EpState.Partial && peer.state === EpState.Inactive && !ack) ep.setState(EpState.SynSent);
+        if (fin && !rst) {
+          ep.setState(EpState.Closed);
+          if (!(peer.state === EpState.Reset && peer.prevState === EpState.Closed)) doClose = true;
+        }
+        if (rst) {
+          ep.setState(EpState.Reset);
+          doClose = true;
+        }
+        break;
+      case EpState.Closed:
+        if (rst && peer.state !== EpState.Closed) {
+          ep.setState(EpState.Reset);
+          if (!ep.didClose) doClose = true;
+        }
+        void deltaLast;
+        break;
+      case EpState.Reset:
+        break;
+    }
+    if (doClose) this.connectionClosed(c, ep, peer);
+  }
+
+  /** Zeek's ConnectionClosed: marks the endpoint closed and arms the delete timer when the close is complete. */
+  private connectionClosed(c: Connection, ep: Endpoint, peer: Endpoint): void {
+    if (ep.didClose) return;
+    ep.didClose = true;
+    const complete = ep.state === EpState.Reset || peer.didClose || peer.state === EpState.Inactive;
+    if (complete) {
+      const half = peer.state === EpState.Inactive || ep.prevState === EpState.Inactive;
+      const t = c.lastTime + (half ? this.opts.partialCloseDelaySec : this.opts.closeDelaySec);
+      if (t < c.deleteAt) c.deleteAt = t;
+    }
+  }
+}
+
+export { tsDiffSec };
