@@ -6,6 +6,7 @@
 import { tsSeconds } from '../capture/frame.js';
 import { formatAddress } from './address.js';
 import type { Connection } from './connection.js';
+import { rstShape, type RstShape } from './rst.js';
 import { connState, type ConnState } from './state.js';
 
 export interface ConnRecord {
@@ -36,6 +37,8 @@ export interface ConnRecord {
   rsts: number;
   /** why the connection record was closed: closed, timeout, reused, evicted, end */
   endReason: string;
+  /** every RST (up to 8), classified by shape and by whether its receiver would accept it */
+  resets: { frame: number; from: 'orig' | 'resp'; shape: RstShape; acceptance: string }[];
 }
 
 export function toRecord(c: Connection): ConnRecord {
@@ -60,5 +63,6 @@ export function toRecord(c: Connection): ConnRecord {
     respRetransBytes: c.resp.retransBytes,
     rsts: c.rstCount,
     endReason: c.endReason,
+    resets: c.rsts.map((r) => ({ frame: r.seg.frame, from: r.seg.fromOrig ? 'orig' as const : 'resp' as const, shape: rstShape(r), acceptance: r.acceptance })),
   };
 }

@@ -502,7 +502,8 @@ export class Tracker {
       }
       if (ep.finRel >= 0 && seqRel >= ep.finRel && !rst) m.dataAfterOwnFin += len;
     }
-    if (syn && m.synTimes.length < MAX_SYN_TIMES && (m.synTimes.length === 0 || seqRel === 0)) {
+    // SYN retries (same ISN); a copy within 200 ms is a duplicate capture, not a retry
+    if (syn && m.synTimes.length < MAX_SYN_TIMES && (m.synTimes.length === 0 || (seqRel === 0 && now - m.synTimes[m.synTimes.length - 1] > 0.2))) {
       m.synTimes.push(now);
       m.synFrames.push(f.frameNo);
     }

@@ -1,0 +1,63 @@
+/** `rstscope analyze`: the cause story of every connection that ended badly. */
+import type { CommandModule } from 'yargs';
+import { findingsTable, totals } from '../../report/findings.js';
+import { SEVERITY_RANK } from '../../rules/engine.js';
+import type { Finding, Severity } from '../../rules/types.js';
+import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
+import { exitCodeFor } from '../exit.js';
+import { out } from '../output.js';
+import { analyzeFiles } from '../pipeline.js';
+
+interface AnalyzeArgs extends CaptureArgs {
+  format: 'table' | 'json' | 'ndjson';
+  'fail-on'?: Severity;
+}
+
+export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
+  command: 'analyze <files..>',
+  describe: 'Tell who ended each connection that was refused, reset or closed oddly, how, why, and what the applications saw',
+  builder: (y) => captureOptions(y)
+    .option('format', {
+      alias: 'f', choices: ['table', 'json', 'ndjson'] as const, default: 'table' as const,
+      describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete)',
+    })
+    .option('fail-on', {
+      choices: ['info', 'warning', 'error'] as const,
+      describe: 'exit with status 1 when a finding at or above this severity exists (for CI)',
+    })
+    .example('$0 analyze incident.pcap', 'findings, worst first')
+    .example('$0 analyze --format json capture.pcapng > findings.json', 'everything, for tooling')
+    .example('$0 analyze --fail-on warning recorded.pcap', 'fail a CI job on resets') as never,
+  handler: async (argv) => {
+    const format = argv.format;
+    const failOn = argv['fail-on'];
+    let hit = false;
+    const check = (f: Finding) => {
+      if (failOn && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) hit = true;
+    };
+    const res = await analyzeFiles(argv.files, {
+      maxConnections: argv['max-connections'],
+      checksums: argv.checksums,
+      keepRecords: format !== 'ndjson',
+      onConnection: (rec, found) => {
+        for (const f of found) check(f);
+        if (format === 'ndjson') {
+          out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
+          for (const f of found) out(JSON.stringify({ type: 'finding', ...f }) + '\n');
+        }
+      },
+    });
+    if (format === 'ndjson') {
+      for (const inp of res.inputs) out(JSON.stringify({ type: 'input', ...inp }) + '\n');
+    } else if (format === 'json') {
+      out(JSON.stringify({
+        schema: 'rstscope/analyze@1', inputs: res.inputs, connections: res.connections, findings: res.findings,
+        totals: totals(res.connections.length, res.findings), stats: res.stats,
+      }, null, 2) + '\n');
+    } else {
+      out(findingsTable(res.inputs, res.connections, res.findings));
+    }
+    reportProblems(res);
+    process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, hit);
+  },
+};

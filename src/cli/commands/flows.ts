@@ -1,0 +1,49 @@
+/** `rstscope flows`: one row per connection with its Zeek-compatible state and history. */
+import type { CommandModule } from 'yargs';
+import { flowsTable } from '../../report/flows-table.js';
+import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
+import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
+import { exitCodeFor } from '../exit.js';
+import { out } from '../output.js';
+import { analyzeFiles } from '../pipeline.js';
+
+interface FlowsArgs extends CaptureArgs {
+  format: 'table' | 'json' | 'ndjson' | 'zeek';
+}
+
+export const flowsCommand: CommandModule<object, FlowsArgs> = {
+  command: 'flows <files..>',
+  describe: 'List every TCP connection with its Zeek-compatible conn_state and history',
+  builder: (y) => captureOptions(y)
+    .option('format', {
+      alias: 'f', choices: ['table', 'json', 'ndjson', 'zeek'] as const, default: 'table' as const,
+      describe: 'table; json (one document, see docs/schema.md); ndjson (one connection per line as it closes); zeek (conn.log TSV for zeek-cut)',
+    })
+    .example('$0 flows capture.pcap', 'table of connections')
+    .example('$0 flows -f zeek capture.pcapng | zeek-cut id.orig_h conn_state history', 'conn.log for Zeek tooling') as never,
+  handler: async (argv) => {
+    const format = argv.format;
+    const streaming = format === 'ndjson' || format === 'zeek';
+    if (format === 'zeek') out(zeekHeader());
+    const res = await analyzeFiles(argv.files, {
+      maxConnections: argv['max-connections'],
+      checksums: argv.checksums,
+      keepRecords: !streaming,
+      rules: false,
+      onConnection: streaming
+        ? (rec) => {
+          if (format === 'ndjson') out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
+          else out(zeekLine(rec));
+        }
+        : undefined,
+    });
+    if (format === 'zeek') out(zeekFooter());
+    else if (format === 'ndjson') {
+      for (const inp of res.inputs) out(JSON.stringify({ type: 'input', ...inp }) + '\n');
+    } else if (format === 'json') {
+      out(JSON.stringify({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, null, 2) + '\n');
+    } else out(flowsTable(res.inputs, res.connections));
+    reportProblems(res);
+    process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, false);
+  },
+};

@@ -1,0 +1,38 @@
+/** Options and reporting shared by the commands that read captures. */
+import type { Argv } from 'yargs';
+import { describeProblem } from '../capture/problems.js';
+import { DEFAULT_TRACKER_OPTIONS } from '../tcp/tracker.js';
+import { err } from './output.js';
+import type { AnalysisResult } from './pipeline.js';
+
+export interface CaptureArgs {
+  files: string[];
+  'max-connections': number;
+  checksums: boolean;
+}
+
+export function captureOptions<T>(y: Argv<T>) {
+  return y
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'pcap or pcapng files (each keeps its own frame numbers)' })
+    .option('max-connections', {
+      type: 'number', default: DEFAULT_TRACKER_OPTIONS.maxConnections,
+      describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
+    })
+    .option('checksums', {
+      type: 'boolean', default: false,
+      describe: 'validate IP/TCP checksums and ignore bad packets as Zeek does (off by default: loopback and offloaded captures carry partial checksums)',
+    });
+}
+
+/** Prints every input problem and the eviction count on stderr. */
+export function reportProblems(res: AnalysisResult): void {
+  for (const info of res.infos) {
+    for (const p of info.problems) {
+      const what = p.kind === 'unreadable' ? '' : '; everything before it was analyzed and reported';
+      err(`rstscope: ${describeProblem(p)}${what}\n`);
+    }
+  }
+  if (res.stats.evicted > 0) {
+    err(`rstscope: ${res.stats.evicted} connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)\n`);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * keepalive-reset: an idle connection kept alive by keep-alive probes (seq =
+ * SND.UNA-1, zero or one byte; a probe sent while the peer advertised a zero
+ * window is a zero-window probe and does not count) that then ends in RST.
+ * Key frame: the RST. Reports the idle time before the reset.
+ */
+import type { Rule, RuleHit } from './types.js';
+import { actorOf, framesBefore, rstVerdicts, who } from './teardown.js';
+
+export const rule: Rule = {
+  id: 'keepalive-reset',
+  title: 'Reset of an idle, kept-alive connection',
+  severity: 'warning',
+  explanation: 'The connection sat idle with TCP keep-alive probes going back and forth, then one side reset it. '
+    + 'Typical of idle timeouts: a server, proxy or load balancer drops idle connections (with RST) while a '
+    + 'client pool keeps them; the next request on that connection fails with ECONNRESET.',
+  evaluate({ c, rec }): RuleHit[] {
+    const hits: RuleHit[] = [];
+    for (const v of rstVerdicts(c)) {
+      if (v.cause !== 'keepalive-reset') continue;
+      const rst = v.rst.seg;
+      const probes = c.origM.keepaliveProbes + c.respM.keepaliveProbes;
+      const idle = Math.round(v.rst.idleBeforeSec * 1000) / 1000;
+      const prober = c.origM.keepaliveProbes >= c.respM.keepaliveProbes;
+      hits.push({
+        frame: rst.frame,
+        frames: framesBefore(c, rst.frame),
+        actor: actorOf(c, rst.fromOrig),
+        summary: `the connection was idle for ${idle} s, kept alive by ${probes} keep-alive probe(s) from ${who(c, rec, prober)}; then ${who(c, rec, rst.fromOrig)} reset it (RST, frame ${rst.frame}): the next use of this connection fails with ECONNRESET.`,
+        app: {
+          [rst.fromOrig ? 'orig' : 'resp']: 'dropped the idle connection (idle timeout or abort)',
+          [rst.fromOrig ? 'resp' : 'orig']: 'the next read() or write() on the pooled connection failed with ECONNRESET',
+        },
+        evidence: { idleSec: idle, probes, rstFrame: rst.frame, rstShape: v.shape },
+      });
+    }
+    return hits;
+  },
+};

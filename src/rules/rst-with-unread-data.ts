@@ -1,0 +1,47 @@
+/**
+ * rst-with-unread-data: a side closed while data it had received was unread:
+ * its kernel sends RST/ACK instead of FIN (RFC 2525 2.17; Linux tcp_close).
+ * Key frame: the RST. Reports the unread byte count as the wire shows it
+ * (bytes the peer sent after the closer's last data).
+ */
+import type { Rule, RuleHit } from './types.js';
+import { actorOf, framesBetween, rstVerdicts, unansweredBytes, who } from './teardown.js';
+
+export const rule: Rule = {
+  id: 'rst-with-unread-data',
+  title: 'Closed with unread data: RST instead of FIN',
+  severity: 'warning',
+  explanation: 'The application closed its socket while received data was still unread in the receive queue. '
+    + 'The kernel then discards that data and sends RST instead of FIN (RFC 2525 2.17). The peer gets '
+    + 'ECONNRESET, and may lose a response it was about to read.',
+  evaluate({ c, rec }): RuleHit[] {
+    const hits: RuleHit[] = [];
+    for (const v of rstVerdicts(c)) {
+      if (v.cause !== 'rst-with-unread-data') continue;
+      const rst = v.rst.seg;
+      const unread = unansweredBytes(c, v.rst);
+      const ev = c.evidence();
+      let firstUnread = rst.frame;
+      let acc = 0;
+      for (let i = ev.length - 1; i >= 0; i--) {
+        const s = ev[i];
+        if (s.frame >= rst.frame) continue;
+        if (s.fromOrig === rst.fromOrig && s.len > 0) break;
+        if (s.fromOrig !== rst.fromOrig && s.len > 0 && !s.retrans) { firstUnread = s.frame; acc += s.len; }
+        if (acc >= unread) break;
+      }
+      hits.push({
+        frame: rst.frame,
+        frames: framesBetween(c, firstUnread, rst.frame),
+        actor: actorOf(c, rst.fromOrig),
+        summary: `${who(c, rec, !rst.fromOrig)} sent ${unread} byte(s) (from frame ${firstUnread}) that ${who(c, rec, rst.fromOrig)} never answered; it closed with that data unread, so its kernel sent RST/ACK (frame ${rst.frame}) instead of FIN: the peer gets ECONNRESET.`,
+        app: {
+          [rst.fromOrig ? 'orig' : 'resp']: 'close() returned 0; the unread data was discarded',
+          [rst.fromOrig ? 'resp' : 'orig']: 'the next read() or write() failed with ECONNRESET ("connection reset by peer")',
+        },
+        evidence: { unreadBytes: unread, firstUnreadFrame: firstUnread, rstFrame: rst.frame, rstShape: v.shape, acceptance: v.rst.acceptance },
+      });
+    }
+    return hits;
+  },
+};

@@ -1,0 +1,29 @@
+/** simultaneous-open: both sides sent SYN without ACK before seeing the other's SYN (RFC 9293 3.5, figure 8). */
+import { TCP_ACK, TCP_SYN } from '../decode/packet.js';
+import type { Rule, RuleHit } from './types.js';
+import { actorOf, who } from './teardown.js';
+
+export const rule: Rule = {
+  id: 'simultaneous-open',
+  title: 'Simultaneous open',
+  severity: 'info',
+  explanation: 'Both sides called connect() towards each other and their SYNs crossed: each answered the other\'s '
+    + 'SYN with SYN-ACK and one connection resulted (RFC 9293 3.5). Legal, rare, and seen with NAT traversal or '
+    + 'peers that dial each other; a program connecting to its own port can also do it.',
+  evaluate({ c, rec }): RuleHit[] {
+    const syns = c.head.filter((s) => (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0);
+    const a = syns.find((s) => s.fromOrig);
+    const b = syns.find((s) => !s.fromOrig);
+    if (!a || !b) return [];
+    const second = a.frame < b.frame ? b : a;
+    const first = second === a ? b : a;
+    return [{
+      frame: second.frame,
+      frames: [first.frame, second.frame],
+      actor: actorOf(c, second.fromOrig),
+      summary: `${who(c, rec, first.fromOrig)} and ${who(c, rec, second.fromOrig)} both sent SYN (frames ${first.frame} and ${second.frame}) before seeing the other's: a simultaneous open.`,
+      app: { orig: 'connect() succeeded', resp: 'connect() succeeded' },
+      evidence: { firstSynFrame: first.frame, secondSynFrame: second.frame },
+    }];
+  },
+};

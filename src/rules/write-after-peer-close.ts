@@ -1,0 +1,57 @@
+/**
+ * write-after-peer-close: one side sent FIN (close()), the other side then
+ * sent data, and the closer's kernel answered with RST. Key frame: the RST.
+ * Variant "bug": the writer's data acknowledged the FIN (it had received it and
+ * wrote anyway); "race": the data was sent before the FIN arrived.
+ */
+import type { Rule, RuleHit } from './types.js';
+import { actorOf, framesBetween, rstVerdicts, who } from './teardown.js';
+
+export const rule: Rule = {
+  id: 'write-after-peer-close',
+  title: 'Write after the peer closed: answered with RST',
+  severity: 'error',
+  explanation: 'One side called close() and sent FIN. The other side kept writing; the closed socket cannot take '
+    + 'data, so its kernel answered with RST. The writer\'s next write() fails with EPIPE and raises SIGPIPE, which '
+    + 'kills a process that does not ignore it (ECONNRESET if the RST arrives before the FIN was processed).',
+  evaluate({ c, rec }): RuleHit[] {
+    const hits: RuleHit[] = [];
+    for (const v of rstVerdicts(c)) {
+      if (v.cause !== 'write-after-peer-close') continue;
+      const rst = v.rst.seg;
+      const closer = rst.fromOrig;
+      const writerM = c.milestones(!closer);
+      const closerM = c.milestones(closer);
+      const fin = closerM.fin;
+      const data = writerM.firstDataAfterPeerFin;
+      if (!fin || !data) continue;
+      const variant = writerM.dataAfterPeerFinAckedFin ? 'bug' : 'race';
+      const writer = who(c, rec, !closer);
+      const closerName = who(c, rec, closer);
+      const summary = `${closerName} closed first (FIN, frame ${fin.frame}); ${writer} then wrote ${writerM.dataAfterPeerFin} byte(s) (frame ${data.frame})`
+        + (variant === 'bug' ? ' after it had received that FIN' : ' before that FIN reached it (a race)')
+        + `; ${closerName.replace(/^the /, 'the ')}'s kernel answered with RST (frame ${rst.frame}). `
+        + (variant === 'bug'
+          ? 'The writer read EOF (read() = 0) and wrote anyway: its next write fails with EPIPE and SIGPIPE.'
+          : 'The writer sees ECONNRESET (or EPIPE/SIGPIPE on a later write).');
+      hits.push({
+        frame: rst.frame,
+        frames: framesBetween(c, fin.frame, rst.frame),
+        actor: actorOf(c, closer),
+        summary,
+        app: {
+          [closer ? 'orig' : 'resp']: 'had called close(); its kernel reset the connection when data arrived',
+          [closer ? 'resp' : 'orig']: variant === 'bug'
+            ? 'read() returned 0 (EOF), the write() after it succeeded locally, then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)'
+            : 'write() succeeded locally; the next read() or write() failed with ECONNRESET (EPIPE/SIGPIPE on a later write)',
+        },
+        evidence: {
+          variant, finFrame: fin.frame, firstDataFrame: data.frame, bytesAfterFin: writerM.dataAfterPeerFin,
+          segmentsAfterFin: writerM.dataAfterPeerFinPkts, rstFrame: rst.frame, rstShape: v.shape,
+          dataAckedFin: writerM.dataAfterPeerFinAckedFin,
+        },
+      });
+    }
+    return hits;
+  },
+};
