@@ -106,13 +106,13 @@ export function waitForWire(file, pred, { timeoutMs = 30000, what = 'wire condit
 export const once = (em, ev) => new Promise((res) => em.once(ev, res));
 
 export function tsharkFrames(file, display, field = 'frame.number') {
-  const out = execFileSync('tshark', ['-r', file, '-o', 'tcp.relative_sequence_numbers:FALSE', '-Y', display, '-T', 'fields', '-e', field], { encoding: 'utf8' });
+  const out = execFileSync('tshark', ['-r', file, '-o', 'tcp.relative_sequence_numbers:FALSE', '-Y', display, '-T', 'fields', '-e', field], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return out.split('\n').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 /** client = sender of the first SYN without ACK (tshark), server = its destination. */
 export function rolesFromCapture(file) {
-  const line = execFileSync('tshark', ['-r', file, '-Y', 'tcp.flags.syn==1 && tcp.flags.ack==0', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport', '-c', '1'], { encoding: 'utf8' }).trim();
+  const line = execFileSync('tshark', ['-r', file, '-Y', 'tcp.flags.syn==1 && tcp.flags.ack==0', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport', '-c', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   const [cs, cp, ss, sp] = line.split('\t');
   return { client: `${cs}:${cp}`, server: `${ss}:${sp}` };
 }

@@ -167,7 +167,19 @@ export class PcapngParser extends FormatParser {
       const extra = Math.floor(rem / ups);
       f.tsSec = iface.cacheSec + extra + iface.tsOffsetSec;
       f.tsNsec = (rem - extra * ups) * (1e9 / ups);
-    } else if (iface.bin >= 0) {
+    } else if (iface.bin >= 0 && iface.bin <= 32) {
+      // 2^-k units, k <= 32: hi * 2^32 units are hi * 2^(32-k) whole seconds.
+      // ns = floor(frac * 10^9 / 2^k) = floor(frac * 1953125 / 2^(k-9)) since
+      // 10^9 = 2^9 * 1953125; frac * 1953125 < 2^53, so every step is exact and
+      // truncates as tshark does. No BigInt on this path.
+      const k = iface.bin;
+      const unit = 2 ** k;
+      const loSec = Math.floor(lo / unit);
+      const frac = lo - loSec * unit;
+      f.tsSec = hi * 2 ** (32 - k) + loSec + iface.tsOffsetSec;
+      f.tsNsec = k >= 9 ? Math.floor((frac * 1953125) / 2 ** (k - 9)) : frac * (1e9 / unit);
+    } else if (iface.bin > 32) {
+      // rare: finer than 2^-32 s; exact with BigInt (allocates per packet)
       const v = (BigInt(hi) << 32n) | BigInt(lo);
       const k = BigInt(iface.bin);
       const sec = v >> k;
@@ -228,7 +240,8 @@ export class PcapngParser extends FormatParser {
     const origLen = this.u32(b, s + 8);
     let capLen = Math.min(origLen, len - 16);
     if (iface.snaplen > 0) capLen = Math.min(capLen, iface.snaplen);
-    // SPB carries no timestamp: keep the previous frame's time (as tshark shows 0 otherwise)
+    // SPB carries no timestamp (pcapng draft 4.4); tshark shows none either. The
+    // frame gets time 0 (tsSec = tsNsec = 0), which consumers read as "unknown".
     const f = this.frame;
     f.tsSec = 0;
     f.tsNsec = 0;

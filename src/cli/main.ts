@@ -7,7 +7,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { analyzeCommand } from './commands/analyze.js';
 import { flowsCommand } from './commands/flows.js';
+import { liveCommand } from './commands/live.js';
 import { explainCommand, rulesCommand } from './commands/rules.js';
+import { reportCommand } from './commands/report.js';
 import { EXIT_USAGE, UsageError } from './exit.js';
 import { err } from './output.js';
 
@@ -20,7 +22,9 @@ export async function main(args: string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nTCP teardown analyzer: who ended each connection, how, why, and what the applications saw.')
     .command(analyzeCommand)
     .command(flowsCommand)
+    .command(liveCommand)
     .command(rulesCommand)
+    .command(reportCommand)
     .command(explainCommand)
     .demandCommand(1, 'Name a command (analyze, flows, rules, explain). See rstscope --help.')
     .strict()

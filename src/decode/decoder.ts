@@ -45,7 +45,11 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
     const ihl = (vihl & 0x0f) * 4;
     if (ihl < 20) return DecodeResult.BadIpHeader;
     if (o + ihl > end) return DecodeResult.TruncatedIp;
-    const total = b.readUInt16BE(o + 2);
+    let total = b.readUInt16BE(o + 2);
+    // Total length 0: a TSO/GSO super-segment captured before segmentation
+    // (tshark: "reported as 0, presumed to be because of TCP segmentation offload");
+    // the wire length of the frame is the best bound.
+    if (total === 0) total = f.origLen - (o - f.offset);
     if (total < ihl) return DecodeResult.BadIpHeader;
     const frag = b.readUInt16BE(o + 6);
     if (b[o + 9] !== 6) return DecodeResult.NotTcp;
@@ -123,6 +127,8 @@ function parseOptions(b: Buffer, o: number, end: number, p: Packet): void {
   let mask = 0;
   p.optMss = -1;
   p.optWscale = -1;
+  p.tsVal = 0;
+  p.tsEcr = 0;
   while (o < end) {
     const kind = b[o];
     if (kind === 0) break; // end of option list

@@ -2,6 +2,7 @@
  * Findings for people: the terminal table of `analyze`, the one-line form used
  * by `live`, and totals. JSON/NDJSON use the Finding object as it is.
  */
+import { basename } from 'node:path';
 import Table from 'cli-table3';
 import type { InputSummary } from '../cli/pipeline.js';
 import type { Finding, Severity } from '../rules/types.js';
@@ -58,29 +59,34 @@ export function findingsTable(inputs: InputSummary[], records: ConnRecord[], fin
     out += `\nNo teardown findings in ${records.length} connection(s).\n`;
     return out;
   }
-  const width = Math.max(60, Math.min(process.stdout.columns || 120, 160) - 70);
+  const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (inputs.length > 1 ? 100 : 84));
   const t = new Table({
-    head: ['severity', 'rule', inputs.length > 1 ? 'file:frame' : 'frame', 'connection', 'what happened'],
-    colWidths: [10, 24, 12, 34, width],
+    head: ['severity', 'rule', inputs.length > 1 ? 'file, frame' : 'frame', 'connection', 'what happened'],
+    colWidths: [10, 24, inputs.length > 1 ? 24 : 8, 34, width],
     wordWrap: true,
     style: { head: [], border: [] },
   });
   const shown = new Map<string, number>();
-  const grouped = new Map<string, Finding[]>();
+  // count and frame range only: a flood can group a million findings (no spread into Math.min: it overflows the stack)
+  const grouped = new Map<string, { severity: Severity; count: number; minFrame: number; maxFrame: number }>();
   for (const f of sorted) {
     const n = shown.get(f.rule) ?? 0;
     if (n < maxRowsPerRule) {
       shown.set(f.rule, n + 1);
-      t.push([f.severity, f.rule, inputs.length > 1 ? `${f.input + 1}:${f.frame}` : String(f.frame), connLabel(byId.get(f.connection)), f.summary]);
+      const where = inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
+      t.push([f.severity, f.rule, where, connLabel(byId.get(f.connection)), f.summary]);
     } else {
-      const g = grouped.get(f.rule) ?? [];
-      g.push(f);
-      grouped.set(f.rule, g);
+      const g = grouped.get(f.rule);
+      if (g === undefined) grouped.set(f.rule, { severity: f.severity, count: 1, minFrame: f.frame, maxFrame: f.frame });
+      else {
+        g.count++;
+        if (f.frame < g.minFrame) g.minFrame = f.frame;
+        if (f.frame > g.maxFrame) g.maxFrame = f.frame;
+      }
     }
   }
   for (const [rule, g] of grouped) {
-    const frames = g.map((f) => f.frame);
-    t.push([g[0].severity, rule, '…', `${g.length} more`, `${g.length} more ${rule} finding(s), frames ${Math.min(...frames)}–${Math.max(...frames)}; use --format json for all of them`]);
+    t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json for all of them`]);
   }
   out += t.toString() + '\n';
   const tot = totals(records.length, findings);

@@ -31,7 +31,7 @@ export const rule: Rule = {
           [rst.fromOrig ? 'orig' : 'resp']: 'closed abortively (SO_LINGER 0 or abort): close() returned at once, unsent data discarded',
           [rst.fromOrig ? 'resp' : 'orig']: 'the next read() or write() failed with ECONNRESET',
         },
-        evidence: { pendingBytes: r.senderUnacked, afterFin, rstFrame: rst.frame, rstShape: v.shape, acceptance: r.acceptance },
+        evidence: { pendingBytes: r.senderUnacked, finSent: afterFin, rstFrame: rst.frame, rstShape: v.shape, acceptance: r.acceptance },
       });
     }
     return hits;

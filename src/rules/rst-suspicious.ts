@@ -45,7 +45,7 @@ export const rule: Rule = {
           [rst.fromOrig ? 'resp' : 'orig']: survived ? 'nothing: the RST was not accepted' : 'ECONNRESET on its next read() or write()',
         },
         evidence: {
-          reasons: v.suspicion, ttl: rst.ttl, ipId: rst.ipId, acceptance: v.rst.acceptance, survived, challengeAckFrame,
+          reasons: v.suspicion, ttl: rst.ttl, ipId: rst.ipId, acceptance: v.rst.acceptance, survived, challengeAck: challengeAckFrame !== null, challengeAckFrame,
           senderTtl: v.rst.senderTtlMin === v.rst.senderTtlMax ? v.rst.senderTtlMin : [v.rst.senderTtlMin, v.rst.senderTtlMax],
           rstShape: v.shape,
         },

@@ -33,7 +33,7 @@ export const rule: Rule = {
         + `; ${closerName.replace(/^the /, 'the ')}'s kernel answered with RST (frame ${rst.frame}). `
         + (variant === 'bug'
           ? 'The writer read EOF (read() = 0) and wrote anyway: its next write fails with EPIPE and SIGPIPE.'
-          : 'The writer sees ECONNRESET (or EPIPE/SIGPIPE on a later write).');
+          : 'The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).');
       hits.push({
         frame: rst.frame,
         frames: framesBetween(c, fin.frame, rst.frame),
@@ -43,7 +43,7 @@ export const rule: Rule = {
           [closer ? 'orig' : 'resp']: 'had called close(); its kernel reset the connection when data arrived',
           [closer ? 'resp' : 'orig']: variant === 'bug'
             ? 'read() returned 0 (EOF), the write() after it succeeded locally, then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)'
-            : 'write() succeeded locally; the next read() or write() failed with ECONNRESET (EPIPE/SIGPIPE on a later write)',
+            : 'write() succeeded locally (it was sent before the FIN arrived); read() then returned 0 (EOF), and the next write() failed with EPIPE (SIGPIPE unless ignored); ECONNRESET only if the FIN was lost',
         },
         evidence: {
           variant, finFrame: fin.frame, firstDataFrame: data.frame, bytesAfterFin: writerM.dataAfterPeerFin,

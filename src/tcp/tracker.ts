@@ -174,6 +174,22 @@ export class Tracker {
     while (this.lruHead !== null) this.closeOut(this.lruHead, 'end');
   }
 
+  /**
+   * Live capture (src/capture/live.ts): runs the timer sweep at capture time
+   * `nowSec` although no packet arrived, so connections whose close, attempt or
+   * idle timers expired are closed out while the wire is quiet. Same timers
+   * and outcome as the packet-driven sweep; the caller passes a time no later
+   * than any packet still in flight (it lags the wall clock).
+   */
+  advance(nowSec: number): void {
+    this.sweep(nowSec);
+  }
+
+  /** Visits every live connection, least recently active first. `fn` must not change tracker state. */
+  forEachLive(fn: (c: Connection) => void): void {
+    for (let c = this.lruHead; c !== null; c = c.lruNext) fn(c);
+  }
+
   private attemptExpired(c: Connection, now: number): boolean {
     if (c.attemptAt > now) return false;
     const os = c.orig.state;
@@ -390,6 +406,12 @@ export class Tracker {
       ep.sawSyn = true;
       ep.maxEndRel = 0;
     }
+    // The peer's sequence base from our ACK when we have not seen it send yet (mid-stream start)
+    if (ackFlag && !peer.seqInit && !rst) {
+      peer.seqInit = true;
+      peer.isn = (p.ack - 1) >>> 0;
+      peer.maxEndRel = 1;
+    }
     const seqRel = unwrapRel(p.seq, ep.isn, ep.maxEndRel);
     const ackRel = ackFlag && peer.seqInit ? unwrapRel(p.ack, peer.isn, peer.maxEndRel) : -1;
     const segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0);
@@ -454,6 +476,15 @@ export class Tracker {
       if (ep.retransPkts === ep.rexmitThreshold) {
         c.addHistory('T', fromOrig);
         ep.rexmitThreshold *= 10;
+      }
+    }
+    // Content gap in our own stream: a FIN beyond everything we were seen to send (data before it missed;
+    // data segments beyond a hole are usually reordering, which fills in, so only a FIN counts)
+    if (seqRel > ep.maxEndRel && ep.maxEndRel > 0 && fin && !rst && !syn) {
+      ep.ackAboveSeen++;
+      if (ep.ackAboveSeen === ep.gapThreshold) {
+        c.addHistory('G', fromOrig);
+        ep.gapThreshold *= 10;
       }
     }
     // Content gap: the ack covers peer data never seen on the wire
@@ -552,7 +583,8 @@ export class Tracker {
       receiverAckRel: rcvNxt,
       receiverWindow: peer.window,
       senderMaxEndRel: ep.maxEndRel,
-      senderUnacked: Math.max(0, ep.maxEndRel - Math.max(rcvNxt, 0) - (ep.finRel >= 0 && rcvNxt <= ep.finRel ? 1 : 0) - (rcvNxt < 1 && ep.sawSyn ? 1 : 0)),
+      // unknown (0) when the receiver never acknowledged anything we saw
+      senderUnacked: rcvNxt < 0 ? 0 : Math.max(0, ep.maxEndRel - rcvNxt - (ep.finRel >= 0 && rcvNxt <= ep.finRel ? 1 : 0)),
       receiverUnackedBySender: peer.seqInit ? Math.max(0, peer.maxEndRel - Math.max(ep.maxAckRel, 1) - (peer.finRel >= 0 && ep.maxAckRel <= peer.finRel ? 1 : 0)) : 0,
       senderFinBefore: ep.finRel >= 0,
       receiverFinBefore: peer.finRel >= 0,

@@ -1,0 +1,105 @@
+/**
+ * Live capture sources. A live source yields the same Frame records as the
+ * file readers (src/capture/reader.ts), so decoding, tracking and rules are
+ * shared with `analyze`. Two backends sit behind `LiveSource`:
+ *
+ * - `tcpdump` (default, src/capture/live-tcpdump.ts): a child process writing
+ *   pcap to a pipe, parsed by the streaming pcap reader. Capture privilege
+ *   stays with tcpdump (as dumpcap does for Wireshark); kernel drop counts
+ *   come from tcpdump's statistics.
+ * - `cap` (src/capture/live-cap.ts): in-process libpcap through the optional
+ *   npm package `cap`. No drop counters, no kernel timestamps; see its header.
+ *
+ * Guarantees: a source never throws for capture content (problems land in
+ * `info`); start-up failures reject `start()` with a LiveError whose message
+ * says what to do; `stop()` resolves after every captured frame has been
+ * delivered to the sink and `info` is final.
+ */
+import type { FrameSink } from './frame.js';
+import type { InputInfo } from './parser.js';
+
+export type LiveBackend = 'tcpdump' | 'cap';
+
+export interface LiveOptions {
+  interface: string;
+  /** BPF filter expression (pcap-filter(7)); empty for everything */
+  filter: string;
+  /** bytes kept per packet (headers are all the rules need) */
+  snaplenBytes: number;
+  /** kernel capture buffer */
+  bufferKiB: number;
+  /** stop after this many packets */
+  count?: number;
+  /** also save the raw capture here (pcap) */
+  writePath?: string;
+  sink: FrameSink;
+  /** called when the kernel drop count grows (total so far) */
+  onDrops?: (totalDrops: number) => void;
+}
+
+export interface LiveSource {
+  readonly backend: LiveBackend;
+  readonly info: InputInfo;
+  /** kernel drops so far; null when the backend cannot tell */
+  readonly drops: number | null;
+  /** resolves once packets are being captured; rejects with LiveError on start-up failure */
+  start(): Promise<void>;
+  /** resolves when the source has ended by itself (--count reached, capture process gone) */
+  readonly ended: Promise<void>;
+  /** stops capturing; resolves once every captured frame was delivered and `info` is final */
+  stop(): Promise<void>;
+  /** kills the capture at once (error paths, process exit); never throws */
+  kill(): void;
+}
+
+/** A start-up failure with a message that says what to do (exit status 2). */
+export class LiveError extends Error {}
+
+export const DEFAULT_SNAPLEN_BYTES = 256;
+
+/**
+ * Stopping drains first: neither tcpdump (pcap_breakloop on SIGINT) nor
+ * libpcap's close hands over packets still in the kernel ring, and those are
+ * not counted as drops. So a stop waits until no packet has arrived for
+ * DRAIN_QUIET_MS (at most DRAIN_MAX_MS under continuous traffic) before it
+ * ends the capture.
+ */
+export const DRAIN_QUIET_MS = 200;
+export const DRAIN_MAX_MS = 3000;
+
+/** Resolves once `lastDataAt()` is DRAIN_QUIET_MS in the past, or after DRAIN_MAX_MS. */
+export function drainQuiet(lastDataAt: () => number): Promise<void> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const now = Date.now();
+      const quietFor = now - lastDataAt();
+      if (quietFor >= DRAIN_QUIET_MS || now - t0 >= DRAIN_MAX_MS) resolve();
+      else setTimeout(check, Math.min(DRAIN_QUIET_MS - quietFor, DRAIN_MAX_MS - (now - t0)) + 1);
+    };
+    check();
+  });
+}
+export const DEFAULT_BUFFER_KIB = 64 * 1024;
+
+export async function openLiveSource(backend: LiveBackend, opts: LiveOptions): Promise<LiveSource> {
+  if (backend === 'cap') {
+    const { CapSource } = await import('./live-cap.js');
+    return CapSource.create(opts);
+  }
+  const { TcpdumpSource } = await import('./live-tcpdump.js');
+  return new TcpdumpSource(opts);
+}
+
+/** Interface names on this machine (Linux /sys/class/net), sorted; empty when unknown. */
+export async function listInterfaces(): Promise<string[]> {
+  try {
+    const { readdir } = await import('node:fs/promises');
+    return (await readdir('/sys/class/net')).sort();
+  } catch {
+    const { networkInterfaces } = await import('node:os');
+    return Object.keys(networkInterfaces()).sort();
+  }
+}
+
+export const PERMISSION_HINT = 'capturing needs root or CAP_NET_RAW (and CAP_NET_ADMIN for the kernel buffer size): run as root, or grant them to the capture program once, e.g. `sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v tcpdump)"`';
