@@ -1,0 +1,66 @@
+/**
+ * A tiny pcap writer for tests that need an exact packet sequence (timers,
+ * wraparound, eviction). It writes what a kernel would put on the wire: the
+ * real captures in captures/ remain the core fixtures.
+ */
+export interface Seg {
+  tsSec: number;
+  tsUsec?: number;
+  src: [string, number];
+  dst: [string, number];
+  flags: string; // e.g. 'S', 'SA', 'A', 'PA', 'FA', 'R', 'RA'
+  seq: number;
+  ack?: number;
+  len?: number;
+  win?: number;
+  ttl?: number;
+  ipId?: number;
+}
+
+function ip4(s: string): number[] {
+  return s.split('.').map(Number);
+}
+
+const FLAG_BITS: Record<string, number> = { F: 1, S: 2, R: 4, P: 8, A: 16 };
+
+export function pcap(segs: Seg[]): Buffer {
+  const parts: Buffer[] = [];
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0);
+  hdr.writeUInt16LE(2, 4);
+  hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(262144, 16);
+  hdr.writeUInt32LE(1, 20);
+  parts.push(hdr);
+  for (const s of segs) {
+    const len = s.len ?? 0;
+    const frame = Buffer.alloc(14 + 20 + 20 + len);
+    frame.writeUInt16BE(0x0800, 12);
+    const ip = 14;
+    frame[ip] = 0x45;
+    frame.writeUInt16BE(40 + len, ip + 2);
+    frame.writeUInt16BE(s.ipId ?? 0, ip + 4);
+    frame.writeUInt16BE(0x4000, ip + 6);
+    frame[ip + 8] = s.ttl ?? 64;
+    frame[ip + 9] = 6;
+    Buffer.from(ip4(s.src[0])).copy(frame, ip + 12);
+    Buffer.from(ip4(s.dst[0])).copy(frame, ip + 16);
+    const t = ip + 20;
+    frame.writeUInt16BE(s.src[1], t);
+    frame.writeUInt16BE(s.dst[1], t + 2);
+    frame.writeUInt32BE(s.seq >>> 0, t + 4);
+    frame.writeUInt32BE((s.ack ?? 0) >>> 0, t + 8);
+    frame[t + 12] = 5 << 4;
+    let fl = 0;
+    for (const ch of s.flags) fl |= FLAG_BITS[ch] ?? 0;
+    frame[t + 13] = fl;
+    frame.writeUInt16BE(s.win ?? 65535, t + 14);
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(s.tsSec, 0);
+    rec.writeUInt32LE(s.tsUsec ?? 0, 4);
+    rec.writeUInt32LE(frame.length, 8);
+    rec.writeUInt32LE(frame.length, 12);
+    parts.push(rec, frame);
+  }
+  return Buffer.concat(parts);
+}

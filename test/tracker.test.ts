@@ -1,0 +1,134 @@
+/**
+ * Tracker behaviour that needs an exact packet sequence: port reuse, timers on
+ * capture time, the connection cap, sequence wraparound, mid-stream starts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { analyzeFiles } from '../src/cli/pipeline.js';
+import { CAPTURES } from './helpers.js';
+import { pcap, type Seg } from './pcap-writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rstscope-tracker-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+function file(segs: Seg[]): string {
+  const p = join(dir, `t${n++}.pcap`);
+  writeFileSync(p, pcap(segs));
+  return p;
+}
+
+const C: [string, number] = ['10.0.0.1', 40000];
+const S: [string, number] = ['10.0.0.2', 80];
+
+function normal(t: number, isnC: number, isnS: number, cli: [string, number] = C): Seg[] {
+  return [
+    { tsSec: t, src: cli, dst: S, flags: 'S', seq: isnC },
+    { tsSec: t, tsUsec: 100, src: S, dst: cli, flags: 'SA', seq: isnS, ack: isnC + 1 },
+    { tsSec: t, tsUsec: 200, src: cli, dst: S, flags: 'A', seq: isnC + 1, ack: isnS + 1 },
+    { tsSec: t, tsUsec: 300, src: cli, dst: S, flags: 'PA', seq: isnC + 1, ack: isnS + 1, len: 10 },
+    { tsSec: t, tsUsec: 400, src: S, dst: cli, flags: 'PA', seq: isnS + 1, ack: isnC + 11, len: 20 },
+    { tsSec: t, tsUsec: 500, src: cli, dst: S, flags: 'FA', seq: isnC + 11, ack: isnS + 21 },
+    { tsSec: t, tsUsec: 600, src: S, dst: cli, flags: 'FA', seq: isnS + 21, ack: isnC + 12 },
+    { tsSec: t, tsUsec: 700, src: cli, dst: S, flags: 'A', seq: isnC + 12, ack: isnS + 22 },
+  ];
+}
+
+test('an orderly close is SF with the full history and exact byte counts', async () => {
+  const r = await analyzeFiles([file(normal(1000, 100, 5000))]);
+  assert.equal(r.connections.length, 1);
+  const c = r.connections[0];
+  assert.equal(c.state, 'SF');
+  assert.equal(c.history, 'ShADdFf'); // the server never sent a pure ACK
+  assert.equal(c.origBytes, 10);
+  assert.equal(c.respBytes, 20);
+  assert.equal(c.firstFrame, 1);
+  assert.equal(c.lastFrame, 8);
+  assert.equal(r.findings.length, 0);
+});
+
+test('port reuse: a new SYN with a new ISN after the close starts a new connection', async () => {
+  const r = await analyzeFiles([file([...normal(1000, 100, 5000), ...normal(1001, 900000, 7000)])]);
+  assert.equal(r.connections.length, 2);
+  assert.deepEqual(r.connections.map((c) => [c.state, c.firstFrame, c.endReason]), [['SF', 1, 'reused'], ['SF', 9, 'end']]);
+  assert.equal(r.stats.reused, 1);
+  assert.equal(r.findings.filter((f) => f.severity !== 'info').length, 0);
+});
+
+test('the real port-reuse capture gives two SF connections on one 4-tuple', async () => {
+  const r = await analyzeFiles([join(CAPTURES, 'port-reuse.pcap')]);
+  const tuples = new Set(r.connections.map((c) => `${c.orig.port}-${c.resp.port}`));
+  assert.equal(r.connections.length, 2);
+  assert.equal(tuples.size, 1);
+  assert.ok(r.connections.every((c) => c.state === 'SF'));
+});
+
+test('timers run on capture time: a packet 10 s after a complete close starts a new row', async () => {
+  const segs = normal(1000, 100, 5000);
+  // a late ACK 10 s after the close: Zeek has dropped the connection by then (5 s close delay)
+  segs.push({ tsSec: 1010, src: C, dst: S, flags: 'A', seq: 112, ack: 5022 });
+  const r = await analyzeFiles([file(segs)]);
+  assert.equal(r.connections.length, 2);
+  assert.equal(r.connections[1].history, 'A');
+  assert.equal(r.connections[1].state, 'OTH');
+});
+
+test('an unanswered SYN times out after 5 s of capture time (S0), later packets start a new row', async () => {
+  const r = await analyzeFiles([file([
+    { tsSec: 1000, src: C, dst: S, flags: 'S', seq: 1 },
+    { tsSec: 1001, src: C, dst: S, flags: 'S', seq: 1 },
+    { tsSec: 1003, src: C, dst: S, flags: 'S', seq: 1 },
+    { tsSec: 1100, src: C, dst: S, flags: 'PA', seq: 2, ack: 77, len: 5 },
+  ])]);
+  assert.deepEqual(r.connections.map((c) => c.state), ['S0', 'OTH']);
+  const f = r.findings.find((x) => x.rule === 'syn-unanswered');
+  assert.ok(f);
+  assert.equal(f.frame, 1);
+  assert.equal(f.evidence.retries, 2);
+  assert.deepEqual(f.evidence.spacingSec, [1, 2]);
+});
+
+test('--max-connections evicts the longest-idle connection and counts it', async () => {
+  const segs: Seg[] = [];
+  for (let i = 0; i < 50; i++) segs.push({ tsSec: 1000 + i, src: ['10.0.1.1', 20000 + i], dst: S, flags: 'S', seq: i });
+  const r = await analyzeFiles([file(segs)], { maxConnections: 10 });
+  assert.equal(r.connections.length, 50);
+  assert.equal(r.stats.evicted, 40);
+  assert.ok(r.stats.maxLive <= 10);
+  assert.equal(r.connections.filter((c) => c.endReason === 'evicted').length, 40);
+});
+
+test('sequence numbers wrapping past 2^32 cause no false retransmissions', async () => {
+  const isnC = 0xffffff00;
+  const segs: Seg[] = [
+    { tsSec: 1000, src: C, dst: S, flags: 'S', seq: isnC },
+    { tsSec: 1000, src: S, dst: C, flags: 'SA', seq: 1, ack: isnC + 1 },
+    { tsSec: 1000, src: C, dst: S, flags: 'A', seq: isnC + 1, ack: 2 },
+  ];
+  let seq = isnC + 1;
+  for (let i = 0; i < 40; i++) {
+    segs.push({ tsSec: 1001, tsUsec: i, src: C, dst: S, flags: 'PA', seq: seq >>> 0, ack: 2, len: 100 });
+    seq += 100;
+    segs.push({ tsSec: 1001, tsUsec: i + 1, src: S, dst: C, flags: 'A', seq: 2, ack: seq >>> 0 });
+  }
+  const r = await analyzeFiles([file(segs)]);
+  assert.equal(r.connections.length, 1);
+  assert.equal(r.connections[0].origRetransBytes, 0);
+  assert.equal(r.connections[0].origBytes, 4000);
+  assert.equal(r.connections[0].history, 'ShADa');
+});
+
+test('a mid-stream start is partial and keeps exact relative numbering', async () => {
+  const r = await analyzeFiles([file([
+    { tsSec: 1000, src: C, dst: S, flags: 'PA', seq: 5000, ack: 9000, len: 10 },
+    { tsSec: 1000, tsUsec: 5, src: S, dst: C, flags: 'PA', seq: 9000, ack: 5010, len: 30 },
+    { tsSec: 1000, tsUsec: 9, src: C, dst: S, flags: 'A', seq: 5010, ack: 9030 },
+  ])]);
+  const c = r.connections[0];
+  assert.equal(c.state, 'OTH');
+  assert.equal(c.history, 'DdA');
+  assert.equal(c.origBytes, 10);
+  assert.equal(c.respBytes, 30);
+});
