@@ -40,6 +40,8 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   keepRecords?: boolean;
   /** evaluate teardown rules (default true) */
   rules?: boolean;
+  /** called when an input has been read and its connections closed out */
+  onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
 }
 
 export function summarizeInput(info: InputInfo, firstTs: number | null, lastTs: number | null): InputSummary {
@@ -107,7 +109,9 @@ export class Analyzer {
   endInput(info: InputInfo): void {
     this.tracker.flush();
     this.infos.push(info);
-    this.inputs.push(summarizeInput(info, this.firstTs, this.lastTs));
+    const summary = summarizeInput(info, this.firstTs, this.lastTs);
+    this.inputs.push(summary);
+    this.opts.onInputEnd?.(summary, info);
   }
 
   result(): AnalysisResult {

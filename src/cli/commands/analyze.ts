@@ -38,6 +38,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
+      onInputEnd: format === 'ndjson' ? (inp) => { out(JSON.stringify({ type: 'input', ...inp }) + '\n'); } : undefined,
       keepRecords: format !== 'ndjson',
       onConnection: (rec, found) => {
         for (const f of found) check(f);
@@ -47,14 +48,13 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         }
       },
     });
-    if (format === 'ndjson') {
-      for (const inp of res.inputs) out(JSON.stringify({ type: 'input', ...inp }) + '\n');
-    } else if (format === 'json') {
+    // (ndjson: every line was written as its connection or input ended)
+    if (format === 'json') {
       out(JSON.stringify({
         schema: 'rstscope/analyze@1', inputs: res.inputs, connections: res.connections, findings: res.findings,
         totals: totals(res.connections.length, res.findings), stats: res.stats,
       }, null, 2) + '\n');
-    } else {
+    } else if (format === 'table') {
       out(findingsTable(res.inputs, res.connections, res.findings));
     }
     reportProblems(res);

@@ -28,6 +28,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
+      onInputEnd: format === 'ndjson' ? (inp) => { out(JSON.stringify({ type: 'input', ...inp }) + '\n'); } : undefined,
       keepRecords: !streaming,
       rules: false,
       onConnection: streaming
@@ -38,11 +39,9 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
         : undefined,
     });
     if (format === 'zeek') out(zeekFooter());
-    else if (format === 'ndjson') {
-      for (const inp of res.inputs) out(JSON.stringify({ type: 'input', ...inp }) + '\n');
-    } else if (format === 'json') {
+    else if (format === 'json') {
       out(JSON.stringify({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, null, 2) + '\n');
-    } else out(flowsTable(res.inputs, res.connections));
+    } else if (format === 'table') out(flowsTable(res.inputs, res.connections));
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, false);
   },

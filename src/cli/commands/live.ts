@@ -25,7 +25,7 @@
  */
 import type { CommandModule } from 'yargs';
 import {
-  DEFAULT_BUFFER_KIB, DEFAULT_SNAPLEN_BYTES, LiveError, openLiveSource, type LiveBackend, type LiveSource,
+  DEFAULT_BUFFER_KIB, DEFAULT_CAP_BUFFER_KIB, DEFAULT_SNAPLEN_BYTES, LiveError, openLiveSource, type LiveBackend, type LiveSource,
 } from '../../capture/live.js';
 import { findingLine, totals, type Totals } from '../../report/findings.js';
 import { evaluateRules } from '../../rules/engine.js';
@@ -54,7 +54,7 @@ interface LiveArgs {
   format: 'table' | 'json' | 'ndjson';
   backend: LiveBackend;
   snaplen: number;
-  'buffer-kib': number;
+  'buffer-kib'?: number;
   'max-connections': number;
   checksums: boolean;
 }
@@ -90,7 +90,10 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         + 'and drops most of a burst unless the buffer is large: not fit where losses must be known or timestamps must be exact',
     })
     .option('snaplen', { type: 'number', default: DEFAULT_SNAPLEN_BYTES, describe: 'bytes kept per packet (tcpdump backend; headers are all the rules need)' })
-    .option('buffer-kib', { type: 'number', default: DEFAULT_BUFFER_KIB, describe: 'kernel capture buffer in KiB (tcpdump -B); lower it and bursts are dropped' })
+    .option('buffer-kib', {
+      type: 'number',
+      describe: `kernel capture buffer in KiB (tcpdump -B); default ${DEFAULT_BUFFER_KIB} for tcpdump, ${DEFAULT_CAP_BUFFER_KIB} for cap (its 65535-byte slots fill a smaller ring in a burst); lower it and bursts are dropped`,
+    })
     .option('max-connections', {
       type: 'number', default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
@@ -100,7 +103,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       if (a.duration !== undefined && !(a.duration > 0)) throw new UsageError('--duration must be a positive number of seconds');
       if (a.count !== undefined && !(Number.isInteger(a.count) && a.count > 0)) throw new UsageError('--count must be a positive whole number of packets');
       if (!(Number.isInteger(a.snaplen) && a.snaplen >= 68 && a.snaplen <= 262144)) throw new UsageError('--snaplen must be a whole number of bytes from 68 to 262144');
-      if (!(Number.isInteger(a['buffer-kib']) && a['buffer-kib'] > 0)) throw new UsageError('--buffer-kib must be a positive whole number');
+      const kib = a['buffer-kib'];
+      if (kib !== undefined && !(Number.isInteger(kib) && kib > 0)) throw new UsageError('--buffer-kib must be a positive whole number');
       return true;
     })
     .example('$0 live -i eth0 --filter "tcp port 443"', 'findings as they happen, Ctrl-C for totals')
@@ -144,7 +148,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         interface: argv.interface,
         filter: argv.filter,
         snaplenBytes: argv.snaplen,
-        bufferKiB: argv['buffer-kib'],
+        bufferKiB: argv['buffer-kib'] ?? (argv.backend === 'cap' ? DEFAULT_CAP_BUFFER_KIB : DEFAULT_BUFFER_KIB),
         count: argv.count,
         writePath: argv.write,
         sink: analyzer.onFrame,
