@@ -18,6 +18,7 @@ export class LiveRun {
   stderr = '';
   code: number | null = null;
   private buf = '';
+  private stderrWaiters: ((text: string) => boolean)[] = [];
   private waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
   private readonly closed: Promise<void>;
 
@@ -38,7 +39,10 @@ export class LiveRun {
       }
     });
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (t: string) => { this.stderr += t; });
+    child.stderr.on('data', (t: string) => {
+      this.stderr += t;
+      this.stderrWaiters = this.stderrWaiters.filter((w) => !w(this.stderr));
+    });
     this.closed = new Promise((r) => child.on('close', (code) => { this.code = code; r(); }));
   }
 
@@ -53,6 +57,24 @@ export class LiveRun {
         reject(new Error(`no ${what} within ${timeoutMs} ms; stderr:\n${this.stderr}\nstdout:\n${this.lines.map((l) => JSON.stringify(l.obj)).join('\n')}`));
       }, timeoutMs);
       this.waiters.push(w);
+    });
+  }
+
+  /** Resolves once stderr matches `re`; rejects after `timeoutMs`. */
+  waitStderr(re: RegExp, timeoutMs: number): Promise<void> {
+    if (re.test(this.stderr)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w = (text: string): boolean => {
+        if (!re.test(text)) return false;
+        clearTimeout(t);
+        resolve();
+        return true;
+      };
+      const t = setTimeout(() => {
+        this.stderrWaiters = this.stderrWaiters.filter((x) => x !== w);
+        reject(new Error(`stderr did not match ${re} within ${timeoutMs} ms:\n${this.stderr}`));
+      }, timeoutMs);
+      this.stderrWaiters.push(w);
     });
   }
 

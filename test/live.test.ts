@@ -67,6 +67,7 @@ async function driveScenarios(run: LiveRun, servers: Record<string, net.Server>,
     const line = await run.waitFor((l) => l.obj.type === 'finding' && l.obj.rule === sc.rule && l.atMs >= since,
       FINDING_DEADLINE_MS + 3000, `${sc.rule} finding for ${sc.name}`);
     const delay = line.atMs - (sc.doneAtMs ?? since);
+    process.stderr.write(`# ${sc.name}: ${sc.rule} printed ${delay} ms after the traffic\n`);
     assert.ok(delay <= FINDING_DEADLINE_MS, `${sc.name}: finding ${sc.rule} came ${delay} ms after the traffic (limit ${FINDING_DEADLINE_MS} ms)`);
   };
 
@@ -125,9 +126,13 @@ async function driveScenarios(run: LiveRun, servers: Record<string, net.Server>,
     const clientPort = c.localPort!;
     const s = await accepted;
     const serverErr = once<NodeJS.ErrnoException>(s, 'error');
-    s.on('data', () => s.write('answer\n'));
+    s.on('data', (d: Buffer) => { if (d.includes('request')) s.write('answer\n'); });
     c.write('request\n');
     await once(c, 'data');
+    // a last request acknowledges the answer, so no unread data is left when the client aborts
+    const got = once(s, 'data');
+    c.write('thanks\n');
+    await got;
     c.resetAndDestroy();
     const e = await serverErr;
     assert.equal(e.code, 'ECONNRESET');
@@ -140,13 +145,13 @@ async function driveScenarios(run: LiveRun, servers: Record<string, net.Server>,
     const c = await connected(ports.normal);
     const clientPort = c.localPort!;
     const s = await accepted;
+    const closed = Promise.all([once(s, 'close'), once(c, 'close')]);
     s.on('data', () => s.end('answer\n'));
     c.resume();
     c.write('request\n');
     await once(c, 'end');
     c.end();
-    await once(s, 'close');
-    await once(c, 'close');
+    await closed;
     await expect({ name: 'normal close', rule: null, clientPort, doneAtMs: Date.now() }, Date.now());
   }
   return out;
@@ -166,6 +171,7 @@ async function scenarioTest(backend: 'tcpdump' | 'cap', t: import('node:test').T
   const filter = Object.values(ports).map((p) => `tcp port ${p}`).join(' or ');
   const pcap = join(dir, 'live.pcap');
   let run: LiveRun | null = null;
+  t.after(() => run?.kill());
   try {
     run = await startLive(['--interface', 'lo', '--backend', backend, '--format', 'ndjson', '--filter', filter, '--write', pcap]);
     const scenarios = await driveScenarios(run, servers, ports);
@@ -211,6 +217,7 @@ async function burstTest(backend: 'tcpdump' | 'cap', t: import('node:test').Test
   const tx = dgram.createSocket('udp4');
   await new Promise<void>((r) => tx.bind(0, LOOP, () => r()));
   let run: LiveRun | null = null;
+  t.after(() => run?.kill());
   try {
     run = await startLive(['--interface', 'lo', '--backend', backend, '--format', 'ndjson', '--filter', `udp port ${port}`]);
     const payload = Buffer.alloc(64, 0x61);
@@ -230,9 +237,18 @@ async function burstTest(backend: 'tcpdump' | 'cap', t: import('node:test').Test
     const live = (totalsLine.obj as { live: { packets: number; drops: number | null } }).live;
     process.stderr.write(`# ${backend} burst: ${sent} datagrams sent in ${sendMs} ms, live counted ${live.packets}, drops ${live.drops}\n`);
     assert.equal(sent, PACKETS);
-    assert.equal(live.packets, PACKETS, 'every packet sent was captured and analyzed');
-    if (backend === 'tcpdump') assert.equal(live.drops, 0, 'tcpdump reports zero kernel drops');
-    else assert.equal(live.drops, null, 'cap cannot count drops and says so');
+    if (backend === 'tcpdump') {
+      assert.equal(live.packets, PACKETS, 'every packet sent was captured and analyzed');
+      assert.equal(live.drops, 0, 'tcpdump reports zero kernel drops');
+    } else {
+      // cap (65535-byte ring slots, no drop counters) is not lossless under load:
+      // measured here with 256 MiB and 1 GiB buffers, a loaded machine lost up to
+      // 18% of this burst. What it must do is never claim a count it cannot know.
+      assert.ok(live.packets > 0 && live.packets <= PACKETS, `cap counted ${live.packets} of ${PACKETS}`);
+      assert.equal(live.drops, null, 'cap cannot count drops and reports them as unknown, not 0');
+      const input = run.lines.find((l) => l.obj.type === 'input');
+      assert.match(JSON.stringify(input?.obj), /kernel drops cannot be counted/);
+    }
   } finally {
     run?.kill();
     rx.close();
@@ -243,9 +259,40 @@ async function burstTest(backend: 'tcpdump' | 'cap', t: import('node:test').Test
 for (const backend of ['tcpdump', 'cap'] as const) {
   describe(`live (${backend} backend)`, { concurrency: false }, () => {
     test('refused, write after close, unread data, abortive and normal close: findings while capturing; --write then analyze agrees', { timeout: 60_000 }, (t) => scenarioTest(backend, t));
-    test('a 50,000-packet loopback burst is counted in full with zero drops', { timeout: 60_000 }, (t) => burstTest(backend, t));
+    test(backend === 'tcpdump' ? 'a 50,000-packet loopback burst is counted in full with zero drops'
+      : 'a 50,000-packet loopback burst: counted packets never exceed those sent, drops reported as unknown', { timeout: 60_000 }, (t) => burstTest(backend, t));
   });
 }
+
+test('kernel drops are reported while they happen and in the totals, never silently', { timeout: 60_000 }, async (t) => {
+  if (skipUnlessLive(t, 'tcpdump')) return;
+  const PACKETS = 50_000;
+  const rx = dgram.createSocket('udp4');
+  rx.on('message', () => {});
+  await new Promise<void>((r) => rx.bind(0, LOOP, () => r()));
+  const port = rx.address().port;
+  const tx = dgram.createSocket('udp4');
+  let run: LiveRun | null = null;
+  t.after(() => { run?.kill(); rx.close(); tx.close(); });
+  // a 1 KiB kernel buffer (the kernel rounds it up to its minimum) and full-size
+  // packets: most of a burst of 1000-byte datagrams cannot be kept
+  run = await startLive(['--interface', 'lo', '--format', 'ndjson', '--buffer-kib', '1', '--snaplen', '65535', '--filter', `udp port ${port}`]);
+  const payload = Buffer.alloc(1000, 0x62);
+  for (let i = 0; i < PACKETS; i += 1000) {
+    await Promise.all(Array.from({ length: 1000 }, () => new Promise<void>((resolve) => tx.send(payload, port, LOOP, () => resolve()))));
+  }
+  await run.waitStderr(/warning: the kernel has dropped \d+ packet/, 10_000);
+  await run.stop();
+  assert.equal(run.code, 0, run.stderr);
+  const totalsLine = run.lines.find((l) => l.obj.type === 'totals');
+  assert.ok(totalsLine);
+  const live = (totalsLine.obj as { live: { packets: number; drops: number } }).live;
+  assert.ok(live.drops > 0, `drops reported: ${live.drops}`);
+  // on lo the kernel also counts the outgoing copy libpcap discards, so drops may exceed what was lost
+  assert.ok(live.packets + live.drops >= PACKETS, `captured ${live.packets} + dropped ${live.drops} account for ${PACKETS} sent`);
+  const input = run.lines.find((l) => l.obj.type === 'input');
+  assert.match(JSON.stringify(input?.obj), /dropped by the kernel/);
+});
 
 describe('live errors (exit 2, clear messages)', () => {
   test('unknown interface lists the ones that exist', { timeout: 30_000 }, async (t) => {
@@ -267,6 +314,15 @@ describe('live errors (exit 2, clear messages)', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot capture on lo: .*permission/i);
     assert.match(r.stderr, /root or CAP_NET_RAW/);
+  });
+  test('cap backend: an invalid filter or unknown interface is a clear error, not a crash', { timeout: 30_000 }, async (t) => {
+    if (skipUnlessLive(t, 'cap')) return;
+    const bad = await runCliAs(['live', '--backend', 'cap', '--interface', 'lo', '--filter', 'tcp prot 80', '--duration', '1']);
+    assert.equal(bad.code, 2, bad.stderr); // cap 0.2.1 segfaulted here (139) before its Buffer was kept alive
+    assert.match(bad.stderr, /invalid BPF filter "tcp prot 80": .*syntax error/);
+    const nodev = await runCliAs(['live', '--backend', 'cap', '--interface', 'rstscope-nosuch0', '--duration', '1']);
+    assert.equal(nodev.code, 2, nodev.stderr);
+    assert.match(nodev.stderr, /no interface named "rstscope-nosuch0"; interfaces here: .*\blo\b/);
   });
   test('missing tcpdump says how to install it', { timeout: 30_000 }, async (t) => {
     if (skipUnlessLive(t, 'tcpdump')) return;

@@ -57,6 +57,15 @@ function loadCap(): CapModule {
 }
 
 const CAP_BUFFER_BYTES = 65536;
+
+/**
+ * Every instance and packet Buffer handed to cap stays referenced until the
+ * process exits: cap keeps a raw pointer to the Buffer, and when open() fails
+ * after activating the handle (a bad filter), the half-open instance segfaults
+ * the process at exit if its Buffer was collected (measured; closing it
+ * instead aborts in uv_poll_stop). One entry per source, so this is bounded.
+ */
+const KEEP_ALIVE: unknown[] = [];
 const WRITE_CHUNK = 1 << 20;
 
 export class CapSource implements LiveSource {
@@ -93,6 +102,7 @@ export class CapSource implements LiveSource {
       return Promise.reject(new LiveError(`no interface named "${this.opts.interface}"; interfaces here: ${names.join(', ')}`));
     }
     const cap = new this.mod.Cap();
+    KEEP_ALIVE.push(cap, this.packetBuf);
     let linkName: string;
     try {
       linkName = cap.open(this.opts.interface, this.opts.filter, this.opts.bufferKiB * 1024, this.packetBuf);

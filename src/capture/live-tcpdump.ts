@@ -72,6 +72,10 @@ export class TcpdumpSource implements LiveSource {
     const o = this.opts;
     const a = ['-i', o.interface, '-U', '-w', '-', '--immediate-mode', '-n',
       '-s', String(o.snaplenBytes), '-B', String(o.bufferKiB), '--time-stamp-precision=nano'];
+    // As root tcpdump would switch to its own user after opening the device, and
+    // the kernel clears the parent-death signal on that change (prctl(2)): stay
+    // root so a killed rstscope still takes tcpdump down.
+    if (hasPdeathsig() && process.getuid?.() === 0) a.push('-Z', 'root');
     if (o.count !== undefined) a.push('-c', String(o.count));
     if (o.filter) a.push('--', o.filter);
     return a;

@@ -15,8 +15,15 @@
  * says what to do; `stop()` resolves after every captured frame has been
  * delivered to the sink and `info` is final.
  */
+import { readdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import type { FrameSink } from './frame.js';
 import type { InputInfo } from './parser.js';
+// Static imports (a pending dynamic import holds no event-loop handle, so the
+// process could exit before an error message is printed). live-cap.js does not
+// load the cap package until CapSource.create is called.
+import { CapSource } from './live-cap.js';
+import { TcpdumpSource } from './live-tcpdump.js';
 
 export type LiveBackend = 'tcpdump' | 'cap';
 
@@ -81,23 +88,22 @@ export function drainQuiet(lastDataAt: () => number): Promise<void> {
   });
 }
 export const DEFAULT_BUFFER_KIB = 64 * 1024;
+/**
+ * cap captures 65535 bytes per packet, so each ring slot is large: measured
+ * here, 64 MiB lost 1-9% of a 50,000-datagram loopback burst, 256 MiB none.
+ */
+export const DEFAULT_CAP_BUFFER_KIB = 256 * 1024;
 
-export async function openLiveSource(backend: LiveBackend, opts: LiveOptions): Promise<LiveSource> {
-  if (backend === 'cap') {
-    const { CapSource } = await import('./live-cap.js');
-    return CapSource.create(opts);
-  }
-  const { TcpdumpSource } = await import('./live-tcpdump.js');
-  return new TcpdumpSource(opts);
+/** Opens a source; the cap package itself is loaded only here, when asked for. */
+export function openLiveSource(backend: LiveBackend, opts: LiveOptions): LiveSource {
+  return backend === 'cap' ? CapSource.create(opts) : new TcpdumpSource(opts);
 }
 
 /** Interface names on this machine (Linux /sys/class/net), sorted; empty when unknown. */
 export async function listInterfaces(): Promise<string[]> {
   try {
-    const { readdir } = await import('node:fs/promises');
     return (await readdir('/sys/class/net')).sort();
   } catch {
-    const { networkInterfaces } = await import('node:os');
     return Object.keys(networkInterfaces()).sort();
   }
 }

@@ -7,6 +7,17 @@ function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/**
+ * UTC start time. Capture timestamps are untrusted: a pcapng timestamp can be
+ * far outside Date's range (±8.64e15 ms), where toISOString() throws; those
+ * print as raw seconds instead.
+ */
+function startTime(tsSec: number): string {
+  const d = new Date(tsSec * 1000);
+  if (Number.isNaN(d.getTime())) return `${tsSec} s`;
+  return d.toISOString().replace('T', ' ').replace('Z', '');
+}
+
 export function flowsTable(inputs: InputSummary[], records: ConnRecord[]): string {
   let out = '';
   for (let i = 0; i < inputs.length; i++) {
@@ -22,7 +33,7 @@ export function flowsTable(inputs: InputSummary[], records: ConnRecord[]): strin
     for (const r of rows) {
       t.push([
         r.stream, endpoint(r.orig.ip, r.orig.port), endpoint(r.resp.ip, r.resp.port), `${r.firstFrame}-${r.lastFrame}`,
-        new Date(r.ts * 1000).toISOString().replace('T', ' ').replace('Z', ''), r.duration.toFixed(3), r.state, r.history,
+        startTime(r.ts), r.duration.toFixed(3), r.state, r.history,
         `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
       ]);
     }

@@ -5,6 +5,7 @@
  * file names, rule stories that quote them) is escaped with `esc`.
  */
 import type { Severity } from '../rules/types.js';
+import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { esc, ladderSvg, SEV_COLOR, timelineSvg } from './ladder.js';
 import {
   duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
@@ -29,8 +30,12 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertic
 th{font-weight:600;color:var(--muted);background:var(--soft);font-size:12.5px}
 td.num,th.num{text-align:right;white-space:nowrap}
 tr.key td{background:#fef3f2;font-weight:600}
+table.evidence td{padding:3px 8px;white-space:nowrap}
+.pv{display:inline-block;max-width:190px;overflow:hidden;text-overflow:ellipsis;vertical-align:bottom;white-space:nowrap}
+td.nw{white-space:nowrap}
+.tablewrap{overflow-x:auto}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
-.card{flex:1 1 150px;border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:var(--soft)}
+.card{flex:1 1 120px;border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:var(--soft)}
 .card b{display:block;font-size:24px;line-height:1.2}
 .card span{color:var(--muted);font-size:13px}
 .sev{display:inline-block;font-size:11.5px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;border-radius:999px;padding:1px 9px;color:#fff;white-space:nowrap}
@@ -47,8 +52,9 @@ svg .lane-role{font-family:system-ui,sans-serif;font-weight:700;font-size:13px;t
 svg .lane-ep,svg .col-head{font-size:12px;fill:#475467}
 svg .col-head{font-family:system-ui,sans-serif;font-size:11px;text-transform:uppercase;letter-spacing:.05em}
 svg .frame-no{font-weight:700}
-svg .pkt-label{font-size:12.5px}
+svg .pkt-label{font-size:12.5px;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
 svg .key-label,svg .key-note{font-weight:700}
+svg .key-label{stroke:#fbeeed}
 svg .note{font-size:11.5px;fill:#475467}
 svg .gap-text{font-style:italic;fill:#667085;font-family:system-ui,sans-serif}
 svg .axis{font-size:11px;fill:#475467}
@@ -63,7 +69,7 @@ a{color:#175cd3;text-decoration:none}a:hover{text-decoration:underline}
 footer{margin-top:48px;color:var(--muted);font-size:12.5px;border-top:1px solid var(--line);padding-top:12px}
 @media print{
  body{font-size:11pt}main{max-width:none;padding:0}
- h2{break-after:avoid-page}.figure{overflow:visible;border:none;padding:0}
+ h2{break-after:avoid-page}.figure,.tablewrap{overflow:visible;border:none;padding:0}
  a{color:inherit}.finding{border-color:#ccc}
  tr,svg{break-inside:avoid}
 }
@@ -112,7 +118,7 @@ function inputsSection(m: ReportModel): string {
     const span = i.firstTs !== null && i.lastTs !== null ? duration(i.lastTs - i.firstTs) : '–';
     h += `<tr><td class="mono">${esc(i.file)}</td><td>${esc(i.format)}${i.linkTypes.length ? `, ${esc(i.linkTypes.join(' + '))}` : ''}</td>`
       + `<td class="num">${num(i.packets)}</td><td class="num">${num(i.bytes)}</td>`
-      + `<td class="mono">${i.firstTs !== null ? esc(utc(i.firstTs)) : '–'}</td><td class="num">${esc(span)}</td></tr>`;
+      + `<td class="mono nw">${i.firstTs !== null ? esc(utc(i.firstTs)) : '–'}</td><td class="num">${esc(span)}</td></tr>`;
   }
   h += '</tbody></table>';
   const warns: string[] = [];
@@ -167,8 +173,8 @@ function indexSection(m: ReportModel): string {
   for (const g of shown) {
     const frame = `${multi ? `${g.input + 1}: ` : ''}${g.firstFrame}`;
     const link = g.example ? `<a href="#g${g.id}">${esc(g.rule)}</a>` : esc(g.rule);
-    h += `<tr><td>${sevBadge(g.severity)}</td><td class="mono">${link}</td><td class="mono">${esc(groupEndpoints(g))}</td>`
-      + `<td class="num">${num(g.count)}</td><td class="mono">${esc(utc(g.firstTs))}</td><td class="num">${g.count > 1 ? esc(duration(g.lastTs - g.firstTs)) : '–'}</td><td class="num">${esc(frame)}</td></tr>`;
+    h += `<tr><td>${sevBadge(g.severity)}</td><td class="mono nw">${link}</td><td class="mono">${esc(groupEndpoints(g))}</td>`
+      + `<td class="num">${num(g.count)}</td><td class="mono nw">${esc(utc(g.firstTs))}</td><td class="num">${g.count > 1 ? esc(duration(g.lastTs - g.firstTs)) : '–'}</td><td class="num">${esc(frame)}</td></tr>`;
   }
   h += '</tbody></table>';
   if (m.groups.length > shown.length) {
@@ -186,7 +192,7 @@ function evidenceTable(ex: Example): string {
   let prev = -1;
   for (let i = 0; i < ex.segments.length; i++) {
     const s = ex.segments[i];
-    if (i === Math.min(6, ex.segments.length) && ex.notStored > 0 && i > 0) {
+    if (i === Math.min(HEAD_SEGMENTS, ex.segments.length) && ex.notStored > 0 && i > 0) {
       h += `<tr><td colspan="11" class="meta" style="text-align:center">⋯ ${num(ex.notStored)} segment(s) between frames ${prev} and ${s.frame} not kept ⋯</td></tr>`;
     }
     prev = s.frame;
@@ -195,7 +201,7 @@ function evidenceTable(ex: Example): string {
     const notes: string[] = [];
     if (isKey) notes.push('<strong>key packet</strong>');
     if (s.retrans) notes.push('retransmission');
-    if (s.payload !== undefined) notes.push(`<code>${esc(s.payload)}${s.payloadMore ? '…' : ''}</code>`);
+    if (s.payload !== undefined) notes.push(`<code class="pv" title="${esc(s.payload)}">${esc(s.payload)}${s.payloadMore ? '…' : ''}</code>`);
     h += `<tr${isKey ? ' class="key"' : ''}><td class="num">${s.frame}</td><td class="num">${esc(rel(s.ts - t0))}</td><td>${esc(dir)}</td><td class="mono">${esc(flagNames(s.flags))}</td>`
       + `<td class="num">${s.seqRel}</td><td class="num">${s.ackRel >= 0 ? s.ackRel : '–'}</td><td class="num">${s.len}</td><td class="num">${s.win}</td>`
       + `<td class="num">${s.ttl}</td><td class="num">${s.ipId >= 0 ? s.ipId : '–'}</td><td>${notes.join(' ')}</td></tr>`;
@@ -228,8 +234,8 @@ function detail(m: ReportModel, g: Group): string {
   h += '<h4>Ladder</h4>';
   h += `<div class="figure">${ladderSvg(ex, g.severity)}</div>`;
   h += '<h4>Evidence</h4>';
-  h += `<p class="meta">Sequence and acknowledgement numbers are relative to each side's initial sequence number; times are seconds since the connection's first kept packet; the window is the raw header field (unscaled).${ex.notStored > 0 ? ` The connection had ${num(ex.totalSegments)} segments; the first 6 and the last 20 are kept.` : ''}</p>`;
-  h += evidenceTable(ex);
+  h += `<p class="meta">Sequence and acknowledgement numbers are relative to each side's initial sequence number; times are seconds since the connection's first kept packet; the window is the raw header field (unscaled).${ex.notStored > 0 ? ` The connection had ${num(ex.totalSegments)} segments; the first ${HEAD_SEGMENTS} and the last ${TAIL_SEGMENTS} are kept.` : ''}</p>`;
+  h += `<div class="tablewrap">${evidenceTable(ex)}</div>`;
   h += evidenceFacts(f.evidence);
   h += '<h4>What the applications saw</h4><dl class="app">';
   if (f.app.orig) h += `<dt>${esc(ex.origRole)} <span class="mono meta">${esc(hostPort(ex.rec.orig.ip, ex.rec.orig.port))}</span></dt><dd>${esc(f.app.orig)}</dd>`;
@@ -268,6 +274,6 @@ export function renderHtml(m: ReportModel): string {
     + `<p>Generated by ${esc(m.tool.name)} ${esc(m.tool.version)} from the capture files above; the report contains no script and loads nothing from the network.</p></footer>`;
   return '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
     + '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-    + `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">\n`
+    + `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">\n`
     + `<title>TCP teardown report: ${esc(files)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n<main>\n${body}\n</main>\n</body>\n</html>\n`;
 }

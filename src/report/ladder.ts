@@ -7,6 +7,7 @@
  * taken from a capture goes through `esc`. Arrowheads are drawn as polygons
  * rather than <marker> elements for the same reason (marker ids are global).
  */
+import { HEAD_SEGMENTS } from '../tcp/connection.js';
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { duration, flagNames, hostPort, rel, type Example, type LadderSeg, type ReportModel } from './model.js';
 
@@ -23,7 +24,7 @@ const X_RIGHT = 610;
 const X_NOTES = 628;
 const ROW = 38;
 const GAP_ROW = 30;
-const TOP = 78;
+const TOP = 84;
 const SLOPE = 14;
 
 function color(s: LadderSeg): string {
@@ -69,7 +70,7 @@ export function ladderSvg(ex: Example, severity: keyof typeof SEV_COLOR): string
   type Row = { seg: LadderSeg } | { gap: string };
   const rows: Row[] = [];
   let prevFrame = 0;
-  const headLen = Math.min(segs.length, 6);
+  const headLen = Math.min(segs.length, HEAD_SEGMENTS);
   for (let i = 0; i < segs.length; i++) {
     if (i === headLen && ex.notStored > 0 && i > 0) {
       rows.push({ gap: `${ex.notStored} segment(s) of this connection between frames ${prevFrame} and ${segs[i].frame} not kept` });
@@ -121,7 +122,7 @@ export function ladderSvg(ex: Example, severity: keyof typeof SEV_COLOR): string
     svg += `<line x1="${x1}" y1="${ya}" x2="${f1(x2 + (x2 > x1 ? -2 : 2))}" y2="${yb}" stroke="${c}" stroke-width="${isKey ? 2.6 : 1.6}"${s.retrans ? ' stroke-dasharray="6 4"' : ''}/>`;
     svg += `<polygon points="${arrowHead(x2, yb, x1, ya)}" fill="${c}"/>`;
     const lx = (X_LEFT + X_RIGHT) / 2;
-    svg += `<text x="${lx}" y="${ya + (yb - ya) / 2 - 5}" text-anchor="middle" class="pkt-label${isKey ? ' key-label' : ''}" fill="${c}">${esc(label)}</text>`;
+    svg += `<text x="${lx}" y="${ya - 4}" text-anchor="middle" class="pkt-label${isKey ? ' key-label' : ''}" fill="${c}">${esc(label)}</text>`;
     const notes: string[] = [];
     if (isKey) notes.push('◀ key packet');
     if (s.retrans) notes.push('retransmission');
@@ -175,7 +176,7 @@ export function timelineSvg(model: ReportModel): string {
   for (const t of ticks) {
     const x = span > 0 ? x0 + t * (x1 - x0) : x0 + (x1 - x0) / 2;
     svg += `<line x1="${f1(x)}" y1="${y1}" x2="${f1(x)}" y2="${y1 + 5}" stroke="#667085"/>`;
-    svg += `<text x="${f1(x)}" y="${y1 + 18}" text-anchor="${t === 0 && span > 0 ? 'start' : t === 1 ? 'end' : 'middle'}" class="axis">+${esc(duration(t * span))}</text>`;
+    svg += `<text x="${f1(x)}" y="${y1 + 18}" text-anchor="${t === 0 && span > 0 ? 'start' : t === 1 ? 'end' : 'middle'}" class="axis">+${t === 0 ? '0 s' : esc(duration(t * span))}</text>`;
   }
   svg += `<text x="${(x0 + x1) / 2}" y="${h - 6}" text-anchor="middle" class="axis-title">time since the first packet (${n} bins of ${esc(duration(span / n || 0))})</text>`;
   svg += '</svg>';

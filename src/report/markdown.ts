@@ -7,6 +7,7 @@
  * backslash-escaped and < > & become entities, so a payload holding HTML or
  * script text renders as text in any Markdown viewer that allows inline HTML.
  */
+import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { RULES } from '../rules/registry.js';
 import {
   duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
@@ -49,7 +50,7 @@ function evidenceTable(ex: Example): string {
   let prev = -1;
   for (let i = 0; i < ex.segments.length; i++) {
     const s = ex.segments[i];
-    if (i === Math.min(6, ex.segments.length) && ex.notStored > 0 && i > 0) {
+    if (i === Math.min(HEAD_SEGMENTS, ex.segments.length) && ex.notStored > 0 && i > 0) {
       rows.push(['⋯', '', `${num(ex.notStored)} segment(s) between frames ${prev} and ${s.frame} not kept`, '', '', '', '', '', '', '', '']);
     }
     prev = s.frame;
@@ -82,7 +83,7 @@ function detail(m: ReportModel, g: Group): string {
     t += `This group holds **${num(g.count)}** findings with the same rule and endpoints, from ${utc(g.firstTs)} to ${utc(g.lastTs)} UTC (frames ${g.firstFrame} to ${g.lastFrame}); the first one is worked through below.\n\n`;
   }
   t += `> ${md(f.summary)}\n\n`;
-  t += `**Evidence.** Relative seq/ack; times in seconds since the connection's first kept packet; raw window field.${ex.notStored > 0 ? ` The connection had ${num(ex.totalSegments)} segments; the first 6 and the last 20 are kept.` : ''}\n\n`;
+  t += `**Evidence.** Relative seq/ack; times in seconds since the connection's first kept packet; raw window field.${ex.notStored > 0 ? ` The connection had ${num(ex.totalSegments)} segments; the first ${HEAD_SEGMENTS} and the last ${TAIL_SEGMENTS} are kept.` : ''}\n\n`;
   t += evidenceTable(ex);
   const facts = Object.entries(f.evidence).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object').map(([k, v]) => `${md(k)}=${md(v)}`);
   if (facts.length) t += `Rule evidence: ${facts.join(', ')}\n\n`;

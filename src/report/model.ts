@@ -32,7 +32,7 @@ import { Analyzer, type InputSummary } from '../cli/pipeline.js';
 import { actorOf } from '../rules/teardown.js';
 import { RULES, findRule } from '../rules/registry.js';
 import type { Actor, Finding, Severity } from '../rules/types.js';
-import type { Connection } from '../tcp/connection.js';
+import { HEAD_SEGMENTS, type Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
 
@@ -157,7 +157,8 @@ export class ReportCollector {
   private readonly groups = new Map<string, Group>();
   private nextGroupId = 0;
   private detailed = 0;
-  private readonly ruleHasExample = new Set<string>();
+  /** worked examples kept per rule */
+  private readonly ruleExamples = new Map<string, number>();
   private ts = new Float64Array(1024);
   private sev = new Uint8Array(1024);
   private readonly senders = new Map<string, RstSender>();
@@ -225,20 +226,23 @@ export class ReportCollector {
    * keeps another example).
    */
   private maybeKeepExample(g: Group, rec: ConnRecord, f: Finding, c: Connection): void {
-    const firstOfRule = !this.ruleHasExample.has(g.rule);
+    const firstOfRule = !this.ruleExamples.get(g.rule);
     if (!firstOfRule && this.detailed >= this.opts.maxDetails) {
       let victim: Group | null = null;
       for (const o of this.groups.values()) {
         if (!o.example || SEV_INDEX[o.severity] >= SEV_INDEX[g.severity]) continue;
-        if (!victim || SEV_INDEX[o.severity] < SEV_INDEX[victim.severity]) victim = o;
+        if ((this.ruleExamples.get(o.rule) ?? 0) < 2) continue; // keep one example per rule
+        // the least severe; among equals the latest, so the earliest examples stay
+        if (!victim || SEV_INDEX[o.severity] <= SEV_INDEX[victim.severity]) victim = o;
       }
       if (!victim) return;
       victim.example = null;
       this.detailed--;
+      this.ruleExamples.set(victim.rule, this.ruleExamples.get(victim.rule)! - 1);
     }
     g.example = captureExample(rec, f, c);
     this.detailed++;
-    this.ruleHasExample.add(g.rule);
+    this.ruleExamples.set(g.rule, (this.ruleExamples.get(g.rule) ?? 0) + 1);
   }
 
   /** Builds the model (sorts groups, bins the timeline). */
@@ -311,7 +315,8 @@ export class ReportCollector {
 }
 
 function captureExample(rec: ConnRecord, f: Finding, c: Connection): Example {
-  const segs = c.evidence();
+  // frames are numbered from 1: a frame-0 record is an unwritten log slot, never a packet
+  const segs = c.evidence().filter((s) => s.frame > 0);
   // RST records are stored apart and may fall outside the head/tail rings
   const extra = c.rsts.map((r) => r.seg).filter((s) => !segs.some((e) => e.frame === s.frame));
   const all = [...segs, ...extra].sort((a, b) => a.frame - b.frame);
@@ -325,9 +330,20 @@ function captureExample(rec: ConnRecord, f: Finding, c: Connection): Example {
       frame: s.frame, ts: tsSeconds(s.tsSec, s.tsNsec), fromOrig: s.fromOrig, flags: s.flags, seqRel: s.seqRel,
       ackRel: s.ackRel, len: s.len, win: s.win, ttl: s.ttl, ipId: c.ipVersion === 6 ? -1 : s.ipId, retrans: s.retrans,
     })),
-    notStored: Math.max(0, c.segments - all.length),
+    notStored: notKept(c.segments, all),
     totalSegments: c.segments,
   };
+}
+
+/**
+ * Segments the tracker counted but did not keep. They all lie between the
+ * last head segment and the first tail segment. There cannot be more of them
+ * than there are frames between those two frames.
+ */
+function notKept(total: number, kept: { frame: number }[]): number {
+  let n = Math.max(0, total - kept.length);
+  if (n > 0 && kept.length > HEAD_SEGMENTS) n = Math.min(n, kept[HEAD_SEGMENTS].frame - kept[HEAD_SEGMENTS - 1].frame - 1);
+  return n;
 }
 
 export function hostPort(ip: string, port: number): string {
@@ -466,6 +482,8 @@ export function utc(tsSec: number): string {
   const ms = Math.floor(tsSec * 1000);
   const us = Math.round((tsSec - Math.floor(tsSec)) * 1e6) % 1e6;
   const d = new Date(ms);
+  // capture timestamps are untrusted: beyond Date's range toISOString() throws
+  if (Number.isNaN(d.getTime())) return `${tsSec} s`;
   return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(us).padStart(6, '0')}`;
 }
 

@@ -40,6 +40,7 @@ export const rule: Rule = {
     }
     if (hits.length > 0 || c.rstCount > 0) return hits;
     // Unanswered retransmissions at the end: the peer vanished.
+    if (c.orig.retransPkts < MIN_UNANSWERED_RETRANSMISSIONS && c.resp.retransPkts < MIN_UNANSWERED_RETRANSMISSIONS) return hits;
     const ev = c.evidence();
     if (ev.length === 0) return hits;
     for (const fromOrig of [true, false]) {

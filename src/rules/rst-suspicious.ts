@@ -29,7 +29,8 @@ export const rule: Rule = {
       for (const s of ev) {
         if (s.frame <= rst.frame) continue;
         if (challengeAckFrame === null && s.fromOrig !== rst.fromOrig && (s.flags & TCP_ACK) && !(s.flags & TCP_RST) && s.len === 0) challengeAckFrame = s.frame;
-        if (!(s.flags & TCP_RST)) survived = true;
+        // survived: the side the RST was aimed at carried on (a killed socket answers only with RSTs)
+        if (s.fromOrig !== rst.fromOrig && !(s.flags & TCP_RST)) survived = true;
       }
       if (v.rst.acceptance !== 'in-window') challengeAckFrame = null;
       const frames = [rst.frame];

@@ -11,7 +11,7 @@ export const rule: Rule = {
     + 'SYN with SYN-ACK and one connection resulted (RFC 9293 3.5). Legal, rare, and seen with NAT traversal or '
     + 'peers that dial each other; a program connecting to its own port can also do it.',
   evaluate({ c, rec }): RuleHit[] {
-    const syns = c.head.filter((s) => (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0);
+    const syns = c.evidence().filter((s) => (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0);
     const a = syns.find((s) => s.fromOrig);
     const b = syns.find((s) => !s.fromOrig);
     if (!a || !b) return [];

@@ -122,7 +122,7 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     else if (!first) continue;
     else if (r.trigger === null && c.ep(r.seg.fromOrig).nonRstPkts === 0) continue; // a lone RST: no story to tell
     else if (shape === 'refusal' && !r.seg.fromOrig) cause = 'refused';
-    else if (r.senderFinBefore && r.receiverDataAfterSenderFin > 0) cause = 'write-after-peer-close';
+    else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
     else if ((m.keepaliveProbes > 0 || mine.keepaliveProbes > 0) && r.idleBeforeSec >= 1) cause = 'keepalive-reset';
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
     else if (!r.senderFinBefore && unansweredBytes(c, r) > 0 && r.senderUnacked === 0) cause = 'rst-with-unread-data';

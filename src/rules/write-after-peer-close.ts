@@ -23,12 +23,19 @@ export const rule: Rule = {
       const writerM = c.milestones(!closer);
       const closerM = c.milestones(closer);
       const fin = closerM.fin;
-      const data = writerM.firstDataAfterPeerFin;
-      if (!fin || !data) continue;
-      const variant = writerM.dataAfterPeerFinAckedFin ? 'bug' : 'race';
+      if (!fin) continue;
+      // the first data the closer had not acknowledged when it sent FIN: after the FIN on the wire,
+      // or crossing it (sent before the FIN arrived)
+      const data = writerM.firstDataAfterPeerFin
+        ?? c.evidence().find((s) => s.fromOrig !== closer && s.len > 0 && s.frame < rst.frame && s.seqRel + s.len > fin.ackRel) ?? null;
+      if (!data) continue;
+      const closerEp = c.ep(closer);
+      const dataAckedFin = closerEp.finRel >= 0 && data.ackRel > closerEp.finRel;
+      const variant = dataAckedFin ? 'bug' : 'race';
+      const bytes = Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck);
       const writer = who(c, rec, !closer);
       const closerName = who(c, rec, closer);
-      const summary = `${closerName} closed first (FIN, frame ${fin.frame}); ${writer} then wrote ${writerM.dataAfterPeerFin} byte(s) (frame ${data.frame})`
+      const summary = `${closerName} closed first (FIN, frame ${fin.frame}); ${writer} ${variant === 'bug' ? 'then' : 'meanwhile'} wrote ${bytes} byte(s) (frame ${data.frame})`
         + (variant === 'bug' ? ' after it had received that FIN' : ' before that FIN reached it (a race)')
         + `; ${closerName.replace(/^the /, 'the ')}'s kernel answered with RST (frame ${rst.frame}). `
         + (variant === 'bug'
@@ -46,9 +53,8 @@ export const rule: Rule = {
             : 'write() succeeded locally (it was sent before the FIN arrived); read() then returned 0 (EOF), and the next write() failed with EPIPE (SIGPIPE unless ignored); ECONNRESET only if the FIN was lost',
         },
         evidence: {
-          variant, finFrame: fin.frame, firstDataFrame: data.frame, bytesAfterFin: writerM.dataAfterPeerFin,
-          segmentsAfterFin: writerM.dataAfterPeerFinPkts, rstFrame: rst.frame, rstShape: v.shape,
-          dataAckedFin: writerM.dataAfterPeerFinAckedFin,
+          variant, finFrame: fin.frame, firstDataFrame: data.frame, bytesAfterFin: bytes,
+          rstFrame: rst.frame, rstShape: v.shape, dataAckedFin,
         },
       });
     }

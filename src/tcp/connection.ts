@@ -10,7 +10,9 @@
 import { Endpoint } from './endpoint.js';
 
 export const HEAD_SEGMENTS = 6;
-export const TAIL_SEGMENTS = 20;
+export const TAIL_SEGMENTS = 16;
+/** numbers stored per segment in Connection.log */
+export const SEG_FIELDS = 12;
 export const MAX_RSTS = 8;
 export const MAX_SYN_TIMES = 8;
 
@@ -67,6 +69,8 @@ export interface RstRecord {
   receiverFinBefore: boolean;
   /** payload bytes the receiver sent after the sender's FIN, before this RST */
   receiverDataAfterSenderFin: number;
+  /** payload bytes the receiver sent that the sender's FIN did not acknowledge (crossed the FIN or came after it) */
+  receiverDataBeyondSenderFinAck: number;
   /** the last segment from the receiver before the RST (the likely trigger), if any */
   trigger: Segment | null;
   acceptance: RstAcceptance;
@@ -116,7 +120,40 @@ function newMilestones(): SideMilestones {
   };
 }
 
+/**
+ * One shared typed-array arena for every connection's evidence log: a
+ * connection takes a fixed-size slot when created and gives it back when it is
+ * closed out, so recording segments never allocates (the arena doubles when
+ * more connections are live than ever before).
+ */
+export class SegmentArena {
+  static readonly SLOT = (HEAD_SEGMENTS + TAIL_SEGMENTS) * SEG_FIELDS;
+  data = new Float64Array(SegmentArena.SLOT * 1024);
+  private free: number[] = [];
+  private used = 0;
+
+  alloc(): number {
+    const f = this.free.pop();
+    if (f !== undefined) return f;
+    if ((this.used + 1) * SegmentArena.SLOT > this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    return this.used++ * SegmentArena.SLOT;
+  }
+
+  release(base: number): void {
+    this.free.push(base);
+  }
+}
+
 export class Connection {
+  constructor(arena: SegmentArena) {
+    this.arena = arena;
+    this.logBase = arena.alloc();
+  }
+
   /** run-wide id, in order of creation */
   id = 0;
   /** index of the input file */
@@ -163,11 +200,18 @@ export class Connection {
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
   endReason = '';
 
-  head: Segment[] = [];
-  tail: Segment[] = [];
-  tailPos = 0;
-  /** total segments seen */
+  /**
+   * Evidence log: the first HEAD_SEGMENTS segments, then a ring of the last
+   * TAIL_SEGMENTS, stored as numbers in one typed array (no object per
+   * packet). `evidence()` turns them into Segment objects on demand.
+   */
+  readonly arena: SegmentArena;
+  /** index of this connection's first number in arena.data (-1 once released) */
+  logBase: number;
+  /** segments written to the log (all segments seen, since the ring overwrites) */
   segments = 0;
+  private evidenceCache: Segment[] | null = null;
+  private evidenceAt = -1;
   rsts: RstRecord[] = [];
   rstCount = 0;
   /** time of the last segment carrying payload, either way */
@@ -197,16 +241,52 @@ export class Connection {
     return true;
   }
 
-  /** Segments in capture order: the head, then the tail ring (no duplicates). */
-  evidence(): Segment[] {
-    const out = this.head.slice();
-    const n = this.tail.length;
-    if (n === 0) return out;
-    const start = n < TAIL_SEGMENTS ? 0 : this.tailPos;
-    for (let i = 0; i < n; i++) {
-      const s = this.tail[(start + i) % n];
-      if (out.length === 0 || s.frame > out[out.length - 1].frame) out.push(s);
+  /** Slot in the log for the next segment (head first, then the ring). */
+  nextSlot(): number {
+    const n = this.segments++;
+    this.evidenceCache = null;
+    if (n < HEAD_SEGMENTS) return n;
+    return HEAD_SEGMENTS + ((n - HEAD_SEGMENTS) % TAIL_SEGMENTS);
+  }
+
+  /** The segment stored in a log slot, as an object (a copy). */
+  segmentAt(slot: number): Segment {
+    const l = this.arena.data;
+    const o = this.logBase + slot * SEG_FIELDS;
+    const bits = l[o + 3];
+    const ttlId = l[o + 10];
+    return {
+      frame: l[o], tsSec: l[o + 1], tsNsec: l[o + 2], fromOrig: (bits & 0x100) !== 0, flags: bits & 0xff,
+      seq: l[o + 4], ack: l[o + 5], seqRel: l[o + 6], ackRel: l[o + 7], len: l[o + 8], win: l[o + 9],
+      ttl: Math.floor(ttlId / 65537), ipId: (ttlId % 65537) - 1, optMask: l[o + 11], retrans: (bits & 0x200) !== 0,
+    };
+  }
+
+  /**
+   * Gives the evidence log back to the arena once the connection was closed
+   * out. Guarantee: evidence() is valid during the connection sink call only;
+   * a consumer that keeps evidence copies it there (reports do).
+   */
+  releaseLog(): void {
+    if (this.logBase >= 0) {
+      this.arena.release(this.logBase);
+      this.logBase = -1;
     }
+  }
+
+  /** Segments in capture order: the head, then the tail ring (no duplicates). Cached until the next segment. */
+  evidence(): Segment[] {
+    if (this.logBase < 0) return this.evidenceCache ?? [];
+    if (this.evidenceCache !== null && this.evidenceAt === this.segments) return this.evidenceCache;
+    const out: Segment[] = [];
+    const n = this.segments;
+    const head = Math.min(n, HEAD_SEGMENTS);
+    for (let i = 0; i < head; i++) out.push(this.segmentAt(i));
+    const inRing = Math.min(Math.max(n - HEAD_SEGMENTS, 0), TAIL_SEGMENTS);
+    const start = n - HEAD_SEGMENTS <= TAIL_SEGMENTS ? 0 : (n - HEAD_SEGMENTS) % TAIL_SEGMENTS;
+    for (let i = 0; i < inRing; i++) out.push(this.segmentAt(HEAD_SEGMENTS + ((start + i) % TAIL_SEGMENTS)));
+    this.evidenceCache = out;
+    this.evidenceAt = n;
     return out;
   }
 
@@ -221,8 +301,10 @@ export class Connection {
     for (const c of this.history) h += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
     this.history = '^' + h;
     this.flipped = !this.flipped;
-    for (const s of this.head) s.fromOrig = !s.fromOrig;
-    for (const s of this.tail) s.fromOrig = !s.fromOrig;
+    const stored = Math.min(this.segments, HEAD_SEGMENTS + TAIL_SEGMENTS);
+    const l = this.arena.data;
+    for (let i = 0; i < stored; i++) l[this.logBase + i * SEG_FIELDS + 3] = (l[this.logBase + i * SEG_FIELDS + 3] ^ 0x100);
+    this.evidenceCache = null;
     for (const r of this.rsts) r.seg.fromOrig = !r.seg.fromOrig;
   }
 }

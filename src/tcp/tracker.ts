@@ -23,7 +23,7 @@ import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
 } from '../decode/packet.js';
 import {
-  Connection, HEAD_SEGMENTS, MAX_RSTS, MAX_SYN_TIMES, TAIL_SEGMENTS, type RstAcceptance, type Segment,
+  Connection, MAX_RSTS, MAX_SYN_TIMES, SEG_FIELDS, SegmentArena, type RstAcceptance, type Segment,
 } from './connection.js';
 import { Endpoint, EpState } from './endpoint.js';
 import { isLikelyServerPort } from './ports.js';
@@ -96,7 +96,8 @@ function endHash(a0: number, a1: number, a2: number, a3: number, port: number): 
 export function flowHash(p: Packet): number {
   const a = endHash(p.src0, p.src1, p.src2, p.src3, p.srcPort);
   const b = endHash(p.dst0, p.dst1, p.dst2, p.dst3, p.dstPort);
-  return mix((a + b) >>> 0 ^ Math.imul(a ^ b, 0x27d4eb2d));
+  // 30 bits: a V8 small integer, so Map lookups never box the key
+  return mix((a + b) >>> 0 ^ Math.imul(a ^ b, 0x27d4eb2d)) & 0x3fffffff;
 }
 
 export class Tracker {
@@ -104,6 +105,7 @@ export class Tracker {
   readonly stats: TrackerStats;
   readonly packet: Packet = newPacket();
   private readonly table = new Map<number, Connection>();
+  private readonly arena = new SegmentArena();
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
   private live = 0;
@@ -151,12 +153,13 @@ export class Tracker {
     const hash = flowHash(p);
     let c = this.lookup(hash, p);
     if (c !== null) {
-      const expired = c.deleteAt <= now || now - c.lastTime > this.opts.inactivityTimeoutSec || this.attemptExpired(c, now);
+      const expired = c.deleteAt <= now || now - c.lastTime > this.opts.inactivityTimeoutSec
+        || (this.attemptExpired(c, now) && !this.isSynRetry(c, p));
       if (expired) {
         this.stats.timedOut++;
         this.closeOut(c, c.deleteAt <= now ? 'closed' : 'timeout');
         c = null;
-      } else if (this.isReuse(c, p)) {
+      } else if (this.isReuse(c, p, this.sentByOrig(c, p))) {
         this.stats.reused++;
         this.closeOut(c, 'reused');
         c = null;
@@ -165,7 +168,7 @@ export class Tracker {
     if (c === null) c = this.create(hash, p, f, now);
     else this.touch(c);
     // a connection from an address and port to itself counts as from the originator
-    const fromOrig = p.srcPort === c.oPort && p.src0 === c.o0 && p.src1 === c.o1 && p.src2 === c.o2 && p.src3 === c.o3;
+    const fromOrig = this.sentByOrig(c, p);
     this.deliver(c, fromOrig, p, f, now);
   }
 
@@ -175,7 +178,7 @@ export class Tracker {
   }
 
   /**
-   * Live capture (src/capture/live.ts): runs the timer sweep at capture time
+   * Live capture (src/cli/commands/live.ts): runs the timer sweep at capture time
    * `nowSec` although no packet arrived, so connections whose close, attempt or
    * idle timers expired are closed out while the wire is quiet. Same timers
    * and outcome as the packet-driven sweep; the caller passes a time no later
@@ -185,9 +188,22 @@ export class Tracker {
     this.sweep(nowSec);
   }
 
-  /** Visits every live connection, least recently active first. `fn` must not change tracker state. */
-  forEachLive(fn: (c: Connection) => void): void {
-    for (let c = this.lruHead; c !== null; c = c.lruNext) fn(c);
+  /**
+   * Live capture: visits live connections most recently active first, until
+   * `fn` returns false (so a caller interested in recent activity stops early
+   * instead of walking the whole table). `fn` must not change tracker state.
+   */
+  forEachRecent(fn: (c: Connection) => boolean): void {
+    for (let c = this.lruTail; c !== null; c = c.lruPrev) if (!fn(c)) return;
+  }
+
+  /**
+   * A retransmission of the originator's unanswered SYN (same ISN). Zeek starts
+   * a new row for it once its attempt timer fired; we keep one connection per
+   * connect() attempt so its retries and their spacing are reported together.
+   */
+  private isSynRetry(c: Connection, p: Packet): boolean {
+    return (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && c.orig.sawSyn && p.seq === c.orig.isn && this.sentByOrig(c, p);
   }
 
   private attemptExpired(c: Connection, now: number): boolean {
@@ -207,7 +223,9 @@ export class Tracker {
     while (c !== null) {
       const next = c.lruNext;
       if (c.deleteAt <= now) this.closeOut(c, 'closed');
-      else if (now - c.lastTime > idle || this.attemptExpired(c, now)) {
+      // (an unanswered SYN's attempt timer is applied when its next packet arrives, see process();
+      // sweeping it here would split a connect() whose retries are still coming)
+      else if (now - c.lastTime > idle) {
         this.stats.timedOut++;
         this.closeOut(c, 'timeout');
       }
@@ -230,9 +248,17 @@ export class Tracker {
   }
 
   /** Zeek's IsReuse: only a SYN (or a SYN-ACK to an inactive originator) with a new ISN starts over. */
-  private isReuse(c: Connection, p: Packet): boolean {
+  private sentByOrig(c: Connection, p: Packet): boolean {
+    return p.srcPort === c.oPort && p.src0 === c.o0 && p.src1 === c.o1 && p.src2 === c.o2 && p.src3 === c.o3;
+  }
+
+  private isReuse(c: Connection, p: Packet, fromOrig: boolean): boolean {
     const flags = p.flags;
     if ((flags & TCP_SYN) === 0) return false;
+    // Simultaneous open (RFC 9293 3.5): the responder's own bare SYN while the
+    // originator's SYN is unanswered is not a new connection. (Zeek's IsReuse
+    // would start over here; we keep the crossing visible.)
+    if ((flags & TCP_ACK) === 0 && !fromOrig && c.orig.state === EpState.SynSent && c.resp.state === EpState.Inactive) return false;
     let connOrig = c.orig;
     if (flags & TCP_ACK) {
       if (c.orig.state !== EpState.Inactive) return false;
@@ -252,7 +278,7 @@ export class Tracker {
       this.lruHead.evicted = true;
       this.closeOut(this.lruHead, 'evicted');
     }
-    const c = new Connection();
+    const c = new Connection(this.arena);
     c.id = this.nextId++;
     c.input = this.input;
     c.stream = this.streamNo++;
@@ -322,37 +348,27 @@ export class Tracker {
     this.live--;
     c.endReason = reason;
     this.sink(c);
+    c.releaseLog();
   }
 
-  private recordSegment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean): Segment {
-    let s: Segment;
-    if (c.head.length < HEAD_SEGMENTS) {
-      s = {} as Segment;
-      c.head.push(s);
-    } else if (c.tail.length < TAIL_SEGMENTS) {
-      s = {} as Segment;
-      c.tail.push(s);
-      c.tailPos = c.tail.length % TAIL_SEGMENTS;
-    } else {
-      s = c.tail[c.tailPos];
-      c.tailPos = (c.tailPos + 1) % TAIL_SEGMENTS;
-    }
-    s.frame = f.frameNo;
-    s.tsSec = f.tsSec;
-    s.tsNsec = f.tsNsec;
-    s.fromOrig = fromOrig;
-    s.flags = p.flags;
-    s.seq = p.seq;
-    s.ack = p.ack;
-    s.seqRel = seqRel;
-    s.ackRel = ackRel;
-    s.len = p.payloadLen;
-    s.win = p.window;
-    s.ttl = p.ttl;
-    s.ipId = p.ipId;
-    s.optMask = p.optMask;
-    s.retrans = retrans;
-    return s;
+  /** Writes the segment into the connection's evidence log; returns its slot. No allocation. */
+  private recordSegment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean): number {
+    const slot = c.nextSlot();
+    const l = c.arena.data;
+    const o = c.logBase + slot * SEG_FIELDS;
+    l[o] = f.frameNo;
+    l[o + 1] = f.tsSec;
+    l[o + 2] = f.tsNsec;
+    l[o + 3] = p.flags | (fromOrig ? 0x100 : 0) | (retrans ? 0x200 : 0);
+    l[o + 4] = p.seq;
+    l[o + 5] = p.ack;
+    l[o + 6] = seqRel;
+    l[o + 7] = ackRel;
+    l[o + 8] = p.payloadLen;
+    l[o + 9] = p.window;
+    l[o + 10] = p.ttl * 65537 + p.ipId + 1; // ipId + 1 is 0..65536
+    l[o + 11] = p.optMask;
+    return slot;
   }
 
   private deliver(c: Connection, fromOrig: boolean, p: Packet, f: Frame, now: number): void {
@@ -364,11 +380,12 @@ export class Tracker {
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
     const ackFlag = (flags & TCP_ACK) !== 0;
-    c.segments++;
     c.lastFrame = f.frameNo;
     c.lastTsSec = f.tsSec;
     c.lastTsNsec = f.tsNsec;
-    c.lastTime = now;
+    // timers only move forward: one frame stamped in the past (a capture clock
+    // step, merged files) must not make the next frame look idle for hours
+    if (now > c.lastTime) c.lastTime = now;
     ep.pkts++;
     ep.ipBytes += len + p.tcpHeaderLen;
     if (ep.firstFrame === 0) ep.firstFrame = f.frameNo;
@@ -504,19 +521,17 @@ export class Tracker {
       }
     }
 
-    const seg = this.recordSegment(c, fromOrig, p, f, seqRel, ackRel, retrans);
-    if (probe && peer.window !== 0) m.lastKeepalive = seg;
+    const slot = this.recordSegment(c, fromOrig, p, f, seqRel, ackRel, retrans);
+    if (probe && peer.window !== 0) m.lastKeepalive = c.segmentAt(slot);
 
-    if (rst) this.recordRst(c, fromOrig, ep, peer, seg, seqRel, now);
+    if (rst) this.recordRst(c, fromOrig, ep, peer, c.segmentAt(slot), seqRel, now);
     else {
       ep.nonRstPkts++;
+      if (c.rsts.length > 0) this.noteAfterRst(c, fromOrig, len);
       if (p.ttl < ep.ttlNonRstMin) ep.ttlNonRstMin = p.ttl;
       if (p.ttl > ep.ttlNonRstMax) ep.ttlNonRstMax = p.ttl;
       ep.lastIpId = p.ipId;
       if (!syn) ep.optAlways = ep.optAlways < 0 ? p.optMask : ep.optAlways & p.optMask;
-      // a peer RST that this side answers afterwards
-      for (const r of c.rsts) if (r.seg.fromOrig !== fromOrig) r.receiverAnsweredAfter = true;
-      if (len > 0) for (const r of c.rsts) if (r.seg.fromOrig === fromOrig) r.senderDataAfter = true;
     }
 
     if (len > 0 && !probe) {
@@ -525,7 +540,7 @@ export class Tracker {
       ep.lastDataTime = now;
       if (peer.finRel >= 0 && !rst) {
         if (m.dataAfterPeerFinPkts === 0) {
-          m.firstDataAfterPeerFin = { ...seg };
+          m.firstDataAfterPeerFin = c.segmentAt(slot);
           m.dataAfterPeerFinAckedFin = ackRel > peer.finRel;
         }
         m.dataAfterPeerFinPkts++;
@@ -549,12 +564,32 @@ export class Tracker {
       if (ep.finRel < 0) {
         ep.finRel = seqRel + len;
         ep.finFrame = f.frameNo;
-        m.fin = { ...seg };
+        m.fin = c.segmentAt(slot);
         m.finAcksPeerFin = peer.finRel >= 0 && ackRel > peer.finRel;
       }
     }
 
     this.stateMachine(c, ep, peer, fromOrig, p, len, deltaLast, now);
+  }
+
+  /**
+   * Payload the peer sent that the closer's FIN did not acknowledge: data that
+   * reached (or was on its way to) a socket already closed. Catches the race
+   * where data and FIN cross on the wire.
+   */
+  private dataBeyondFinAck(c: Connection, closerIsOrig: boolean, peer: Endpoint): number {
+    const fin = c.milestones(closerIsOrig).fin;
+    if (fin === null || fin.ackRel < 0) return 0;
+    const peerDataEnd = peer.maxEndRel - (peer.finRel >= 0 ? 1 : 0);
+    return Math.max(0, peerDataEnd - fin.ackRel);
+  }
+
+  /** After a RST: the receiver answering, or the claimed sender still sending data. */
+  private noteAfterRst(c: Connection, fromOrig: boolean, len: number): void {
+    for (const r of c.rsts) {
+      if (r.seg.fromOrig !== fromOrig) r.receiverAnsweredAfter = true;
+      else if (len > 0) r.senderDataAfter = true;
+    }
   }
 
   private recordRst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, seg: Segment, seqRel: number, now: number): void {
@@ -589,6 +624,7 @@ export class Tracker {
       senderFinBefore: ep.finRel >= 0,
       receiverFinBefore: peer.finRel >= 0,
       receiverDataAfterSenderFin: mOther.dataAfterPeerFin,
+      receiverDataBeyondSenderFinAck: this.dataBeyondFinAck(c, fromOrig, peer),
       trigger,
       acceptance,
       senderDataAfter: false,

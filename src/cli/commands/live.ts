@@ -6,10 +6,12 @@
  * timers (5 s after a complete close, 5 min idle), which is too late for a
  * console. So, in addition, every TICK_MS the command:
  * - advances the tracker's clock to the wall clock minus ADVANCE_LAG_SEC
- *   (Tracker.advance), so expired timers close connections out while the wire
+ *   (Tracker.advance, once a second), so expired timers close connections out while the wire
  *   is quiet (syn-unanswered after its 5 s attempt timer, idle timeouts);
  * - evaluates the rules provisionally on every connection that is settled (a
- *   RST was seen, or both sides closed) and has been quiet for SETTLE_SEC, and
+ *   RST was seen, or both sides closed) and became quiet for SETTLE_SEC since
+ *   the previous tick (found newest first via Tracker.forEachRecent, so the
+ *   cost follows recent activity, not table size), and
  *   prints the findings not printed before. Tracking is not changed by this:
  *   the connection stays in the table and is closed out on the same timers as
  *   in `analyze`, so records, ids and frame numbers are the same as `analyze`
@@ -44,6 +46,9 @@ const TICK_MS = 100;
 const SETTLE_SEC = 0.3;
 /** the tracker's clock trails the wall clock by this much, so no packet still in the pipe is older */
 const ADVANCE_LAG_SEC = 1;
+const ADVANCE_EVERY_SEC = 1;
+/** connections are visited newest first down to the previous tick's window, minus this slack */
+const RECENT_SLACK_SEC = 1;
 
 interface LiveArgs {
   interface: string;
@@ -144,7 +149,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
 
     let source: LiveSource;
     try {
-      source = await openLiveSource(argv.backend, {
+      source = openLiveSource(argv.backend, {
         interface: argv.interface,
         filter: argv.filter,
         snaplenBytes: argv.snaplen,
@@ -166,16 +171,27 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     err(`rstscope: listening on ${argv.interface} (${source.backend}${filterText}); Ctrl-C to stop\n`);
 
     const tracker = analyzer.tracker;
+    let lastAdvanceSec = 0;
+    let lastTickSec = Date.now() / 1000;
     const tick = setInterval(() => {
       const wallSec = Date.now() / 1000;
-      tracker.advance(wallSec - ADVANCE_LAG_SEC);
+      // the timer sweep walks the whole table: once a second is enough for timers of seconds
+      if (wallSec - lastAdvanceSec >= ADVANCE_EVERY_SEC) {
+        lastAdvanceSec = wallSec;
+        tracker.advance(wallSec - ADVANCE_LAG_SEC);
+      }
       if (!streaming) return;
-      tracker.forEachLive((c) => {
-        if (!settled(c) || wallSec - c.lastTime < SETTLE_SEC || evaluatedAt.get(c) === c.segments) return;
+      // Connections that became quiet since the previous tick: newest first, stop
+      // once past the previous tick's window (with slack for out-of-order stamps).
+      const oldest = lastTickSec - SETTLE_SEC - RECENT_SLACK_SEC;
+      lastTickSec = wallSec;
+      tracker.forEachRecent((c) => {
+        if (c.lastTime < oldest) return false;
+        if (!settled(c) || wallSec - c.lastTime < SETTLE_SEC || evaluatedAt.get(c) === c.segments) return true;
         evaluatedAt.set(c, c.segments);
         const rec = toRecord(c);
         const found = evaluateRules(c, rec);
-        if (found.length === 0) return;
+        if (found.length === 0) return true;
         let seen = printed.get(c);
         if (!seen) printed.set(c, (seen = new Set()));
         for (const f of found) {
@@ -184,6 +200,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
           seen.add(k);
           print(f, rec);
         }
+        return true;
       });
     }, TICK_MS);
 
