@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { RULES } from '../src/rules/registry.js';
 import { CAPTURES, runCli } from './helpers.js';
 
 interface Expected {
@@ -28,18 +29,21 @@ interface FindingJson {
 
 const files = readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.json')).sort();
 
-test('there is a firing capture for every rule and negative controls', () => {
+test('every rule has a capture that fires it and one where it must not fire; negative controls exist', () => {
   const fired = new Set<string>();
+  const forbidden = new Set<string>();
   let controls = 0;
   for (const f of files) {
     const e = JSON.parse(readFileSync(join(CAPTURES, f), 'utf8')) as Expected;
     for (const x of e.expect) fired.add(x.rule);
+    for (const x of e.mustNotFire ?? []) forbidden.add(x);
     if (e.noProblems) controls++;
   }
-  for (const id of ['refused', 'write-after-peer-close', 'rst-with-unread-data', 'abortive-close', 'rst-suspicious', 'half-close']) {
-    assert.ok(fired.has(id), `a capture fires ${id}`);
+  for (const r of RULES) {
+    assert.ok(fired.has(r.id), `a capture fires ${r.id}`);
+    assert.ok(forbidden.has(r.id), `a capture where ${r.id} must not fire`);
   }
-  assert.ok(controls >= 3, `negative controls: ${controls}`);
+  assert.ok(controls >= 4, `negative controls: ${controls}`);
 });
 
 for (const file of files) {

@@ -45,7 +45,8 @@ export function tsMicros(tsSec: number, tsNsec: number): number {
 
 /** Seconds since the epoch as a number with microsecond precision. */
 export function tsSeconds(tsSec: number, tsNsec: number): number {
-  return Number(`${tsSec}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`);
+  // one correctly rounded division of an exact integer: the same double as parsing "sec.micros"
+  return (tsSec * 1_000_000 + Math.floor(tsNsec / 1000)) / 1_000_000;
 }
 
 /** Capture-time difference b - a in seconds. */

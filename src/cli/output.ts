@@ -4,10 +4,13 @@
  * quietly.
  */
 let pipeClosed = false;
+const closeListeners = new Set<() => void>();
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') {
+    const first = !pipeClosed;
     pipeClosed = true;
+    if (first) for (const cb of [...closeListeners]) cb();
     return;
   }
   process.stderr.write(`rstscope: cannot write output: ${err.message}\n`);
@@ -16,6 +19,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 export function stdoutClosed(): boolean {
   return pipeClosed;
+}
+
+/**
+ * Calls `cb` once when the reader of stdout goes away (EPIPE on a write), so a
+ * long-running command (`rstscope live | head -1`) can stop instead of
+ * capturing for nobody. Returns a function that removes the listener.
+ */
+export function onStdoutClosed(cb: () => void): () => void {
+  closeListeners.add(cb);
+  return () => closeListeners.delete(cb);
 }
 
 export function out(text: string): boolean {

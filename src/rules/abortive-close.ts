@@ -4,7 +4,7 @@
  * bytes sent but never acknowledged at the time of the RST.
  */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBefore, rstVerdicts, who } from './teardown.js';
+import { actorOf, framesBefore, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'abortive-close',
@@ -13,9 +13,9 @@ export const rule: Rule = {
   explanation: 'A socket was closed abortively: SO_LINGER with a zero timeout, or an application or kernel abort. '
     + 'Instead of FIN it sent RST/ACK at its current sequence number and discarded any data not yet acknowledged. '
     + 'The peer gets ECONNRESET on its next read() or write().',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'abortive-close') continue;
       const r = v.rst;
       const rst = r.seg;

@@ -7,7 +7,10 @@ import { tsSeconds } from '../capture/frame.js';
 import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { RULES } from './registry.js';
+import { rstVerdicts, type RstVerdict } from './teardown.js';
 import type { Finding, Severity } from './types.js';
+
+const NO_VERDICTS: readonly RstVerdict[] = [];
 
 export type { Finding } from './types.js';
 
@@ -21,8 +24,9 @@ function frameTime(c: Connection, frame: number): number {
 
 export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
   const out: Finding[] = [];
+  const ctx = { c, rec, verdicts: c.rstCount > 0 ? rstVerdicts(c) : NO_VERDICTS };
   for (const rule of RULES) {
-    for (const hit of rule.evaluate({ c, rec })) {
+    for (const hit of rule.evaluate(ctx)) {
       out.push({
         rule: rule.id,
         severity: hit.severity ?? rule.severity,

@@ -5,7 +5,7 @@
  * (that is write-after-peer-close).
  */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, rstVerdicts, who } from './teardown.js';
+import { actorOf, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'half-close',
@@ -13,9 +13,9 @@ export const rule: Rule = {
   severity: 'info',
   explanation: 'One side finished sending and called shutdown(SHUT_WR): its FIN went out, and the other side kept '
     + 'sending data, which was acknowledged. This is the legitimate use of TCP\'s half-close; nothing was lost.',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    const causes = rstVerdicts(c).map((v) => v.cause);
+    const causes = verdicts.map((v) => v.cause);
     if (causes.includes('write-after-peer-close')) return hits;
     for (const closer of [true, false]) {
       const fin = c.milestones(closer).fin;

@@ -7,7 +7,7 @@
  */
 import { EpState } from '../tcp/endpoint.js';
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBefore, rstVerdicts, who } from './teardown.js';
+import { actorOf, framesBefore, who } from './teardown.js';
 
 /** Unanswered retransmissions at the end of the connection, from one side. */
 const MIN_UNANSWERED_RETRANSMISSIONS = 3;
@@ -20,9 +20,9 @@ export const rule: Rule = {
     + 'rebooted, crashed, was removed by a middlebox or timed out silently). Data sent to it is either answered '
     + 'by a stateless RST (no socket: bare RST, seq = the data\'s ack) or retransmitted unanswered until the '
     + 'sender gives up with ETIMEDOUT.',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'half-open') continue;
       const rst = v.rst.seg;
       const trig = v.rst.trigger;

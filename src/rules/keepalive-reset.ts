@@ -5,7 +5,7 @@
  * Key frame: the RST. Reports the idle time before the reset.
  */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBefore, rstVerdicts, who } from './teardown.js';
+import { actorOf, framesBefore, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'keepalive-reset',
@@ -14,9 +14,9 @@ export const rule: Rule = {
   explanation: 'The connection sat idle with TCP keep-alive probes going back and forth, then one side reset it. '
     + 'Typical of idle timeouts: a server, proxy or load balancer drops idle connections (with RST) while a '
     + 'client pool keeps them; the next request on that connection fails with ECONNRESET.',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'keepalive-reset') continue;
       const rst = v.rst.seg;
       const probes = c.origM.keepaliveProbes + c.respM.keepaliveProbes;

@@ -1,6 +1,6 @@
 /** refused: SYN answered by RST/ACK (no listener). Key frame: the RST. */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, endpointName, framesBetween, rstVerdicts, segTime, who } from './teardown.js';
+import { actorOf, endpointName, framesBetween, segTime, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'refused',
@@ -8,9 +8,9 @@ export const rule: Rule = {
   severity: 'warning',
   explanation: 'The SYN was answered by RST/ACK (seq 0, ack = ISN+1): nothing listened on that port, so the '
     + "responder's kernel refused the connection. The client's connect() fails with ECONNREFUSED.",
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'refused') continue;
       const rst = v.rst.seg;
       const synFrames = c.origM.synFrames;

@@ -7,7 +7,7 @@
  */
 import { TCP_ACK, TCP_RST } from '../decode/packet.js';
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, rstVerdicts, who } from './teardown.js';
+import { actorOf, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'rst-suspicious',
@@ -17,9 +17,9 @@ export const rule: Rule = {
     + 'IP ID out of series, missing options, an inexact sequence number, or the sender carrying on afterwards. '
     + 'Middleboxes (firewalls, IPS, censorship) and attackers inject such resets; RFC 5961 makes receivers answer '
     + 'inexact ones with a challenge ACK instead of dropping the connection.',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'rst-suspicious') continue;
       const rst = v.rst.seg;
       const ev = c.evidence();

@@ -5,7 +5,7 @@
  * (bytes the peer sent after the closer's last data).
  */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBetween, rstVerdicts, unansweredBytes, who } from './teardown.js';
+import { actorOf, framesBetween, unansweredBytes, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'rst-with-unread-data',
@@ -14,9 +14,9 @@ export const rule: Rule = {
   explanation: 'The application closed its socket while received data was still unread in the receive queue. '
     + 'The kernel then discards that data and sends RST instead of FIN (RFC 2525 2.17). The peer gets '
     + 'ECONNRESET, and may lose a response it was about to read.',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'rst-with-unread-data') continue;
       const rst = v.rst.seg;
       const unread = unansweredBytes(c, v.rst);

@@ -6,6 +6,7 @@
  */
 import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
+import type { RstVerdict } from './teardown.js';
 
 export type Severity = 'info' | 'warning' | 'error';
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error'];
@@ -32,6 +33,8 @@ export interface RuleHit {
 export interface RuleContext {
   c: Connection;
   rec: ConnRecord;
+  /** the cause of each RST that matters (teardown.ts rstVerdicts), computed once per connection */
+  verdicts: readonly RstVerdict[];
 }
 
 export interface Rule {

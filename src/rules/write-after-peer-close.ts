@@ -5,7 +5,7 @@
  * wrote anyway); "race": the data was sent before the FIN arrived.
  */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBetween, rstVerdicts, who } from './teardown.js';
+import { actorOf, framesBetween, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'write-after-peer-close',
@@ -14,9 +14,9 @@ export const rule: Rule = {
   explanation: 'One side called close() and sent FIN. The other side kept writing; the closed socket cannot take '
     + 'data, so its kernel answered with RST. The writer\'s next write() fails with EPIPE and raises SIGPIPE, which '
     + 'kills a process that does not ignore it (ECONNRESET if the RST arrives before the FIN was processed).',
-  evaluate({ c, rec }): RuleHit[] {
+  evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const v of rstVerdicts(c)) {
+    for (const v of verdicts) {
       if (v.cause !== 'write-after-peer-close') continue;
       const rst = v.rst.seg;
       const closer = rst.fromOrig;

@@ -38,7 +38,7 @@ import { toRecord, type ConnRecord } from '../../tcp/record.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../../tcp/tracker.js';
 import { reportProblems } from '../common.js';
 import { exitCodeFor, EXIT_PARTIAL, EXIT_USAGE, UsageError } from '../exit.js';
-import { err, out } from '../output.js';
+import { err, onStdoutClosed, out } from '../output.js';
 import { Analyzer } from '../pipeline.js';
 
 const TICK_MS = 100;
@@ -215,6 +215,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     };
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, stop);
+    // nobody reads the output any more (`rstscope live | head -1`): stop like Ctrl-C, exit quietly
+    const offClosed = onStdoutClosed(stop);
     const timer = argv.duration !== undefined ? setTimeout(stop, argv.duration * 1000) : null;
 
     try {
@@ -223,6 +225,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       clearInterval(tick);
       if (timer) clearTimeout(timer);
       for (const s of signals) process.removeListener(s, stop);
+      offClosed();
     }
     const byItself = !stopRequested && !(argv.count !== undefined && source.info.packets >= argv.count);
     analyzer.endInput(source.info);
