@@ -112,11 +112,18 @@ export interface SideMilestones {
   synFrames: number[];
 }
 
+/**
+ * Shared empty array for lists most connections never fill (SYN retries,
+ * RSTs): replaced by a real array on the first push (see Tracker), so a
+ * connection costs fewer allocations. Never push to it.
+ */
+export const NONE: number[] & RstRecord[] = Object.freeze([]) as unknown as number[] & RstRecord[];
+
 function newMilestones(): SideMilestones {
   return {
     fin: null, finAcksPeerFin: false, dataAfterPeerFin: 0, dataAfterPeerFinPkts: 0, firstDataAfterPeerFin: null,
     dataAfterPeerFinAckedFin: false, dataAfterOwnFin: 0, keepaliveProbes: 0, lastKeepalive: null,
-    zeroWindowProbes: 0, synTimes: [], synFrames: [],
+    zeroWindowProbes: 0, synTimes: NONE, synFrames: NONE,
   };
 }
 
@@ -212,7 +219,8 @@ export class Connection {
   segments = 0;
   private evidenceCache: Segment[] | null = null;
   private evidenceAt = -1;
-  rsts: RstRecord[] = [];
+  /** RSTs seen, up to MAX_RSTS (NONE until the first) */
+  rsts: RstRecord[] = NONE;
   rstCount = 0;
   /** time of the last segment carrying payload, either way */
   lastDataTime = -1;

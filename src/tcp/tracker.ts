@@ -23,7 +23,7 @@ import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
 } from '../decode/packet.js';
 import {
-  Connection, MAX_RSTS, MAX_SYN_TIMES, SEG_FIELDS, SegmentArena, type RstAcceptance, type Segment,
+  Connection, MAX_RSTS, MAX_SYN_TIMES, NONE, SEG_FIELDS, SegmentArena, type RstAcceptance, type Segment,
 } from './connection.js';
 import { Endpoint, EpState } from './endpoint.js';
 import { isLikelyServerPort } from './ports.js';
@@ -550,6 +550,10 @@ export class Tracker {
     }
     // SYN retries (same ISN); a copy within 200 ms is a duplicate capture, not a retry
     if (syn && m.synTimes.length < MAX_SYN_TIMES && (m.synTimes.length === 0 || (seqRel === 0 && now - m.synTimes[m.synTimes.length - 1] > 0.2))) {
+      if (m.synTimes === NONE) {
+        m.synTimes = [];
+        m.synFrames = [];
+      }
       m.synTimes.push(now);
       m.synFrames.push(f.frameNo);
     }
@@ -611,6 +615,7 @@ export class Tracker {
     let trigger: Segment | null = null;
     const ev = c.evidence();
     for (let i = ev.length - 2; i >= 0; i--) if (ev[i].fromOrig !== fromOrig) { trigger = { ...ev[i] }; break; }
+    if (c.rsts === NONE) c.rsts = [];
     c.rsts.push({
       seg: { ...seg },
       senderPrevState: ep.state,
