@@ -82,12 +82,21 @@ export class CaptureStream {
   }
 }
 
+export interface ReadOptions {
+  /**
+   * Awaited before each 1 MiB read: lets the consumer apply backpressure
+   * (streaming output to a slow pipe waits for it to drain instead of
+   * buffering without bound).
+   */
+  beforeRead?: () => Promise<void> | void;
+}
+
 /**
  * Reads a whole capture file, calling `sink` once per frame. Never throws for
  * bad content: problems are returned in `info.problems`. An unopenable file is
  * an `unreadable` problem.
  */
-export async function readCaptureFile(path: string, sink: FrameSink): Promise<InputInfo> {
+export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadOptions = {}): Promise<InputInfo> {
   const info = newInputInfo(path);
   let fh;
   try {
@@ -102,6 +111,7 @@ export async function readCaptureFile(path: string, sink: FrameSink): Promise<In
     const win = new ByteWindow(READ_SIZE + 65536);
     let parser: FormatParser | undefined;
     for (;;) {
+      if (opts.beforeRead) await opts.beforeRead();
       win.reserve(READ_SIZE);
       let n: number;
       try {

@@ -26,7 +26,7 @@ export async function main(args: string[]): Promise<void> {
     .command(rulesCommand)
     .command(reportCommand)
     .command(explainCommand)
-    .demandCommand(1, 'Name a command (analyze, flows, rules, explain). See rstscope --help.')
+    .demandCommand(1, 'Name a command (analyze, flows, report, live, rules, explain). See rstscope --help.')
     .strict()
     .recommendCommands()
     .help()

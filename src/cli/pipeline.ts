@@ -38,6 +38,8 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   onConnection?: (rec: ConnRecord, findings: Finding[], c: Connection) => void;
   /** keep records and findings in the result (false for streaming output) */
   keepRecords?: boolean;
+  /** awaited between reads (streaming output: wait for stdout to drain, so memory stays bounded) */
+  pace?: () => Promise<void>;
   /** evaluate teardown rules (default true) */
   rules?: boolean;
   /** called when an input has been read and its connections closed out */
@@ -126,7 +128,7 @@ export async function analyzeFiles(files: string[], opts: PipelineOptions = {}):
   const a = new Analyzer(opts);
   for (const file of files) {
     a.beginInput();
-    const info = await readCaptureFile(file, a.onFrame);
+    const info = await readCaptureFile(file, a.onFrame, { beforeRead: opts.pace });
     a.endInput(info);
   }
   return a.result();

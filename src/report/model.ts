@@ -487,9 +487,11 @@ export function utc(tsSec: number): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(us).padStart(6, '0')}`;
 }
 
-/** A duration for people: "412 µs", "12.345 ms", "3.210 s", "2 h 03 min". */
+/** A duration for people: "0.25 µs", "412 µs", "12.345 ms", "3.210 s", "2 h 03 min". */
 export function duration(sec: number): string {
   const a = Math.abs(sec);
+  if (a === 0) return '0 s';
+  if (a < 1e-5) return `${(sec * 1e6).toFixed(2)} µs`;
   if (a < 1e-3) return `${Math.round(sec * 1e6)} µs`;
   if (a < 1) return `${(sec * 1e3).toFixed(3)} ms`;
   if (a < 120) return `${sec.toFixed(3)} s`;

@@ -125,7 +125,11 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
     else if ((m.keepaliveProbes > 0 || mine.keepaliveProbes > 0) && r.idleBeforeSec >= 1) cause = 'keepalive-reset';
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
-    else if (!r.senderFinBefore && unansweredBytes(c, r) > 0 && r.senderUnacked === 0) cause = 'rst-with-unread-data';
+    // Unread data: the peer's last bytes went unanswered. When the client resets after the server's
+    // bytes, those bytes are most likely the reply it asked for and read (an abortive close by a client,
+    // e.g. SO_LINGER 0 to skip TIME_WAIT): the wire cannot tell read-but-unacked from unread, so the
+    // request/response roles decide.
+    else if (!r.senderFinBefore && unansweredBytes(c, r) > 0 && r.senderUnacked === 0 && actorOf(c, r.seg.fromOrig) !== 'client') cause = 'rst-with-unread-data';
     else if (shape === 'refusal') continue; // the originator resetting its own attempt: syn-unanswered tells it
     else cause = 'abortive-close';
     out.push({ rst: r, cause, shape, suspicion: why });

@@ -5,7 +5,7 @@ import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
-import { out } from '../output.js';
+import { drained, out } from '../output.js';
 import { analyzeFiles } from '../pipeline.js';
 
 interface AnalyzeArgs extends CaptureArgs {
@@ -40,6 +40,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       checksums: argv.checksums,
       onInputEnd: format === 'ndjson' ? (inp) => { out(JSON.stringify({ type: 'input', ...inp }) + '\n'); } : undefined,
       keepRecords: format !== 'ndjson',
+      // streaming to a slow reader: wait for stdout between reads (bounded memory)
+      pace: format === 'ndjson' ? drained : undefined,
       onConnection: (rec, found) => {
         for (const f of found) check(f);
         if (format === 'ndjson') {

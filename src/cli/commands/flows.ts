@@ -4,7 +4,7 @@ import { flowsTable } from '../../report/flows-table.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
-import { out } from '../output.js';
+import { drained, out } from '../output.js';
 import { analyzeFiles } from '../pipeline.js';
 
 interface FlowsArgs extends CaptureArgs {
@@ -30,6 +30,8 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
       checksums: argv.checksums,
       onInputEnd: format === 'ndjson' ? (inp) => { out(JSON.stringify({ type: 'input', ...inp }) + '\n'); } : undefined,
       keepRecords: !streaming,
+      // streaming to a slow reader: wait for stdout between reads (bounded memory)
+      pace: streaming ? drained : undefined,
       rules: false,
       onConnection: streaming
         ? (rec) => {
