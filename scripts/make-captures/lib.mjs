@@ -103,7 +103,10 @@ export function waitForWire(file, pred, { timeoutMs = 30000, what = 'wire condit
 }
 
 /** Promise for the next `ev` event of an emitter. */
-export const once = (em, ev) => new Promise((res) => em.once(ev, res));
+export const once = (em, ev, timeoutMs = 30000) => new Promise((res, rej) => {
+  const t = setTimeout(() => rej(new Error(`timeout waiting for '${ev}' event`)), timeoutMs);
+  em.once(ev, (...a) => { clearTimeout(t); res(a[0]); });
+});
 
 export function tsharkFrames(file, display, field = 'frame.number') {
   const out = execFileSync('tshark', ['-r', file, '-o', 'tcp.relative_sequence_numbers:FALSE', '-Y', display, '-T', 'fields', '-e', field], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

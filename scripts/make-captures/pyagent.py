@@ -1,7 +1,7 @@
 """One-socket blocking python3 agent for what Node cannot do (TCP_SYNCNT,
 TCP_KEEPINTVL/TCP_KEEPCNT, a listener that never accepts). One command per
 stdin line, exactly one JSON reply line per command, errno reported by name."""
-import errno, json, socket, sys
+import errno, json, signal, socket, sys
 
 def emit(**k):
     print(json.dumps(k), flush=True)
@@ -28,6 +28,9 @@ for line in sys.stdin:
             s = socket.socket()
             s.bind(('127.0.0.1', 0))
             emit(ev='bound', port=s.getsockname()[1])
+        elif op == 'sigpipe-default':  # python3 ignores SIGPIPE at start-up; restore the C default (terminate)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            emit(ev='sigpipe default')
         elif op == 'syncnt':
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, int(cmd[1]))
             emit(ev='syncnt', n=int(cmd[1]))

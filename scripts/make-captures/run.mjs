@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   CAPDIR, startCapture, stopCapture, waitForWire, once, tsharkFrames, rolesFromCapture, writeExpected,
-  AppLog, except, markProbes, frameCount,
+  AppLog, except, markProbes, frameCount, readPackets,
 } from './lib.mjs';
 import { NodeAgent, PyAgent, makeWire, NS_ADDR } from './agents.mjs';
 
@@ -50,6 +50,16 @@ function closedBothWays(pk) {
     ((q.ack - ((f.seq + f.len + 1) >>> 0)) | 0) >= 0));
 }
 const hasRst = (pk) => pk.some((p) => p.rst);
+/** bug variant: the client's data segment acknowledges the server FIN */
+function checkBug(file) {
+  const pk = readPackets(file);
+  const fin = pk.find((p) => p.fin);
+  const data = pk.find((p) => p.len > 0 && p.sport !== fin?.sport);
+  check(fin && data && data.frame > fin.frame && covers(data.ack, fin), 'client data does not acknowledge the FIN');
+}
+/** the recording did not show the intended kernel behaviour: fail loudly instead of writing a wrong expectation */
+function check(cond, msg) { if (!cond) throw new Error('scenario check failed: ' + msg); }
+const covers = (ack, seg) => ((ack - ((seg.seq + seg.len + (seg.fin ? 1 : 0) + (seg.syn ? 1 : 0)) >>> 0)) | 0) >= 0;
 /** a client-side event log fed by a Node socket */
 function track(sock, log, name = 'read') {
   let bytes = 0;
@@ -65,7 +75,8 @@ function agentLog(agent, log) {
     if (e.ev === 'error') log.err('socket', { code: e.code });
     else if (e.ev === 'write') log.add(e.ok ? `write ${e.n} ok` : `write error ${e.code}`);
     else if (e.ev === 'end') log.add(`read end (FIN) after ${agent.events.filter((x) => x.ev === 'data').reduce((a, x) => a + x.n, 0)} bytes`);
-    else log.add(e.ev + (e.ev === 'close' ? '' : ''));
+    else log.add({ connect: 'connect ok', ended: 'shutdown(SHUT_WR) via end()', destroyed: 'close() via destroy()',
+      'reset-sent': 'resetAndDestroy (SO_LINGER 0 close)' }[e.ev] ?? e.ev);
     if (e.ev === 'write' && !e.ok && log.errno === undefined) log.errno = e.code;
   }
   return log;
@@ -115,9 +126,11 @@ S['syn-unanswered'] = async () => {
   client.add('setsockopt TCP_SYNCNT 3');
   let res;
   const { file } = await onLoopback('syn-unanswered', [b.port], async (file) => {
+    const t0 = Date.now();
     res = await py.cmd(`connect ${LO} ${lst.port}`, 60000);
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (res.errno) client.errno = res.errno;
-    client.add(res.errno ? `connect error ${res.errno}` : 'connect ok');
+    client.add(res.errno ? `connect error ${res.errno} after ${secs} s` : 'connect ok');
     await waitForWire(file, (pk) => pk.filter((p) => p.syn).length >= 4);
   });
   await py.quit();
@@ -162,12 +175,54 @@ S['write-after-peer-close-bug'] = async () => {
     c.destroy();
   });
   srv.close();
+  checkBug(file);
   return {
     description: 'Server closes right after accept; the client reads EOF, ACKs the FIN, writes anyway; the closed server answers with RST and the next client write fails.',
     roles: rolesFromCapture(file),
     expect: [{ rule: 'write-after-peer-close', actor: 'server', frame: tsharkFrames(file, 'tcp.flags.reset==1')[0], evidence: { variant: 'bug' } }],
     mustNotFire: except('write-after-peer-close'),
     app: { client: client.toJSON(), server: server.toJSON() },
+  };
+};
+
+S['write-after-peer-close-sigpipe'] = async () => {
+  // Same wire shape as the bug variant, but the client is python3 with the
+  // default SIGPIPE disposition, so its second send() kills the process.
+  const client = new AppLog();
+  const server = new AppLog();
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    server.add('accept');
+    s.on('error', (e) => server.err('socket', e));
+    s.destroy();
+    server.add('close');
+  });
+  const port = await listen(srv);
+  const py = new PyAgent();
+  let killedBy = null;
+  const { file } = await onLoopback('write-after-peer-close-sigpipe', [port], async (file) => {
+    client.add((await py.cmd('sigpipe-default')).ev);
+    await py.cmd('bind');
+    client.add((await py.cmd(`connect ${LO} ${port}`)).ev);
+    const r0 = await py.cmd('recv');
+    client.add(r0.errno ? `recv error ${r0.errno}` : `recv returned ${r0.n} (EOF)`);
+    const s1 = await py.cmd('send 5');
+    client.add(s1.errno ? `send error ${s1.errno}` : `send ${s1.n} ok`);
+    await waitForWire(file, hasRst, { what: 'RST' });
+    py.send('send 5');
+    await py.exited;
+    const [code, sig] = [py.proc.exitCode, py.proc.signalCode];
+    killedBy = sig;
+    client.add(sig ? `second send: process killed by ${sig}` : `second send: process exited ${code}`);
+    if (sig) client.errno = 'EPIPE';
+  });
+  srv.close();
+  checkBug(file);
+  return {
+    description: 'Bug variant with a python3 client using the default SIGPIPE action: EOF read, write accepted, server RST, and the next send() kills the client with SIGPIPE.',
+    roles: rolesFromCapture(file),
+    expect: [{ rule: 'write-after-peer-close', actor: 'server', frame: tsharkFrames(file, 'tcp.flags.reset==1')[0], evidence: { variant: 'bug' } }],
+    mustNotFire: except('write-after-peer-close'),
+    app: { client: { ...client.toJSON(), ...(killedBy ? { signal: killedBy } : {}) }, server: server.toJSON() },
   };
 };
 
@@ -227,6 +282,8 @@ S['abortive-close'] = async () => {
     client.add(`resetAndDestroy (SO_LINGER 0 close) while the peer window is 0 and unsent data sits in the kernel send buffer (writableLength ${pending})`);
     await waitForWire(file, hasRst);
     ssock.on('data', (d) => { got += d.length; });
+    // observed: Node reports 'end', not ECONNRESET: libuv turns POLLHUP after a partial read into EOF
+    // (uv__stream_io); a python3 recv() loop on the same kernel gets the data, then ECONNRESET.
     ssock.on('end', () => server.add(`read ${got} bytes, then read end (EOF, no error)`));
     ssock.on('error', (e) => { server.add(`read ${got} bytes`); server.err('socket', e); });
     ssock.resume();
@@ -351,8 +408,9 @@ async function forged(name, exact) {
     const seq = exact ? sNext : (sNext + 1000) >>> 0;
     const ipid = (lastId + 0x7919) & 0xffff;
     const before = pk.length;
+    const cClosed = once(c, 'close');
     const inj = spawn('python3', [path.join(path.dirname(new URL(import.meta.url).pathname), 'inject.py'),
-      LO, String(port), LO, String(c.localPort), String(seq), String(cNext), '128', String(ipid), 'RA'], { stdio: 'inherit' });
+      LO, String(port), LO, String(c.localPort), String(seq), String(cNext), '128', String(ipid), 'RA'], { stdio: ['ignore', 'ignore', 'inherit'] });
     await once(inj, 'exit');
     const after = await waitForWire(file, (p) => p.length > before && p.some((q) => q.rst));
     injFrame = after.find((q) => q.rst).frame;
@@ -362,16 +420,18 @@ async function forged(name, exact) {
       c.write('still alive');
       await once(c, 'data');
       client.add('write 11, read echo 11');
+      const closed = once(c, 'close');
       c.end();
       client.add('shutdown (end)');
-      await once(c, 'close');
+      await closed;
       await waitForWire(file, closedBothWays);
     } else {
-      await once(c, 'close');
+      await cClosed;
+      const sClosed = once(ssock, 'close');
       ssock.write('ping');
       server.add('write 4 ok (peer state already gone)');
       await waitForWire(file, (p) => p.filter((q) => q.rst).length >= 2, { what: 'second RST' });
-      await once(ssock, 'close');
+      await sClosed;
     }
   });
   srv.close();
@@ -586,6 +646,8 @@ S['simultaneous-open'] = async () => {
     await waitForWire(file, closedBothWays);
   });
   const syns = tsharkFrames(r.file, 'tcp.flags.syn==1 && tcp.flags.ack==0');
+  const pkO = readPackets(r.file);
+  check(syns.length === 2 && pkO.findIndex((p) => p.syn && p.ackf) > pkO.findIndex((p) => p.frame === syns[1]), 'SYNs did not cross');
   return {
     description: 'Simultaneous open: both namespaces connect() from fixed ports to each other; with 200 ms one-way delay the SYNs cross, both answer SYN-ACK, one connection results and closes normally.',
     roles: rolesFromCapture(r.file),
@@ -608,6 +670,9 @@ S['simultaneous-close'] = async () => {
     await waitForWire(file, closedBothWays);
   });
   const fins = tsharkFrames(r.file, 'tcp.flags.fin==1');
+  const pkC = readPackets(r.file);
+  const [f1, f2] = fins.map((f) => pkC.find((p) => p.frame === f));
+  check(fins.length === 2 && !covers(f2.ack, f1), 'FINs did not cross (second FIN acknowledges the first)');
   return {
     description: 'Simultaneous close: both sides shutdown/close within the 200 ms one-way delay, so the FINs cross (FIN_WAIT1 -> CLOSING on both sides).',
     roles: rolesFromCapture(r.file),
@@ -633,6 +698,10 @@ S['write-after-peer-close-race'] = async () => {
     await A.wait('close', () => true, 0);
   });
   const rst = tsharkFrames(r.file, 'tcp.flags.reset==1')[0];
+  const pkR = readPackets(r.file);
+  const finR = pkR.find((p) => p.fin);
+  const dataR = pkR.find((p) => p.len > 0 && p.src === NS_ADDR.client);
+  check(finR && dataR && !covers(dataR.ack, finR), 'client data acknowledged the FIN: no race');
   return {
     description: 'Race: the client writes while the server FIN is in flight (200 ms one-way delay), so its data does not acknowledge the FIN; the closed server answers with RST.',
     roles: rolesFromCapture(r.file),
@@ -653,6 +722,7 @@ S['half-open'] = async () => {
     B.cmd({ op: 'reset' });
     await B.wait('reset-sent');
     dropped = await w.ctl('drop b2a 0');
+    check(/dropped=\d+\/[1-9]/.test(dropped), 'the server RST was not dropped: ' + dropped);
     A.cmd({ op: 'write', n: 20 });
     await A.wait('close');
     await waitForWire(file, hasRst);

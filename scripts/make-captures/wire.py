@@ -41,7 +41,10 @@ while True:
     now = time.monotonic()
     while queue and queue[0][0] <= now:
         _, _, out, pkt = heapq.heappop(queue)
-        os.write(out, pkt)
+        try:
+            os.write(out, pkt)
+        except OSError:
+            pass  # EIO while the far TUN is still down (e.g. early IPv6 router solicitations)
     timeout = max(0.0, queue[0][0] - now) if queue else None
     r, _, _ = select.select([fds['a'], fds['b'], stdin], [], [], timeout)
     for fd in r:
