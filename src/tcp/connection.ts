@@ -202,6 +202,12 @@ export class Connection {
   deleteAt = Infinity;
   /** capture time of the SYN-attempt deadline (Zeek's tcp_attempt_delay), Infinity when none */
   attemptAt = Infinity;
+  /** handed to the sink already */
+  closedOut = false;
+  /** pending timer entries (handles into the tracker's timer queues; -1 none) */
+  deleteTimer = -1;
+  deleteQueue: { cancel(handle: number): void } | null = null;
+  synTimer = -1;
   /** the connection ended because the table was full */
   evicted = false;
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */

@@ -42,6 +42,13 @@ export interface TrackerOptions {
   partialCloseDelaySec: number;
   /** drop an unanswered SYN attempt this long after the SYN */
   attemptDelaySec: number;
+  /** drop a connection this long after a RST (Zeek's tcp_reset_delay) */
+  resetDelaySec: number;
+  /**
+   * an unanswered SYN whose retries stopped this long ago is closed out by the
+   * sweep (Linux spaces SYN retries at most 64 s apart by default)
+   */
+  synRetryHorizonSec: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
@@ -51,6 +58,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   closeDelaySec: 5,
   partialCloseDelaySec: 3,
   attemptDelaySec: 5,
+  resetDelaySec: 5,
+  synRetryHorizonSec: 70,
 };
 
 export interface TrackerStats {
@@ -100,6 +109,57 @@ export function flowHash(p: Packet): number {
   return mix((a + b) >>> 0 ^ Math.imul(a ^ b, 0x27d4eb2d)) & 0x3fffffff;
 }
 
+/**
+ * Deadlines armed with one fixed delay, kept in arrival order: since capture
+ * time only moves forward (Connection.lastTime never goes back), deadlines
+ * come out in order and expiring them is O(1) per connection. Entries whose
+ * connection was closed out or re-armed are skipped when they come up.
+ */
+class TimerQueue {
+  private deadlines: number[] = [];
+  private conns: (Connection | null)[] = [];
+  private head = 0;
+  /** absolute index of deadlines[0] */
+  private base = 0;
+
+  /** Queues a deadline; returns a handle for cancel(). */
+  push(deadline: number, c: Connection): number {
+    this.deadlines.push(deadline);
+    this.conns.push(c);
+    return this.base + this.conns.length - 1;
+  }
+
+  /** Drops the entry (the queue keeps no reference to a closed connection). */
+  cancel(handle: number): void {
+    const i = handle - this.base;
+    if (i >= this.head && i < this.conns.length) this.conns[i] = null;
+  }
+
+  /** The next connection whose deadline is <= now, or null. */
+  pop(now: number): Connection | null {
+    while (this.head < this.deadlines.length && this.deadlines[this.head] <= now) {
+      const c = this.conns[this.head];
+      this.conns[this.head] = null;
+      this.head++;
+      if (this.head > 4096 && this.head * 2 > this.deadlines.length) {
+        this.deadlines = this.deadlines.slice(this.head);
+        this.conns = this.conns.slice(this.head);
+        this.base += this.head;
+        this.head = 0;
+      }
+      if (c !== null) return c;
+    }
+    return null;
+  }
+
+  clear(): void {
+    this.base += this.conns.length;
+    this.deadlines = [];
+    this.conns = [];
+    this.head = 0;
+  }
+}
+
 export class Tracker {
   readonly opts: TrackerOptions;
   readonly stats: TrackerStats;
@@ -112,9 +172,10 @@ export class Tracker {
   private nextId = 1;
   private streamNo = 0;
   private input = 0;
-  private lastSweepTime = -Infinity;
-  private packetsSinceSweep = 0;
-  private now = 0;
+  private readonly closeTimers = new TimerQueue();
+  private readonly partialCloseTimers = new TimerQueue();
+  private readonly resetTimers = new TimerQueue();
+  private readonly synTimers = new TimerQueue();
 
   constructor(private readonly sink: ConnectionSink, opts: Partial<TrackerOptions> = {}) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts };
@@ -132,7 +193,6 @@ export class Tracker {
   beginInput(index: number): void {
     this.input = index;
     this.streamNo = 0;
-    this.lastSweepTime = -Infinity;
   }
 
   /** Decodes and tracks one frame. */
@@ -147,8 +207,7 @@ export class Tracker {
     }
     this.stats.tcpSegments++;
     const now = f.tsSec + f.tsNsec / 1e9;
-    this.now = now;
-    if (++this.packetsSinceSweep > 4096 && now - this.lastSweepTime >= 1) this.sweep(now);
+    this.sweep(now);
 
     const hash = flowHash(p);
     let c = this.lookup(hash, p);
@@ -175,6 +234,10 @@ export class Tracker {
   /** Closes out every live connection (end of input). */
   flush(): void {
     while (this.lruHead !== null) this.closeOut(this.lruHead, 'end');
+    this.closeTimers.clear();
+    this.partialCloseTimers.clear();
+    this.resetTimers.clear();
+    this.synTimers.clear();
   }
 
   /**
@@ -214,22 +277,48 @@ export class Tracker {
     return false;
   }
 
-  /** Closes out connections whose timers expired; amortised O(1) per packet. */
+  /**
+   * Closes out connections whose timers expired, in O(1) per expiring
+   * connection: due close/reset deadlines from the timer queues, idle ones from
+   * the head of the LRU list (ordered by last activity), and unanswered SYNs
+   * whose retries stopped. Cheap enough to run on every packet.
+   */
   private sweep(now: number): void {
-    this.lastSweepTime = now;
-    this.packetsSinceSweep = 0;
-    const idle = this.opts.inactivityTimeoutSec;
-    let c = this.lruHead;
-    while (c !== null) {
-      const next = c.lruNext;
-      if (c.deleteAt <= now) this.closeOut(c, 'closed');
-      // (an unanswered SYN's attempt timer is applied when its next packet arrives, see process();
-      // sweeping it here would split a connect() whose retries are still coming)
-      else if (now - c.lastTime > idle) {
+    this.expireDeletes(this.closeTimers, now);
+    this.expireDeletes(this.partialCloseTimers, now);
+    this.expireDeletes(this.resetTimers, now);
+    const horizon = this.opts.synRetryHorizonSec;
+    for (let c = this.synTimers.pop(now); c !== null; c = this.synTimers.pop(now)) {
+      c.synTimer = -1;
+      if (!isSynOnly(c)) continue;
+      if (now - c.lastTime >= horizon) {
         this.stats.timedOut++;
         this.closeOut(c, 'timeout');
-      }
-      c = next;
+      } else c.synTimer = this.synTimers.push(c.lastTime + horizon, c);
+    }
+    const idle = this.opts.inactivityTimeoutSec;
+    while (this.lruHead !== null && now - this.lruHead.lastTime > idle) {
+      this.stats.timedOut++;
+      this.closeOut(this.lruHead, 'timeout');
+    }
+  }
+
+  private expireDeletes(q: TimerQueue, now: number): void {
+    for (let c = q.pop(now); c !== null; c = q.pop(now)) {
+      c.deleteTimer = -1;
+      c.deleteQueue = null;
+      if (c.deleteAt <= now) this.closeOut(c, 'closed');
+    }
+  }
+
+  /** Arms the delete timer (earliest wins). */
+  private armDelete(c: Connection, delaySec: number, q: TimerQueue): void {
+    const t = c.lastTime + delaySec;
+    if (t < c.deleteAt) {
+      c.deleteAt = t;
+      if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
+      c.deleteQueue = q;
+      c.deleteTimer = q.push(t, c);
     }
   }
 
@@ -347,6 +436,10 @@ export class Tracker {
     c.lruPrev = c.lruNext = null;
     this.live--;
     c.endReason = reason;
+    c.closedOut = true;
+    if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
+    if (c.synTimer >= 0) this.synTimers.cancel(c.synTimer);
+    c.deleteQueue = null;
     this.sink(c);
     c.releaseLog();
   }
@@ -656,6 +749,7 @@ export class Tracker {
           if (isOrig) {
             ep.setState(ack ? EpState.SynAckSent : EpState.SynSent);
             c.attemptAt = now + this.opts.attemptDelaySec;
+            if (c.synTimer < 0) c.synTimer = this.synTimers.push(now + this.opts.synRetryHorizonSec, c);
           } else {
             if (!ack && peer.state === EpState.SynAckSent && p.seq === ep.isn) {
               // SYN / SYN-ACK reversal: flip and establish
@@ -721,6 +815,8 @@ export class Tracker {
         break;
     }
     if (doClose) this.connectionClosed(c, ep, peer);
+    // Zeek's ResetTimer: any RST ends the connection tcp_reset_delay later (also a RST after our own FIN)
+    if (rst) this.armDelete(c, this.opts.resetDelaySec, this.resetTimers);
   }
 
   /** Zeek's ConnectionClosed: marks the endpoint closed and arms the delete timer when the close is complete. */
@@ -730,10 +826,16 @@ export class Tracker {
     const complete = ep.state === EpState.Reset || peer.didClose || peer.state === EpState.Inactive;
     if (complete) {
       const half = peer.state === EpState.Inactive || ep.prevState === EpState.Inactive;
-      const t = c.lastTime + (half ? this.opts.partialCloseDelaySec : this.opts.closeDelaySec);
-      if (t < c.deleteAt) c.deleteAt = t;
+      if (half) this.armDelete(c, this.opts.partialCloseDelaySec, this.partialCloseTimers);
+      else this.armDelete(c, this.opts.closeDelaySec, this.closeTimers);
     }
   }
+}
+
+/** Only the originator's SYN so far, nothing back: an unanswered attempt. */
+function isSynOnly(c: Connection): boolean {
+  const os = c.orig.state;
+  return (os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive;
 }
 
 export { tsDiffSec };
