@@ -60,7 +60,7 @@ export async function ourFrames(file: string, checksums = false): Promise<OurFra
     const time = f.tsSec === 0 && f.tsNsec === 0 ? '' : `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`;
     rows.push({
       frame: f.frameNo, time,
-      tcp: r === DecodeResult.Tcp ? `${p.srcPort} ${p.dstPort} ${p.seq} ${p.payloadLen} ${p.tcpHeaderLen}` : '',
+      tcp: r === DecodeResult.Tcp ? `${p.srcPort} ${p.dstPort} ${p.seq >>> 0} ${p.payloadLen} ${p.tcpHeaderLen}` : '',
     });
     if (r !== DecodeResult.Tcp) skipped[DECODE_REASONS[r]] = (skipped[DECODE_REASONS[r]] ?? 0) + 1;
   });

@@ -58,8 +58,8 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
     p.ttl = b[o + 8];
     p.ipId = b.readUInt16BE(o + 4);
     p.df = (frag & 0x4000) !== 0;
-    p.src0 = b.readUInt32BE(o + 12); p.src1 = 0; p.src2 = 0; p.src3 = 0;
-    p.dst0 = b.readUInt32BE(o + 16); p.dst1 = 0; p.dst2 = 0; p.dst3 = 0;
+    p.src0 = b.readInt32BE(o + 12); p.src1 = 0; p.src2 = 0; p.src3 = 0;
+    p.dst0 = b.readInt32BE(o + 16); p.dst1 = 0; p.dst2 = 0; p.dst3 = 0;
     tcp = o + ihl;
     tcpLen = total - ihl;
   } else if (proto === ETH_IPV6) {
@@ -93,8 +93,8 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
     p.ttl = b[o + 7];
     p.ipId = -1;
     p.df = false;
-    p.src0 = b.readUInt32BE(o + 8); p.src1 = b.readUInt32BE(o + 12); p.src2 = b.readUInt32BE(o + 16); p.src3 = b.readUInt32BE(o + 20);
-    p.dst0 = b.readUInt32BE(o + 24); p.dst1 = b.readUInt32BE(o + 28); p.dst2 = b.readUInt32BE(o + 32); p.dst3 = b.readUInt32BE(o + 36);
+    p.src0 = b.readInt32BE(o + 8); p.src1 = b.readInt32BE(o + 12); p.src2 = b.readInt32BE(o + 16); p.src3 = b.readInt32BE(o + 20);
+    p.dst0 = b.readInt32BE(o + 24); p.dst1 = b.readInt32BE(o + 28); p.dst2 = b.readInt32BE(o + 32); p.dst3 = b.readInt32BE(o + 36);
     tcp = h;
     // payload length 0 means a jumbogram (RFC 2675): fall back to the wire length
     tcpLen = payload === 0 ? f.origLen - (h - f.offset) : payload - (h - o - 40);
@@ -106,8 +106,8 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
   if (off < 20 || off > tcpLen) return DecodeResult.BadTcpHeader;
   p.srcPort = b.readUInt16BE(tcp);
   p.dstPort = b.readUInt16BE(tcp + 2);
-  p.seq = b.readUInt32BE(tcp + 4);
-  p.ack = b.readUInt32BE(tcp + 8);
+  p.seq = b.readInt32BE(tcp + 4);
+  p.ack = b.readInt32BE(tcp + 8);
   p.flags = b[tcp + 13];
   p.window = b.readUInt16BE(tcp + 14);
   p.tcpHeaderLen = off;
@@ -139,7 +139,7 @@ function parseOptions(b: Buffer, o: number, end: number, p: Packet): void {
     if (kind < 32) mask |= 1 << kind;
     if (kind === 2 && len === 4) p.optMss = b.readUInt16BE(o + 2);
     else if (kind === 3 && len === 3) p.optWscale = b[o + 2];
-    else if (kind === 8 && len === 10) { p.tsVal = b.readUInt32BE(o + 2); p.tsEcr = b.readUInt32BE(o + 6); }
+    else if (kind === 8 && len === 10) { p.tsVal = b.readInt32BE(o + 2); p.tsEcr = b.readInt32BE(o + 6); }
     o += len;
   }
   p.optMask = mask;

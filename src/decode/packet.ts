@@ -52,6 +52,11 @@ export const OPT_SACK_PERM = 1 << 4;
 export const OPT_SACK = 1 << 5;
 export const OPT_TS = 1 << 8;
 
+/**
+ * Addresses, sequence and acknowledgment numbers and TCP timestamps are read
+ * as signed 32-bit integers (V8 small integers: no heap number per packet);
+ * compare them with src/tcp/seq.ts and print them with `>>> 0`.
+ */
 export interface Packet {
   ipVersion: number;
   src0: number; src1: number; src2: number; src3: number;

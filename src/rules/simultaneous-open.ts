@@ -1,5 +1,4 @@
 /** simultaneous-open: both sides sent SYN without ACK before seeing the other's SYN (RFC 9293 3.5, figure 8). */
-import { TCP_ACK, TCP_SYN } from '../decode/packet.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, who } from './teardown.js';
 
@@ -11,12 +10,11 @@ export const rule: Rule = {
     + 'SYN with SYN-ACK and one connection resulted (RFC 9293 3.5). Legal, rare, and seen with NAT traversal or '
     + 'peers that dial each other; a program connecting to its own port can also do it.',
   evaluate({ c, rec }): RuleHit[] {
-    const syns = c.evidence().filter((s) => (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0);
-    const a = syns.find((s) => s.fromOrig);
-    const b = syns.find((s) => !s.fromOrig);
-    if (!a || !b) return [];
-    const second = a.frame < b.frame ? b : a;
-    const first = second === a ? b : a;
+    const fa = c.origM.bareSynFrame;
+    const fb = c.respM.bareSynFrame;
+    if (fa === 0 || fb === 0) return [];
+    const first = { frame: Math.min(fa, fb), fromOrig: fa < fb };
+    const second = { frame: Math.max(fa, fb), fromOrig: fa > fb };
     return [{
       frame: second.frame,
       frames: [first.frame, second.frame],

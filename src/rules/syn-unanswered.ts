@@ -2,7 +2,6 @@
  * syn-unanswered: SYN and its retransmissions, no SYN-ACK and no RST.
  * Key frame: the first SYN. Reports retries and their spacing.
  */
-import { TCP_ACK, TCP_RST } from '../decode/packet.js';
 import { EpState } from '../tcp/endpoint.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, who } from './teardown.js';
@@ -19,7 +18,7 @@ export const rule: Rule = {
     if (!o.sawSyn || c.flipped || c.resp.pkts > 0) return [];
     if (o.state !== EpState.SynSent && o.state !== EpState.Reset && o.state !== EpState.Closed) return [];
     // a one-sided capture shows the client ACKing or sending data: the SYN-ACK was answered, just not captured
-    if (c.evidence().some((seg) => seg.fromOrig && (seg.flags & (TCP_ACK | TCP_RST)) === TCP_ACK)) return [];
+    if (c.origM.sentAck) return [];
     const frames = c.origM.synFrames.slice();
     const times = c.origM.synTimes;
     if (frames.length === 0) return [];

@@ -110,6 +110,10 @@ export interface SideMilestones {
   zeroWindowProbes: number;
   synTimes: number[];
   synFrames: number[];
+  /** frame of this side's first SYN without ACK (0 none): two of them mean a simultaneous open */
+  bareSynFrame: number;
+  /** this side sent a segment with ACK and without RST (it had the peer's SYN-ACK, even if unseen) */
+  sentAck: boolean;
 }
 
 /**
@@ -123,7 +127,7 @@ function newMilestones(): SideMilestones {
   return {
     fin: null, finAcksPeerFin: false, dataAfterPeerFin: 0, dataAfterPeerFinPkts: 0, firstDataAfterPeerFin: null,
     dataAfterPeerFinAckedFin: false, dataAfterOwnFin: 0, keepaliveProbes: 0, lastKeepalive: null,
-    zeroWindowProbes: 0, synTimes: NONE, synFrames: NONE,
+    zeroWindowProbes: 0, synTimes: NONE, synFrames: NONE, bareSynFrame: 0, sentAck: false,
   };
 }
 
@@ -271,9 +275,26 @@ export class Connection {
     const ttlId = l[o + 10];
     return {
       frame: l[o], tsSec: l[o + 1], tsNsec: l[o + 2], fromOrig: (bits & 0x100) !== 0, flags: bits & 0xff,
-      seq: l[o + 4], ack: l[o + 5], seqRel: l[o + 6], ackRel: l[o + 7], len: l[o + 8], win: l[o + 9],
+      seq: l[o + 4] >>> 0, ack: l[o + 5] >>> 0, seqRel: l[o + 6], ackRel: l[o + 7], len: l[o + 8], win: l[o + 9],
       ttl: Math.floor(ttlId / 65537), ipId: (ttlId % 65537) - 1, optMask: l[o + 11], retrans: (bits & 0x200) !== 0,
     };
+  }
+
+  /**
+   * The last stored segment sent by one side before log position `before`
+   * (a count of segments), without materializing the whole log; null if none.
+   */
+  lastFrom(fromOrig: boolean, before: number): Segment | null {
+    const l = this.arena.data;
+    const oldest = Math.max(HEAD_SEGMENTS, before - TAIL_SEGMENTS);
+    for (let n = before - 1; n >= 0; n--) {
+      if (n >= HEAD_SEGMENTS && n < oldest) n = HEAD_SEGMENTS - 1; // overwritten by the ring
+      if (n < 0) break;
+      const slot = n < HEAD_SEGMENTS ? n : HEAD_SEGMENTS + ((n - HEAD_SEGMENTS) % TAIL_SEGMENTS);
+      const bits = l[this.logBase + slot * SEG_FIELDS + 3];
+      if (((bits & 0x100) !== 0) === fromOrig) return this.segmentAt(slot);
+    }
+    return null;
   }
 
   /**
@@ -310,7 +331,7 @@ export class Connection {
       [this.r0, this.r1, this.r2, this.r3, this.rPort, this.o0, this.o1, this.o2, this.o3, this.oPort];
     [this.orig, this.resp] = [this.resp, this.orig];
     [this.origM, this.respM] = [this.respM, this.origM];
-    this.histSeen = ((this.histSeen >>> 16) | (this.histSeen << 16)) >>> 0;
+    this.histSeen = (this.histSeen >>> 16) | ((this.histSeen & 0xffff) << 16);
     let h = '';
     for (const c of this.history) h += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
     this.history = '^' + h;

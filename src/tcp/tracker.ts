@@ -503,7 +503,7 @@ export class Tracker {
         ep.sawSyn = true;
         ep.maxEndRel = 0;
       } else {
-        ep.isn = (p.seq - 1) >>> 0;
+        ep.isn = (p.seq - 1) | 0;
         ep.maxEndRel = 1;
         ep.dataStartRel = 1;
       }
@@ -519,7 +519,7 @@ export class Tracker {
     // The peer's sequence base from our ACK when we have not seen it send yet (mid-stream start)
     if (ackFlag && !peer.seqInit && !rst) {
       peer.seqInit = true;
-      peer.isn = (p.ack - 1) >>> 0;
+      peer.isn = (p.ack - 1) | 0;
       peer.maxEndRel = 1;
     }
     const seqRel = unwrapRel(p.seq, ep.isn, ep.maxEndRel);
@@ -615,6 +615,7 @@ export class Tracker {
     }
 
     const slot = this.recordSegment(c, fromOrig, p, f, seqRel, ackRel, retrans);
+    if (ackFlag && !rst) m.sentAck = true;
     if (probe && peer.window !== 0) m.lastKeepalive = c.segmentAt(slot);
 
     if (rst) this.recordRst(c, fromOrig, ep, peer, c.segmentAt(slot), seqRel, now);
@@ -643,6 +644,7 @@ export class Tracker {
     }
     // SYN retries (same ISN); a copy within 200 ms is a duplicate capture, not a retry
     if (syn && m.synTimes.length < MAX_SYN_TIMES && (m.synTimes.length === 0 || (seqRel === 0 && now - m.synTimes[m.synTimes.length - 1] > 0.2))) {
+      if (!ackFlag && m.bareSynFrame === 0) m.bareSynFrame = f.frameNo;
       if (m.synTimes === NONE) {
         m.synTimes = [];
         m.synFrames = [];
@@ -705,9 +707,7 @@ export class Tracker {
       else acceptance = 'out-of-window';
     }
     // the last segment from the receiver before this RST
-    let trigger: Segment | null = null;
-    const ev = c.evidence();
-    for (let i = ev.length - 2; i >= 0; i--) if (ev[i].fromOrig !== fromOrig) { trigger = { ...ev[i] }; break; }
+    const trigger: Segment | null = c.lastFrom(!fromOrig, c.segments - 1);
     if (c.rsts === NONE) c.rsts = [];
     c.rsts.push({
       seg: { ...seg },
