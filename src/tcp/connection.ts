@@ -11,8 +11,10 @@ import { Endpoint } from './endpoint.js';
 
 export const HEAD_SEGMENTS = 6;
 export const TAIL_SEGMENTS = 16;
-/** numbers stored per segment in Connection.log */
-export const SEG_FIELDS = 12;
+/** 32-bit integers stored per segment: frame, tsSec, tsNsec, bits (flags | fromOrig<<8 | retrans<<9 | ttl<<10), seq, ack, len, win, ipId+1, optMask */
+export const SEG_I32 = 10;
+/** 64-bit numbers stored per segment: seqRel, ackRel */
+export const SEG_F64 = 2;
 export const MAX_RSTS = 8;
 export const MAX_SYN_TIMES = 8;
 
@@ -132,37 +134,47 @@ function newMilestones(): SideMilestones {
 }
 
 /**
- * One shared typed-array arena for every connection's evidence log: a
- * connection takes a fixed-size slot when created and gives it back when it is
- * closed out, so recording segments never allocates (the arena doubles when
- * more connections are live than ever before).
+ * Evidence storage shared by every connection: fixed-size slots in chunks of
+ * typed arrays (integers in an Int32Array, the two 64-bit relative offsets in
+ * a Float64Array), taken when a connection is created and given back when it
+ * is closed out. Recording a segment never allocates, chunks are never copied
+ * or moved, and a slot is 56 bytes per segment.
  */
 export class SegmentArena {
-  static readonly SLOT = (HEAD_SEGMENTS + TAIL_SEGMENTS) * SEG_FIELDS;
-  data = new Float64Array(SegmentArena.SLOT * 1024);
+  static readonly CHUNK_SLOTS = 1024;
+  static readonly SLOT_I32 = (HEAD_SEGMENTS + TAIL_SEGMENTS) * SEG_I32;
+  static readonly SLOT_F64 = (HEAD_SEGMENTS + TAIL_SEGMENTS) * SEG_F64;
+  readonly i32: Int32Array[] = [];
+  readonly f64: Float64Array[] = [];
   private free: number[] = [];
   private used = 0;
 
+  /** a slot id */
   alloc(): number {
     const f = this.free.pop();
     if (f !== undefined) return f;
-    if ((this.used + 1) * SegmentArena.SLOT > this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
+    const id = this.used++;
+    if ((id >> 10) >= this.i32.length) {
+      this.i32.push(new Int32Array(SegmentArena.SLOT_I32 * SegmentArena.CHUNK_SLOTS));
+      this.f64.push(new Float64Array(SegmentArena.SLOT_F64 * SegmentArena.CHUNK_SLOTS));
     }
-    return this.used++ * SegmentArena.SLOT;
+    return id;
   }
 
-  release(base: number): void {
-    this.free.push(base);
+  release(id: number): void {
+    this.free.push(id);
   }
 }
 
 export class Connection {
   constructor(arena: SegmentArena) {
     this.arena = arena;
-    this.logBase = arena.alloc();
+    const id = arena.alloc();
+    this.logSlot = id;
+    this.logI32 = arena.i32[id >> 10];
+    this.logF64 = arena.f64[id >> 10];
+    this.logI = (id & 1023) * SegmentArena.SLOT_I32;
+    this.logF = (id & 1023) * SegmentArena.SLOT_F64;
   }
 
   /** run-wide id, in order of creation */
@@ -223,8 +235,12 @@ export class Connection {
    * packet). `evidence()` turns them into Segment objects on demand.
    */
   readonly arena: SegmentArena;
-  /** index of this connection's first number in arena.data (-1 once released) */
-  logBase: number;
+  /** the arena slot (-1 once released) and where it starts in its chunk's arrays */
+  logSlot: number;
+  logI32: Int32Array;
+  logF64: Float64Array;
+  logI: number;
+  logF: number;
   /** segments written to the log (all segments seen, since the ring overwrites) */
   segments = 0;
   private evidenceCache: Segment[] | null = null;
@@ -269,14 +285,15 @@ export class Connection {
 
   /** The segment stored in a log slot, as an object (a copy). */
   segmentAt(slot: number): Segment {
-    const l = this.arena.data;
-    const o = this.logBase + slot * SEG_FIELDS;
+    const l = this.logI32;
+    const o = this.logI + slot * SEG_I32;
+    const d = this.logF64;
+    const od = this.logF + slot * SEG_F64;
     const bits = l[o + 3];
-    const ttlId = l[o + 10];
     return {
-      frame: l[o], tsSec: l[o + 1], tsNsec: l[o + 2], fromOrig: (bits & 0x100) !== 0, flags: bits & 0xff,
-      seq: l[o + 4] >>> 0, ack: l[o + 5] >>> 0, seqRel: l[o + 6], ackRel: l[o + 7], len: l[o + 8], win: l[o + 9],
-      ttl: Math.floor(ttlId / 65537), ipId: (ttlId % 65537) - 1, optMask: l[o + 11], retrans: (bits & 0x200) !== 0,
+      frame: l[o] >>> 0, tsSec: l[o + 1] >>> 0, tsNsec: l[o + 2], fromOrig: (bits & 0x100) !== 0, flags: bits & 0xff,
+      seq: l[o + 4] >>> 0, ack: l[o + 5] >>> 0, seqRel: d[od], ackRel: d[od + 1], len: l[o + 6], win: l[o + 7],
+      ttl: (bits >> 10) & 0xff, ipId: l[o + 8] - 1, optMask: l[o + 9], retrans: (bits & 0x200) !== 0,
     };
   }
 
@@ -285,13 +302,13 @@ export class Connection {
    * (a count of segments), without materializing the whole log; null if none.
    */
   lastFrom(fromOrig: boolean, before: number): Segment | null {
-    const l = this.arena.data;
+    const l = this.logI32;
     const oldest = Math.max(HEAD_SEGMENTS, before - TAIL_SEGMENTS);
     for (let n = before - 1; n >= 0; n--) {
       if (n >= HEAD_SEGMENTS && n < oldest) n = HEAD_SEGMENTS - 1; // overwritten by the ring
       if (n < 0) break;
       const slot = n < HEAD_SEGMENTS ? n : HEAD_SEGMENTS + ((n - HEAD_SEGMENTS) % TAIL_SEGMENTS);
-      const bits = l[this.logBase + slot * SEG_FIELDS + 3];
+      const bits = l[this.logI + slot * SEG_I32 + 3];
       if (((bits & 0x100) !== 0) === fromOrig) return this.segmentAt(slot);
     }
     return null;
@@ -303,15 +320,15 @@ export class Connection {
    * a consumer that keeps evidence copies it there (reports do).
    */
   releaseLog(): void {
-    if (this.logBase >= 0) {
-      this.arena.release(this.logBase);
-      this.logBase = -1;
+    if (this.logSlot >= 0) {
+      this.arena.release(this.logSlot);
+      this.logSlot = -1;
     }
   }
 
   /** Segments in capture order: the head, then the tail ring (no duplicates). Cached until the next segment. */
   evidence(): Segment[] {
-    if (this.logBase < 0) return this.evidenceCache ?? [];
+    if (this.logSlot < 0) return this.evidenceCache ?? [];
     if (this.evidenceCache !== null && this.evidenceAt === this.segments) return this.evidenceCache;
     const out: Segment[] = [];
     const n = this.segments;
@@ -337,8 +354,8 @@ export class Connection {
     this.history = '^' + h;
     this.flipped = !this.flipped;
     const stored = Math.min(this.segments, HEAD_SEGMENTS + TAIL_SEGMENTS);
-    const l = this.arena.data;
-    for (let i = 0; i < stored; i++) l[this.logBase + i * SEG_FIELDS + 3] = (l[this.logBase + i * SEG_FIELDS + 3] ^ 0x100);
+    const l = this.logI32;
+    for (let i = 0; i < stored; i++) l[this.logI + i * SEG_I32 + 3] ^= 0x100;
     this.evidenceCache = null;
     for (const r of this.rsts) r.seg.fromOrig = !r.seg.fromOrig;
   }

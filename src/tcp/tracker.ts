@@ -23,7 +23,7 @@ import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
 } from '../decode/packet.js';
 import {
-  Connection, MAX_RSTS, MAX_SYN_TIMES, NONE, SEG_FIELDS, SegmentArena, type RstAcceptance, type Segment,
+  Connection, MAX_RSTS, MAX_SYN_TIMES, NONE, SEG_F64, SEG_I32, SegmentArena, type RstAcceptance, type Segment,
 } from './connection.js';
 import { Endpoint, EpState } from './endpoint.js';
 import { isLikelyServerPort } from './ports.js';
@@ -447,20 +447,22 @@ export class Tracker {
   /** Writes the segment into the connection's evidence log; returns its slot. No allocation. */
   private recordSegment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean): number {
     const slot = c.nextSlot();
-    const l = c.arena.data;
-    const o = c.logBase + slot * SEG_FIELDS;
+    const l = c.logI32;
+    const o = c.logI + slot * SEG_I32;
     l[o] = f.frameNo;
     l[o + 1] = f.tsSec;
     l[o + 2] = f.tsNsec;
-    l[o + 3] = p.flags | (fromOrig ? 0x100 : 0) | (retrans ? 0x200 : 0);
+    l[o + 3] = p.flags | (fromOrig ? 0x100 : 0) | (retrans ? 0x200 : 0) | (p.ttl << 10);
     l[o + 4] = p.seq;
     l[o + 5] = p.ack;
-    l[o + 6] = seqRel;
-    l[o + 7] = ackRel;
-    l[o + 8] = p.payloadLen;
-    l[o + 9] = p.window;
-    l[o + 10] = p.ttl * 65537 + p.ipId + 1; // ipId + 1 is 0..65536
-    l[o + 11] = p.optMask;
+    l[o + 6] = p.payloadLen;
+    l[o + 7] = p.window;
+    l[o + 8] = p.ipId + 1; // 0 for IPv6
+    l[o + 9] = p.optMask;
+    const d = c.logF64;
+    const od = c.logF + slot * SEG_F64;
+    d[od] = seqRel;
+    d[od + 1] = ackRel;
     return slot;
   }
 
@@ -555,12 +557,12 @@ export class Tracker {
     if (syn) {
       ep.wscale = p.optWscale;
       if (ackFlag && peer.wscale >= 0 && ep.wscale >= 0) {
-        ep.windowShift = ep.wscale;
-        peer.windowShift = peer.wscale;
+        ep.windowShift = Math.min(ep.wscale, 14); // RFC 7323 2.3: larger values are treated as 14
+        peer.windowShift = Math.min(peer.wscale, 14);
       }
       ep.window = p.window;
     } else {
-      ep.window = p.window * 2 ** ep.windowShift;
+      ep.window = p.window << ep.windowShift; // at most 65535 << 14: below 2^31
     }
     if (p.window === 0 && !syn && !fin && !rst) {
       ep.zeroWindows++;
