@@ -36,8 +36,32 @@ export function out(text: string): boolean {
   return process.stdout.write(text);
 }
 
-/** Resolves once stdout has drained (for streaming writers). */
+/**
+ * Buffered output for bulk record streams (NDJSON, Zeek logs): lines are
+ * gathered and written in ~64 KiB pieces, one write call each instead of one
+ * per line. flushOut() (and drained()) write what is pending.
+ */
+let pending: string[] = [];
+let pendingBytes = 0;
+const FLUSH_BYTES = 64 * 1024;
+
+export function outBuffered(text: string): void {
+  pending.push(text);
+  pendingBytes += text.length;
+  if (pendingBytes >= FLUSH_BYTES) flushOut();
+}
+
+export function flushOut(): void {
+  if (pending.length === 0) return;
+  const text = pending.join('');
+  pending = [];
+  pendingBytes = 0;
+  out(text);
+}
+
+/** Writes what is pending, then resolves once stdout has drained (for streaming writers). */
 export function drained(): Promise<void> {
+  flushOut();
   if (pipeClosed || !process.stdout.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => process.stdout.once('drain', () => resolve()));
 }

@@ -5,7 +5,7 @@ import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
-import { drained, out } from '../output.js';
+import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyzeFiles } from '../pipeline.js';
 
 interface AnalyzeArgs extends CaptureArgs {
@@ -38,19 +38,20 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
-      onInputEnd: format === 'ndjson' ? (inp) => { out(JSON.stringify({ type: 'input', ...inp }) + '\n'); } : undefined,
+      onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
       keepRecords: format !== 'ndjson',
       // streaming to a slow reader: wait for stdout between reads (bounded memory)
       pace: format === 'ndjson' ? drained : undefined,
       onConnection: (rec, found) => {
         for (const f of found) check(f);
         if (format === 'ndjson') {
-          out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
-          for (const f of found) out(JSON.stringify({ type: 'finding', ...f }) + '\n');
+          outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
+          for (const f of found) outBuffered(`{"type":"finding",${JSON.stringify(f).slice(1)}\n`);
         }
       },
     });
     // (ndjson: every line was written as its connection or input ended)
+    flushOut();
     if (format === 'json') {
       out(JSON.stringify({
         schema: 'rstscope/analyze@1', inputs: res.inputs, connections: res.connections, findings: res.findings,

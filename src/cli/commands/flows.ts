@@ -4,7 +4,7 @@ import { flowsTable } from '../../report/flows-table.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
-import { drained, out } from '../output.js';
+import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyzeFiles } from '../pipeline.js';
 
 interface FlowsArgs extends CaptureArgs {
@@ -28,18 +28,19 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
-      onInputEnd: format === 'ndjson' ? (inp) => { out(JSON.stringify({ type: 'input', ...inp }) + '\n'); } : undefined,
+      onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
       keepRecords: !streaming,
       // streaming to a slow reader: wait for stdout between reads (bounded memory)
       pace: streaming ? drained : undefined,
       rules: false,
       onConnection: streaming
         ? (rec) => {
-          if (format === 'ndjson') out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
-          else out(zeekLine(rec));
+          if (format === 'ndjson') outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
+          else outBuffered(zeekLine(rec));
         }
         : undefined,
     });
+    flushOut();
     if (format === 'zeek') out(zeekFooter());
     else if (format === 'json') {
       out(JSON.stringify({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, null, 2) + '\n');
