@@ -31,7 +31,8 @@ import { CaptureStream } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
 import type { Problem } from '../src/capture/problems.js';
 import { Analyzer } from '../src/cli/pipeline.js';
-import { findingsTable } from '../src/report/findings.js';
+import { FindingsDigest, findingsTable } from '../src/report/findings.js';
+import type { Finding } from '../src/rules/types.js';
 import { flowsTable } from '../src/report/flows-table.js';
 import { zeekLine } from '../src/report/zeek.js';
 
@@ -95,7 +96,11 @@ export function runTarget(buf: Uint8Array, chunk = 0): TargetResult {
   a.endInput(info);
   const res = a.result();
   let outputChars = 0;
-  outputChars += findingsTable(res.inputs, res.connections, res.findings, 3).length;
+  const digest = new FindingsDigest(3);
+  const byConn = new Map<number, Finding[]>();
+  for (const f of res.findings) byConn.set(f.connection, [...(byConn.get(f.connection) ?? []), f]);
+  for (const r of res.connections) digest.add(r, byConn.get(r.id) ?? []);
+  outputChars += findingsTable(res.inputs, digest).length;
   outputChars += flowsTable(res.inputs, res.connections).length;
   for (const r of res.connections) outputChars += zeekLine(r).length;
   outputChars += JSON.stringify(res).length;

@@ -41,22 +41,84 @@ export function totals(connections: number, findings: Finding[]): Totals {
   return { connections, findings: findings.length, byRule, bySeverity };
 }
 
+/** A finding kept for the table, with its connection's label (the record itself is not kept). */
+interface KeptFinding {
+  f: Finding;
+  label: string;
+}
+
+/**
+ * What the analyze table needs, gathered as connections close out, in memory
+ * bounded by the number of rules: per rule the `maxRowsPerRule` earliest
+ * findings (by input and key frame), and for the rest a count and a frame
+ * range; totals by rule and severity. A flood of a million resets costs a few
+ * kilobytes here, not a million records.
+ */
+export class FindingsDigest {
+  connections = 0;
+  readonly kept = new Map<string, KeptFinding[]>();
+  readonly grouped = new Map<string, { severity: Severity; count: number; minFrame: number; maxFrame: number }>();
+  readonly byRule: Record<string, number> = {};
+  readonly bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  findings = 0;
+
+  constructor(readonly maxRowsPerRule = 20) {}
+
+  add(rec: ConnRecord, found: Finding[]): void {
+    this.connections++;
+    for (const f of found) {
+      this.findings++;
+      this.byRule[f.rule] = (this.byRule[f.rule] ?? 0) + 1;
+      this.bySeverity[f.severity]++;
+      let list = this.kept.get(f.rule);
+      if (list === undefined) {
+        list = [];
+        this.kept.set(f.rule, list);
+      }
+      let spill: Finding = f;
+      if (list.length < this.maxRowsPerRule || earlier(f, list[list.length - 1].f)) {
+        const entry = { f, label: connLabel(rec) };
+        let i = list.length;
+        while (i > 0 && earlier(f, list[i - 1].f)) i--;
+        list.splice(i, 0, entry);
+        if (list.length <= this.maxRowsPerRule) continue;
+        spill = list.pop()!.f;
+      }
+      const g = this.grouped.get(spill.rule);
+      if (g === undefined) this.grouped.set(spill.rule, { severity: spill.severity, count: 1, minFrame: spill.frame, maxFrame: spill.frame });
+      else {
+        g.count++;
+        if (spill.frame < g.minFrame) g.minFrame = spill.frame;
+        if (spill.frame > g.maxFrame) g.maxFrame = spill.frame;
+      }
+    }
+  }
+
+  totals(): Totals {
+    return { connections: this.connections, findings: this.findings, byRule: { ...this.byRule }, bySeverity: { ...this.bySeverity } };
+  }
+}
+
+function earlier(a: Finding, b: Finding): boolean {
+  return a.input < b.input || (a.input === b.input && a.frame < b.frame);
+}
+
 /**
  * The analyze table: findings by severity (errors first), with key frame,
- * endpoints, rule and story. Beyond `maxRows` per rule, findings are grouped
- * (count, first/last frame) so a flood does not print a million lines.
+ * endpoints, rule and story. Beyond `maxRowsPerRule` per rule, findings are
+ * grouped (count, first/last frame) so a flood does not print a million lines.
  */
-export function findingsTable(inputs: InputSummary[], records: ConnRecord[], findings: Finding[], maxRowsPerRule = 20): string {
-  const byId = new Map<number, ConnRecord>();
-  for (const r of records) byId.set(r.id, r);
+export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): string {
   let out = '';
   for (const inp of inputs) {
     out += `${inp.file}: ${inp.format}, ${inp.linkTypes.join('+') || 'no link type'}, ${inp.packets} packets\n`;
     for (const w of inp.warnings) out += `  warning: ${w}\n`;
   }
-  const sorted = findings.slice().sort((a, b) => SEV_ORDER[a.severity] - SEV_ORDER[b.severity] || a.input - b.input || a.frame - b.frame);
-  if (sorted.length === 0) {
-    out += `\nNo teardown findings in ${records.length} connection(s).\n`;
+  const rows: KeptFinding[] = [];
+  for (const list of digest.kept.values()) rows.push(...list);
+  rows.sort((a, b) => SEV_ORDER[a.f.severity] - SEV_ORDER[b.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
+  if (rows.length === 0) {
+    out += `\nNo teardown findings in ${digest.connections} connection(s).\n`;
     return out;
   }
   const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (inputs.length > 1 ? 100 : 84));
@@ -66,30 +128,16 @@ export function findingsTable(inputs: InputSummary[], records: ConnRecord[], fin
     wordWrap: true,
     style: { head: [], border: [] },
   });
-  const shown = new Map<string, number>();
-  // count and frame range only: a flood can group a million findings (no spread into Math.min: it overflows the stack)
-  const grouped = new Map<string, { severity: Severity; count: number; minFrame: number; maxFrame: number }>();
-  for (const f of sorted) {
-    const n = shown.get(f.rule) ?? 0;
-    if (n < maxRowsPerRule) {
-      shown.set(f.rule, n + 1);
-      const where = inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
-      t.push([f.severity, f.rule, where, connLabel(byId.get(f.connection)), f.summary]);
-    } else {
-      const g = grouped.get(f.rule);
-      if (g === undefined) grouped.set(f.rule, { severity: f.severity, count: 1, minFrame: f.frame, maxFrame: f.frame });
-      else {
-        g.count++;
-        if (f.frame < g.minFrame) g.minFrame = f.frame;
-        if (f.frame > g.maxFrame) g.maxFrame = f.frame;
-      }
-    }
+  for (const { f, label } of rows) {
+    const where = inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
+    t.push([f.severity, f.rule, where, label, f.summary]);
   }
-  for (const [rule, g] of grouped) {
-    t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json for all of them`]);
+  const groups = [...digest.grouped].sort((a, b) => SEV_ORDER[a[1].severity] - SEV_ORDER[b[1].severity] || b[1].count - a[1].count);
+  for (const [rule, g] of groups) {
+    t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json or ndjson for all of them`]);
   }
   out += t.toString() + '\n';
-  const tot = totals(records.length, findings);
+  const tot = digest.totals();
   const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
   out += `${tot.findings} finding(s) in ${tot.connections} connection(s): ${tot.bySeverity.error} error, ${tot.bySeverity.warning} warning, ${tot.bySeverity.info} info (${rules})\n`;
   return out;

@@ -1,6 +1,6 @@
 /** `rstscope analyze`: the cause story of every connection that ended badly. */
 import type { CommandModule } from 'yargs';
-import { findingsTable, totals } from '../../report/findings.js';
+import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
 import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
@@ -32,6 +32,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const format = argv.format;
     const failOn = argv['fail-on'];
     let hit = false;
+    const digest = format === 'table' ? new FindingsDigest() : null;
     const check = (f: Finding) => {
       if (failOn && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) hit = true;
     };
@@ -39,11 +40,13 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
       onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
-      keepRecords: format !== 'ndjson',
+      // the table keeps a bounded digest, not every record: a flood stays small
+      keepRecords: format === 'json',
       // streaming to a slow reader: wait for stdout between reads (bounded memory)
       pace: format === 'ndjson' ? drained : undefined,
       onConnection: (rec, found) => {
         for (const f of found) check(f);
+        if (digest !== null) digest.add(rec, found);
         if (format === 'ndjson') {
           outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
           for (const f of found) outBuffered(`{"type":"finding",${JSON.stringify(f).slice(1)}\n`);
@@ -58,7 +61,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         totals: totals(res.connections.length, res.findings), stats: res.stats,
       }, null, 2) + '\n');
     } else if (format === 'table') {
-      out(findingsTable(res.inputs, res.connections, res.findings));
+      out(findingsTable(res.inputs, digest!));
     }
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, hit);
