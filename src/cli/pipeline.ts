@@ -6,6 +6,7 @@
  * Results are data; the CLI decides how to print them and the exit code.
  */
 import { readCaptureFile } from '../capture/reader.js';
+import { governMemory } from './memory.js';
 import type { Frame } from '../capture/frame.js';
 import type { InputInfo } from '../capture/parser.js';
 import { linkTypeName } from '../decode/link.js';
@@ -128,7 +129,10 @@ export async function analyzeFiles(files: string[], opts: PipelineOptions = {}):
   const a = new Analyzer(opts);
   for (const file of files) {
     a.beginInput();
-    const info = await readCaptureFile(file, a.onFrame, { beforeRead: opts.pace });
+    const pace = opts.pace;
+    const info = await readCaptureFile(file, a.onFrame, {
+      beforeRead: pace ? () => { governMemory(); return pace(); } : governMemory,
+    });
     a.endInput(info);
   }
   return a.result();

@@ -52,7 +52,9 @@ export interface TrackerOptions {
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  maxConnections: 200_000,
+  // about 6-10 KB of memory per live connection: 50,000 keeps a flood near 400 MB;
+  // raise it (--max-connections) for captures with more connections open at once
+  maxConnections: 50_000,
   checksums: false,
   inactivityTimeoutSec: 300,
   closeDelaySec: 5,
