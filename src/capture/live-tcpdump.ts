@@ -22,7 +22,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CaptureStream } from './reader.js';
 import type { InputInfo } from './parser.js';
-import { drainQuiet, listInterfaces, LiveError, PERMISSION_HINT, type LiveOptions, type LiveSource } from './live.js';
+import { DRAIN_MAX_MS, drainQuiet, listInterfaces, LiveError, PERMISSION_HINT, type LiveOptions, type LiveSource } from './live.js';
 
 const STATS_INTERVAL_MS = 1000;
 const STOP_GRACE_MS = 5000;
@@ -138,7 +138,17 @@ export class TcpdumpSource implements LiveSource {
     });
   }
 
+  /** tcpdump's last "N packets captured" statistic, and how many statistics lines came */
+  private capturedReported = 0;
+  private statsSeen = 0;
+
   private onStderr(line: string): void {
+    // on SIGUSR1 the statistics may come on one line: "N packets captured, M packets received by filter, K packets dropped by kernel"
+    const cap = /(\d+) packets? captured/.exec(line);
+    if (cap) {
+      this.capturedReported = Number(cap[1]);
+      this.statsSeen++;
+    }
     const m = /(\d+) packets? dropped by kernel/.exec(line);
     if (m) {
       const n = Number(m[1]);
@@ -182,11 +192,35 @@ export class TcpdumpSource implements LiveSource {
     return new LiveError(`tcpdump ${how} before capturing${all ? `: ${all}` : ''}`);
   }
 
+  /**
+   * Drains by tcpdump's own count: asks for its statistics (SIGUSR1) until the
+   * number of packets it says it captured is stable across two asks and every
+   * one of them was parsed here. Falls back to waiting for a quiet pipe when
+   * tcpdump prints no statistics. Bounded by DRAIN_MAX_MS.
+   */
+  private async drain(): Promise<void> {
+    const t0 = Date.now();
+    const tick = () => new Promise<void>((r) => setTimeout(r, 20));
+    let previous = -1;
+    while (Date.now() - t0 < DRAIN_MAX_MS && this.child && !this.exited) {
+      const seen = this.statsSeen;
+      this.requestStats();
+      const asked = Date.now();
+      while (this.statsSeen === seen && Date.now() - asked < 500 && !this.exited) await tick();
+      if (this.statsSeen === seen) break; // no statistics from this tcpdump
+      while (this.stream.info.packets < this.capturedReported && Date.now() - t0 < DRAIN_MAX_MS && !this.exited) await tick();
+      if (this.capturedReported === previous && this.stream.info.packets >= previous) return;
+      previous = this.capturedReported;
+      await new Promise<void>((r) => setTimeout(r, 100));
+    }
+    await drainQuiet(() => this.lastDataAt);
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return this.ended;
     this.stopping = true;
     if (this.child && !this.exited) {
-      await drainQuiet(() => this.lastDataAt);
+      await this.drain();
     }
     if (this.child && !this.exited) {
       // SIGINT: tcpdump flushes its output, prints final statistics and exits
