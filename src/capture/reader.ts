@@ -107,21 +107,32 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
     info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: why });
     return info;
   }
+  // Double buffering: the next chunk is read (on the thread pool) while this one is parsed.
+  const spare = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+  let which = 0;
+  let fileOffset = 0;
+  const readNext = () => fh.read(spare[which], 0, READ_SIZE, null);
+  let pending: ReturnType<typeof readNext> | null = readNext();
   try {
     const win = new ByteWindow(READ_SIZE + 65536);
     let parser: FormatParser | undefined;
     for (;;) {
       if (opts.beforeRead) await opts.beforeRead();
-      win.reserve(READ_SIZE);
       let n: number;
       try {
-        ({ bytesRead: n } = await fh.read(win.buf, win.end, win.buf.length - win.end, null));
+        ({ bytesRead: n } = await pending!);
       } catch (e) {
-        info.problems.push({ kind: 'truncated', file: path, offset: win.base + win.end, record: (parser?.records ?? 0) + 1, message: `read error: ${(e as Error).message}` });
+        pending = null;
+        info.problems.push({ kind: 'truncated', file: path, offset: fileOffset, record: (parser?.records ?? 0) + 1, message: `read error: ${(e as Error).message}` });
         break;
       }
+      pending = null;
       if (n === 0) break;
-      win.end += n;
+      const got = spare[which];
+      fileOffset += n;
+      which ^= 1;
+      pending = readNext();
+      win.append(got.subarray(0, n));
       if (!parser) {
         if (win.available < 4) continue;
         parser = parserFor(win.buf.subarray(win.start, win.end), info, sink);
@@ -143,6 +154,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
     }
     return info;
   } finally {
+    if (pending !== null) await pending.catch(() => undefined);
     await fh.close();
   }
 }
