@@ -57,7 +57,7 @@ export function segTime(s: Segment): number {
  * weak ones (IP ID jump: hosts with a global IP ID counter jump legitimately;
  * a missing timestamp option) count only in pairs or with a strong one.
  */
-export function suspicion(c: Connection, r: RstRecord): string[] {
+export function suspicion(r: RstRecord): string[] {
   const why: string[] = [];
   let strong = 0;
   const s = r.seg;
@@ -76,7 +76,6 @@ export function suspicion(c: Connection, r: RstRecord): string[] {
   }
   if (r.acceptance === 'in-window' && ++strong) why.push('sequence in window but not exact (RFC 5961: the receiver answers with a challenge ACK and keeps the connection)');
   if (r.senderDataAfter && ++strong) why.push('its claimed sender kept sending data after it');
-  void c;
   if (strong === 0 && why.length < 2) return [];
   return why;
 }
@@ -110,7 +109,7 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
   const seenSide = [false, false];
   for (const r of c.rsts) {
     const side = r.seg.fromOrig ? 0 : 1;
-    const why = suspicion(c, r);
+    const why = suspicion(r);
     if (seenSide[side] && why.length === 0) continue;
     const first = !seenSide[side];
     seenSide[side] = true;

@@ -17,7 +17,7 @@
  * longest-idle connection is closed out early and counted as evicted. Idle and
  * closed connections are swept as capture time advances.
  */
-import { tsDiffSec, type Frame } from '../capture/frame.js';
+import type { Frame } from '../capture/frame.js';
 import { decodeFrame } from '../decode/decoder.js';
 import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
@@ -657,10 +657,8 @@ export class Tracker {
       m.synFrames.push(f.frameNo);
     }
 
-    const prevMaxEnd = ep.maxEndRel;
     const end = seqRel + segLen;
     if (end > ep.maxEndRel && !rst) ep.maxEndRel = end;
-    const deltaLast = ep.maxEndRel - prevMaxEnd;
     if (ackRel > ep.maxAckRel) ep.maxAckRel = ackRel;
     if (fin) {
       ep.finCount++;
@@ -672,7 +670,7 @@ export class Tracker {
       }
     }
 
-    this.stateMachine(c, ep, peer, fromOrig, p, len, deltaLast, now);
+    this.stateMachine(c, ep, peer, fromOrig, p, len, now);
   }
 
   /**
@@ -740,7 +738,7 @@ export class Tracker {
   }
 
   /** Zeek's UpdateStateMachine and ConnectionClosed. */
-  private stateMachine(c: Connection, ep: Endpoint, peer: Endpoint, isOrig: boolean, p: Packet, len: number, deltaLast: number, now: number): void {
+  private stateMachine(c: Connection, ep: Endpoint, peer: Endpoint, isOrig: boolean, p: Packet, len: number, now: number): void {
     const flags = p.flags;
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
@@ -813,7 +811,6 @@ export class Tracker {
           ep.setState(EpState.Reset);
           if (!ep.didClose) doClose = true;
         }
-        void deltaLast;
         break;
       case EpState.Reset:
         break;
@@ -842,4 +839,3 @@ function isSynOnly(c: Connection): boolean {
   return (os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive;
 }
 
-export { tsDiffSec };
