@@ -169,6 +169,17 @@ export class SegmentArena {
 export class Connection {
   constructor(arena: SegmentArena) {
     this.arena = arena;
+    this.logSlot = -1;
+    this.logI32 = arena.i32[0] ?? new Int32Array(0);
+    this.logF64 = arena.f64[0] ?? new Float64Array(0);
+    this.logI = 0;
+    this.logF = 0;
+    this.takeLog();
+  }
+
+  /** Takes an evidence slot from the arena. */
+  private takeLog(): void {
+    const arena = this.arena;
     const id = arena.alloc();
     this.logSlot = id;
     this.logI32 = arena.i32[id >> 10];
@@ -250,6 +261,27 @@ export class Connection {
   rstCount = 0;
   /** time of the last segment carrying payload, either way */
   lastDataTime = -1;
+
+  /**
+   * Makes a closed-out connection new again, keeping its objects (the tracker
+   * pools connections: creating 100,000s of them per second was most of the
+   * garbage collector's work). Only after the sink returned: nothing may hold a
+   * closed-out connection.
+   */
+  reuse(): this {
+    const { orig, resp, origM, respM } = this;
+    Object.assign(this, connectionDefaults(this.arena));
+    this.orig = orig;
+    this.resp = resp;
+    this.origM = origM;
+    this.respM = respM;
+    orig.reset();
+    resp.reset();
+    Object.assign(origM, MILESTONE_DEFAULTS);
+    Object.assign(respM, MILESTONE_DEFAULTS);
+    this.takeLog();
+    return this;
+  }
 
   ep(fromOrig: boolean): Endpoint {
     return fromOrig ? this.orig : this.resp;
@@ -359,4 +391,27 @@ export class Connection {
     this.evidenceCache = null;
     for (const r of this.rsts) r.seg.fromOrig = !r.seg.fromOrig;
   }
+}
+
+/** Field values of a new milestones record, copied when a connection is reused. */
+const MILESTONE_DEFAULTS: Readonly<SideMilestones> = Object.freeze(newMilestones());
+
+/**
+ * Scalar field values of a new connection (objects and the evidence slot
+ * excluded), copied by reuse(); taken from the first connection reused, which
+ * is captured here in its new state.
+ */
+let CONNECTION_DEFAULTS: Readonly<Record<string, unknown>> | null = null;
+const NOT_SCALAR = new Set(['orig', 'resp', 'origM', 'respM', 'arena', 'logSlot', 'logI32', 'logF64', 'logI', 'logF']);
+
+function connectionDefaults(arena: SegmentArena): Readonly<Record<string, unknown>> {
+  if (CONNECTION_DEFAULTS === null) {
+    const fresh = new Connection(arena);
+    fresh.releaseLog();
+    const src = fresh as unknown as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(src)) if (!NOT_SCALAR.has(k)) out[k] = src[k];
+    CONNECTION_DEFAULTS = Object.freeze(out);
+  }
+  return CONNECTION_DEFAULTS;
 }

@@ -91,6 +91,11 @@ export class Endpoint {
     return s;
   }
 
+  /** Back to the state of a new endpoint (the tracker reuses closed-out connections). */
+  reset(): void {
+    Object.assign(this, ENDPOINT_DEFAULTS);
+  }
+
   setState(s: EpState): void {
     this.prevState = this.state;
     this.state = s;
@@ -101,3 +106,6 @@ export class Endpoint {
     return this.state !== EpState.Inactive && !this.didClose;
   }
 }
+
+/** Field values of a new endpoint, copied by reset(). */
+const ENDPOINT_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ ...new Endpoint() });

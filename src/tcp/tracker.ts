@@ -162,12 +162,17 @@ class TimerQueue {
   }
 }
 
+/** closed-out connections kept for reuse at most */
+const POOL_MAX = 4096;
+
 export class Tracker {
   readonly opts: TrackerOptions;
   readonly stats: TrackerStats;
   readonly packet: Packet = newPacket();
   private readonly table = new Map<number, Connection>();
   private readonly arena = new SegmentArena();
+  /** closed-out connections kept for reuse (see Connection.reuse) */
+  private readonly pool: Connection[] = [];
   private lruHead: Connection | null = null;
   private lruTail: Connection | null = null;
   private live = 0;
@@ -369,7 +374,7 @@ export class Tracker {
       this.lruHead.evicted = true;
       this.closeOut(this.lruHead, 'evicted');
     }
-    const c = new Connection(this.arena);
+    const c = this.pool.pop()?.reuse() ?? new Connection(this.arena);
     c.id = this.nextId++;
     c.input = this.input;
     c.stream = this.streamNo++;
@@ -444,6 +449,7 @@ export class Tracker {
     c.deleteQueue = null;
     this.sink(c);
     c.releaseLog();
+    if (this.pool.length < POOL_MAX) this.pool.push(c);
   }
 
   /** Writes the segment into the connection's evidence log; returns its slot. No allocation. */

@@ -143,6 +143,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         if (format === 'ndjson') out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
         const seen = printed.get(c);
         printed.delete(c);
+        evaluatedAt.delete(c); // the tracker reuses closed-out connection objects
         for (const f of found) if (!seen?.has(findingKey(f))) print(f, rec);
       },
     });
