@@ -8,6 +8,7 @@
  * records, MAX_RSTS RST records, MAX_SYN_TIMES SYN times.
  */
 import { Endpoint } from './endpoint.js';
+import { makeResetter } from './reset.js';
 
 export const HEAD_SEGMENTS = 6;
 export const TAIL_SEGMENTS = 16;
@@ -270,15 +271,15 @@ export class Connection {
    */
   reuse(): this {
     const { orig, resp, origM, respM } = this;
-    Object.assign(this, connectionDefaults(this.arena));
+    connectionResetter(this.arena)(this);
     this.orig = orig;
     this.resp = resp;
     this.origM = origM;
     this.respM = respM;
     orig.reset();
     resp.reset();
-    Object.assign(origM, MILESTONE_DEFAULTS);
-    Object.assign(respM, MILESTONE_DEFAULTS);
+    resetMilestones(origM);
+    resetMilestones(respM);
     this.takeLog();
     return this;
   }
@@ -395,23 +396,24 @@ export class Connection {
 
 /** Field values of a new milestones record, copied when a connection is reused. */
 const MILESTONE_DEFAULTS: Readonly<SideMilestones> = Object.freeze(newMilestones());
+const resetMilestones = makeResetter<SideMilestones>(MILESTONE_DEFAULTS as unknown as Record<string, unknown>);
 
 /**
  * Scalar field values of a new connection (objects and the evidence slot
  * excluded), copied by reuse(); taken from the first connection reused, which
  * is captured here in its new state.
  */
-let CONNECTION_DEFAULTS: Readonly<Record<string, unknown>> | null = null;
+let resetConnection: ((c: Connection) => void) | null = null;
 const NOT_SCALAR = new Set(['orig', 'resp', 'origM', 'respM', 'arena', 'logSlot', 'logI32', 'logF64', 'logI', 'logF']);
 
-function connectionDefaults(arena: SegmentArena): Readonly<Record<string, unknown>> {
-  if (CONNECTION_DEFAULTS === null) {
+function connectionResetter(arena: SegmentArena): (c: Connection) => void {
+  if (resetConnection === null) {
     const fresh = new Connection(arena);
     fresh.releaseLog();
     const src = fresh as unknown as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(src)) if (!NOT_SCALAR.has(k)) out[k] = src[k];
-    CONNECTION_DEFAULTS = Object.freeze(out);
+    resetConnection = makeResetter<Connection>(Object.freeze(out));
   }
-  return CONNECTION_DEFAULTS;
+  return resetConnection;
 }

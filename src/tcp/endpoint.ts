@@ -3,6 +3,8 @@
  * TCP_Endpoint: per-endpoint state, a `partial` state for mid-stream starts).
  * The tracker writes these fields; rules and reports only read them.
  */
+import { makeResetter } from './reset.js';
+
 export const enum EpState {
   Inactive = 0,
   SynSent = 1,
@@ -93,7 +95,7 @@ export class Endpoint {
 
   /** Back to the state of a new endpoint (the tracker reuses closed-out connections). */
   reset(): void {
-    Object.assign(this, ENDPOINT_DEFAULTS);
+    resetEndpoint(this);
   }
 
   setState(s: EpState): void {
@@ -109,3 +111,4 @@ export class Endpoint {
 
 /** Field values of a new endpoint, copied by reset(). */
 const ENDPOINT_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ ...new Endpoint() });
+const resetEndpoint = makeResetter<Endpoint>(ENDPOINT_DEFAULTS);
