@@ -1,6 +1,21 @@
-/** Address formatting (once per connection, never per packet). IPv6 per RFC 5952. */
+/**
+ * Address formatting (once per connection, never per packet). IPv6 per RFC 5952.
+ * IPv4 strings are cached (hosts recur across connections); the cache is
+ * cleared when it reaches V4_CACHE_MAX entries, so it stays bounded.
+ */
+const V4_CACHE_MAX = 65536;
+const v4Cache = new Map<number, string>();
+
 export function formatAddress(version: number, w0: number, w1: number, w2: number, w3: number): string {
-  if (version === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
+  if (version === 4) {
+    let s = v4Cache.get(w0);
+    if (s === undefined) {
+      if (v4Cache.size >= V4_CACHE_MAX) v4Cache.clear();
+      s = `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
+      v4Cache.set(w0, s);
+    }
+    return s;
+  }
   const g = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
   // IPv4-mapped ::ffff:a.b.c.d
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {

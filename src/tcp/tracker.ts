@@ -91,7 +91,7 @@ const H_MULTI = 0x40;
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16); // signed 32-bit: a small integer, never a boxed number
 }
 
 /** Hash of one endpoint (address words and port). */
@@ -108,7 +108,7 @@ export function flowHash(p: Packet): number {
   const a = endHash(p.src0, p.src1, p.src2, p.src3, p.srcPort);
   const b = endHash(p.dst0, p.dst1, p.dst2, p.dst3, p.dstPort);
   // 30 bits: a V8 small integer, so Map lookups never box the key
-  return mix((a + b) >>> 0 ^ Math.imul(a ^ b, 0x27d4eb2d)) & 0x3fffffff;
+  return mix(((a + b) | 0) ^ Math.imul(a ^ b, 0x27d4eb2d)) & 0x3fffffff;
 }
 
 /**
