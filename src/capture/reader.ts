@@ -89,6 +89,8 @@ export interface ReadOptions {
    * buffering without bound).
    */
   beforeRead?: () => Promise<void> | void;
+  /** called after each read with the bytes read so far and the file's size */
+  onProgress?: (bytesRead: number, fileBytes: number) => void;
 }
 
 /**
@@ -106,6 +108,12 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
     info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: why });
     return info;
+  }
+  let fileBytes = 0;
+  try {
+    fileBytes = (await fh.stat()).size;
+  } catch {
+    fileBytes = 0;
   }
   // Double buffering: the next chunk is read (on the thread pool) while this one is parsed.
   const spare = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
@@ -133,6 +141,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
       which ^= 1;
       pending = readNext();
       win.append(got.subarray(0, n));
+      if (opts.onProgress) opts.onProgress(fileOffset, fileBytes);
       if (!parser) {
         if (win.available < 4) continue;
         parser = parserFor(win.buf.subarray(win.start, win.end), info, sink);

@@ -9,6 +9,7 @@ export interface CaptureArgs {
   files: string[];
   'max-connections': number;
   checksums: boolean;
+  quiet: boolean;
 }
 
 export function captureOptions<T>(y: Argv<T>) {
@@ -17,6 +18,10 @@ export function captureOptions<T>(y: Argv<T>) {
     .option('max-connections', {
       type: 'number', default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
+    })
+    .option('quiet', {
+      alias: 'q', type: 'boolean', default: false,
+      describe: 'no progress line on stderr (it is shown only when stderr is a terminal)',
     })
     .option('checksums', {
       type: 'boolean', default: false,

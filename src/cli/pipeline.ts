@@ -43,6 +43,8 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   pace?: () => Promise<void>;
   /** evaluate teardown rules (default true) */
   rules?: boolean;
+  /** progress of the current input: bytes read of its size, frames so far */
+  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
   /** called when an input has been read and its connections closed out */
   onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
 }
@@ -130,8 +132,10 @@ export async function analyzeFiles(files: string[], opts: PipelineOptions = {}):
   for (const file of files) {
     a.beginInput();
     const pace = opts.pace;
+    const progress = opts.onProgress;
     const info = await readCaptureFile(file, a.onFrame, {
       beforeRead: pace ? () => { governMemory(); return pace(); } : governMemory,
+      onProgress: progress ? (read, size) => progress(file, read, size, a.tracker.stats.frames) : undefined,
     });
     a.endInput(info);
   }

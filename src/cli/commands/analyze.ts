@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
 import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
+import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
@@ -29,6 +30,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .example('$0 analyze --format json capture.pcapng > findings.json', 'everything, for tooling')
     .example('$0 analyze --fail-on warning recorded.pcap', 'fail a CI job on resets') as never,
   handler: async (argv) => {
+    const progress = makeProgress(argv.quiet);
     const format = argv.format;
     const failOn = argv['fail-on'];
     let hit = false;
@@ -39,6 +41,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
+      onProgress: progress?.update,
       onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
       // the table keeps a bounded digest, not every record: a flood stays small
       keepRecords: format === 'json',
@@ -54,6 +57,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       },
     });
     // (ndjson: every line was written as its connection or input ended)
+    progress?.done();
     flushOut();
     if (format === 'json') {
       out(JSON.stringify({

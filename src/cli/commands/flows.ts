@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { flowsTable } from '../../report/flows-table.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
+import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
@@ -22,12 +23,14 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     .example('$0 flows capture.pcap', 'table of connections')
     .example('$0 flows -f zeek capture.pcapng | zeek-cut id.orig_h conn_state history', 'conn.log for Zeek tooling') as never,
   handler: async (argv) => {
+    const progress = makeProgress(argv.quiet);
     const format = argv.format;
     const streaming = format === 'ndjson' || format === 'zeek';
     if (format === 'zeek') out(zeekHeader());
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
+      onProgress: progress?.update,
       onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
       keepRecords: !streaming,
       // streaming to a slow reader: wait for stdout between reads (bounded memory)
@@ -40,6 +43,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
         }
         : undefined,
     });
+    progress?.done();
     flushOut();
     if (format === 'zeek') out(zeekFooter());
     else if (format === 'json') {
