@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { describeProblem } from '../capture/problems.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../tcp/tracker.js';
+import { UsageError } from './exit.js';
 import { err } from './output.js';
 import type { AnalysisResult } from './pipeline.js';
 
@@ -10,6 +11,7 @@ export interface CaptureArgs {
   'max-connections': number;
   checksums: boolean;
   quiet: boolean;
+  shard?: string;
 }
 
 export function captureOptions<T>(y: Argv<T>) {
@@ -18,6 +20,10 @@ export function captureOptions<T>(y: Argv<T>) {
     .option('max-connections', {
       type: 'number', default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
+    })
+    .option('shard', {
+      type: 'string',
+      describe: 'K/N: analyze only shard K (0-based) of N, by a symmetric hash of each connection\'s addresses and ports; N processes with K = 0..N-1 together cover every connection exactly once (docs/scaling.md)',
     })
     .option('quiet', {
       alias: 'q', type: 'boolean', default: false,
@@ -40,4 +46,14 @@ export function reportProblems(res: AnalysisResult): void {
   if (res.stats.evicted > 0) {
     err(`rstscope: ${res.stats.evicted} connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)\n`);
   }
+}
+
+/** Parses --shard K/N into tracker options (a usage error when malformed). */
+export function shardOptions(shard: string | undefined): { shardIndex: number; shardCount: number } {
+  if (shard === undefined) return { shardIndex: 0, shardCount: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  const k = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || n > 65536 || k >= n) throw new UsageError(`--shard takes K/N with 0 <= K < N (for example 0/4), not "${shard}"`);
+  return { shardIndex: k, shardCount: n };
 }

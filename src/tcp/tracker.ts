@@ -49,6 +49,13 @@ export interface TrackerOptions {
    * sweep (Linux spaces SYN retries at most 64 s apart by default)
    */
   synRetryHorizonSec: number;
+  /**
+   * Analyze only the connections of one shard: those whose symmetric flow
+   * hash modulo `shardCount` equals `shardIndex` (both directions of a
+   * connection always land in the same shard). 1 shard = everything.
+   */
+  shardIndex: number;
+  shardCount: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
@@ -62,6 +69,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   attemptDelaySec: 5,
   resetDelaySec: 5,
   synRetryHorizonSec: 70,
+  shardIndex: 0,
+  shardCount: 1,
 };
 
 export interface TrackerStats {
@@ -75,6 +84,8 @@ export interface TrackerStats {
   timedOut: number;
   maxLive: number;
   badChecksums: number;
+  /** TCP segments left to other shards (--shard) */
+  otherShard: number;
 }
 
 export type ConnectionSink = (c: Connection) => void;
@@ -189,6 +200,7 @@ export class Tracker {
     const skipped: Record<string, number> = {};
     this.stats = {
       frames: 0, tcpSegments: 0, skipped, connections: 0, evicted: 0, reused: 0, timedOut: 0, maxLive: 0, badChecksums: 0,
+      otherShard: 0,
     };
   }
 
@@ -217,6 +229,10 @@ export class Tracker {
     this.sweep(now);
 
     const hash = flowHash(p);
+    if (this.opts.shardCount > 1 && hash % this.opts.shardCount !== this.opts.shardIndex) {
+      this.stats.otherShard++;
+      return;
+    }
     let c = this.lookup(hash, p);
     if (c !== null) {
       const expired = c.deleteAt <= now || now - c.lastTime > this.opts.inactivityTimeoutSec

@@ -4,7 +4,7 @@ import { FindingsDigest, findingsTable, totals } from '../../report/findings.js'
 import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
+import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyzeFiles } from '../pipeline.js';
@@ -41,6 +41,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
+      ...shardOptions(argv.shard),
       onProgress: progress?.update,
       onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
       // the table keeps a bounded digest, not every record: a flood stays small

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { flowsTable } from '../../report/flows-table.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, reportProblems, type CaptureArgs } from '../common.js';
+import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyzeFiles } from '../pipeline.js';
@@ -30,6 +30,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const res = await analyzeFiles(argv.files, {
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
+      ...shardOptions(argv.shard),
       onProgress: progress?.update,
       onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
       keepRecords: !streaming,
