@@ -12,6 +12,7 @@ export interface CaptureArgs {
   checksums: boolean;
   quiet: boolean;
   shard?: string;
+  workers: number;
 }
 
 export function captureOptions<T>(y: Argv<T>) {
@@ -24,6 +25,10 @@ export function captureOptions<T>(y: Argv<T>) {
     .option('shard', {
       type: 'string',
       describe: 'K/N: analyze only shard K (0-based) of N, by a symmetric hash of each connection\'s addresses and ports; N processes with K = 0..N-1 together cover every connection exactly once (docs/scaling.md)',
+    })
+    .option('workers', {
+      type: 'number', default: 1,
+      describe: 'worker threads that track connections (by a symmetric hash of addresses and ports); output is the same as with one, except stats.maxLive; NDJSON lines then come in input/first-frame order after the run',
     })
     .option('quiet', {
       alias: 'q', type: 'boolean', default: false,

@@ -1,5 +1,6 @@
 /** `rstscope analyze`: the cause story of every connection that ended badly. */
 import type { CommandModule } from 'yargs';
+import { writeJsonDocument } from '../../report/json.js';
 import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
 import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
@@ -7,7 +8,9 @@ import { makeProgress } from '../progress.js';
 import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
-import { analyzeFiles } from '../pipeline.js';
+import { analyzeFiles, type InputSummary } from '../pipeline.js';
+import { analyzeFilesParallel, replay } from '../parallel.js';
+import type { ConnRecord } from '../../tcp/record.js';
 
 interface AnalyzeArgs extends CaptureArgs {
   format: 'table' | 'json' | 'ndjson';
@@ -38,33 +41,37 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const check = (f: Finding) => {
       if (failOn && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) hit = true;
     };
-    const res = await analyzeFiles(argv.files, {
-      maxConnections: argv['max-connections'],
-      checksums: argv.checksums,
-      ...shardOptions(argv.shard),
-      onProgress: progress?.update,
-      onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
-      // the table keeps a bounded digest, not every record: a flood stays small
-      keepRecords: format === 'json',
-      // streaming to a slow reader: wait for stdout between reads (bounded memory)
-      pace: format === 'ndjson' ? drained : undefined,
-      onConnection: (rec, found) => {
-        for (const f of found) check(f);
-        if (digest !== null) digest.add(rec, found);
-        if (format === 'ndjson') {
-          outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
-          for (const f of found) outBuffered(`{"type":"finding",${JSON.stringify(f).slice(1)}\n`);
-        }
-      },
-    });
+    const onConnection = (rec: ConnRecord, found: Finding[]) => {
+      for (const f of found) check(f);
+      if (digest !== null) digest.add(rec, found);
+      if (format === 'ndjson') {
+        outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
+        for (const f of found) outBuffered(`{"type":"finding",${JSON.stringify(f).slice(1)}\n`);
+      }
+    };
+    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
+    const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
+    const res = argv.workers > 1
+      ? replay(await analyzeFilesParallel(argv.files, argv.workers, trackerOpts, true), onConnection, onInputEnd)
+      : await analyzeFiles(argv.files, {
+        ...trackerOpts,
+        onProgress: progress?.update,
+        onInputEnd,
+        // the table keeps a bounded digest, not every record: a flood stays small
+        keepRecords: format === 'json',
+        // streaming to a slow reader: wait for stdout between reads (bounded memory)
+        pace: format === 'ndjson' ? drained : undefined,
+        onConnection,
+      });
     // (ndjson: every line was written as its connection or input ended)
     progress?.done();
     flushOut();
     if (format === 'json') {
-      out(JSON.stringify({
+      await writeJsonDocument({
         schema: 'rstscope/analyze@1', inputs: res.inputs, connections: res.connections, findings: res.findings,
         totals: totals(res.connections.length, res.findings), stats: res.stats,
-      }, null, 2) + '\n');
+      }, outBuffered, drained);
+      flushOut();
     } else if (format === 'table') {
       out(findingsTable(res.inputs, digest!));
     }

@@ -1,12 +1,15 @@
 /** `rstscope flows`: one row per connection with its Zeek-compatible state and history. */
 import type { CommandModule } from 'yargs';
+import { writeJsonDocument } from '../../report/json.js';
 import { flowsTable } from '../../report/flows-table.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
-import { analyzeFiles } from '../pipeline.js';
+import { analyzeFiles, type InputSummary } from '../pipeline.js';
+import { analyzeFilesParallel, replay } from '../parallel.js';
+import type { ConnRecord } from '../../tcp/record.js';
 
 interface FlowsArgs extends CaptureArgs {
   format: 'table' | 'json' | 'ndjson' | 'zeek';
@@ -27,28 +30,32 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const format = argv.format;
     const streaming = format === 'ndjson' || format === 'zeek';
     if (format === 'zeek') out(zeekHeader());
-    const res = await analyzeFiles(argv.files, {
-      maxConnections: argv['max-connections'],
-      checksums: argv.checksums,
-      ...shardOptions(argv.shard),
-      onProgress: progress?.update,
-      onInputEnd: format === 'ndjson' ? (inp) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
-      keepRecords: !streaming,
-      // streaming to a slow reader: wait for stdout between reads (bounded memory)
-      pace: streaming ? drained : undefined,
-      rules: false,
-      onConnection: streaming
-        ? (rec) => {
-          if (format === 'ndjson') outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
-          else outBuffered(zeekLine(rec));
-        }
-        : undefined,
-    });
+    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
+    const onConnection = streaming
+      ? (rec: ConnRecord) => {
+        if (format === 'ndjson') outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
+        else outBuffered(zeekLine(rec));
+      }
+      : undefined;
+    const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
+    const res = argv.workers > 1
+      ? replay(await analyzeFilesParallel(argv.files, argv.workers, trackerOpts, false), onConnection ?? (() => {}), onInputEnd)
+      : await analyzeFiles(argv.files, {
+        ...trackerOpts,
+        onProgress: progress?.update,
+        onInputEnd,
+        keepRecords: !streaming,
+        // streaming to a slow reader: wait for stdout between reads (bounded memory)
+        pace: streaming ? drained : undefined,
+        rules: false,
+        onConnection,
+      });
     progress?.done();
     flushOut();
     if (format === 'zeek') out(zeekFooter());
     else if (format === 'json') {
-      out(JSON.stringify({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, null, 2) + '\n');
+      await writeJsonDocument({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, outBuffered, drained);
+      flushOut();
     } else if (format === 'table') out(flowsTable(res.inputs, res.connections));
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, false);
