@@ -28,7 +28,7 @@ export function captureOptions<T>(y: Argv<T>) {
     })
     .option('workers', {
       type: 'number', default: 1,
-      describe: 'worker threads that track connections (by a symmetric hash of addresses and ports); output is the same as with one, except stats.maxLive; NDJSON lines then come in input/first-frame order after the run',
+      describe: 'worker threads that track connections (by a symmetric hash of addresses and ports); output is the same as with one, except stats.maxLive; NDJSON lines then come in input/first-frame order after the run. Experimental: not yet faster on 2 cores (docs/performance.md)',
     })
     .option('quiet', {
       alias: 'q', type: 'boolean', default: false,
