@@ -38,10 +38,6 @@ export function newFrame(): Frame {
   };
 }
 
-/** Microseconds since the epoch as a JS number (exact: < 2^53 until year 2255). */
-export function tsMicros(tsSec: number, tsNsec: number): number {
-  return tsSec * 1_000_000 + Math.floor(tsNsec / 1000);
-}
 
 /** Seconds since the epoch as a number with microsecond precision. */
 export function tsSeconds(tsSec: number, tsNsec: number): number {
@@ -49,7 +45,3 @@ export function tsSeconds(tsSec: number, tsNsec: number): number {
   return (tsSec * 1_000_000 + Math.floor(tsNsec / 1000)) / 1_000_000;
 }
 
-/** Capture-time difference b - a in seconds. */
-export function tsDiffSec(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
-  return (bSec - aSec) + (bNsec - aNsec) / 1e9;
-}

@@ -79,12 +79,15 @@ export class Analyzer {
   readonly inputs: InputSummary[] = [];
   readonly infos: InputInfo[] = [];
   private firstTs: number | null = null;
-  private lastTs: number | null = null;
+  /** last frame's time, kept as integers: the float is made once per input, not per frame */
+  private lastSec = 0;
+  private lastNsec = 0;
   private inputIndex = -1;
   /** bound once: the per-frame callback for readers */
   readonly onFrame = (f: Frame): void => {
     if (this.firstTs === null) this.firstTs = f.tsSec + f.tsNsec / 1e9;
-    this.lastTs = f.tsSec + f.tsNsec / 1e9;
+    this.lastSec = f.tsSec;
+    this.lastNsec = f.tsNsec;
     this.tracker.process(f);
   };
 
@@ -106,7 +109,6 @@ export class Analyzer {
     this.inputIndex++;
     this.tracker.beginInput(this.inputIndex);
     this.firstTs = null;
-    this.lastTs = null;
     return this.inputIndex;
   }
 
@@ -114,7 +116,8 @@ export class Analyzer {
   endInput(info: InputInfo): void {
     this.tracker.flush();
     this.infos.push(info);
-    const summary = summarizeInput(info, this.firstTs, this.lastTs);
+    const lastTs = this.firstTs === null ? null : this.lastSec + this.lastNsec / 1e9;
+    const summary = summarizeInput(info, this.firstTs, lastTs);
     this.inputs.push(summary);
     this.opts.onInputEnd?.(summary, info);
   }

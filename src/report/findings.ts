@@ -5,18 +5,15 @@
 import { basename } from 'node:path';
 import Table from 'cli-table3';
 import type { InputSummary } from '../cli/pipeline.js';
+import { formatEndpoint } from '../tcp/address.js';
 import type { Finding, Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
 
 const SEV_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
-function endpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 export function connLabel(rec: ConnRecord | undefined): string {
   if (!rec) return '?';
-  return `${endpoint(rec.orig.ip, rec.orig.port)} > ${endpoint(rec.resp.ip, rec.resp.port)}`;
+  return `${formatEndpoint(rec.orig.ip, rec.orig.port)} > ${formatEndpoint(rec.resp.ip, rec.resp.port)}`;
 }
 
 /** One line per finding (live mode, table mode): "error write-after-peer-close frame 12 a > b: story". */

@@ -2,10 +2,7 @@
 import Table from 'cli-table3';
 import type { ConnRecord } from '../tcp/record.js';
 import type { InputSummary } from '../cli/pipeline.js';
-
-function endpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
+import { formatEndpoint } from '../tcp/address.js';
 
 /**
  * UTC start time. Capture timestamps are untrusted: a pcapng timestamp can be
@@ -32,7 +29,7 @@ export function flowsTable(inputs: InputSummary[], records: ConnRecord[]): strin
     });
     for (const r of rows) {
       t.push([
-        r.stream, endpoint(r.orig.ip, r.orig.port), endpoint(r.resp.ip, r.resp.port), `${r.firstFrame}-${r.lastFrame}`,
+        r.stream, formatEndpoint(r.orig.ip, r.orig.port), formatEndpoint(r.resp.ip, r.resp.port), `${r.firstFrame}-${r.lastFrame}`,
         startTime(r.ts), r.duration.toFixed(3), r.state, r.history,
         `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
       ]);

@@ -33,6 +33,7 @@ import { actorOf } from '../rules/teardown.js';
 import { RULES, findRule } from '../rules/registry.js';
 import type { Actor, Finding, Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, type Connection } from '../tcp/connection.js';
+import { formatEndpoint } from '../tcp/address.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
 
@@ -346,9 +347,7 @@ function notKept(total: number, kept: { frame: number }[]): number {
   return n;
 }
 
-export function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
+export const hostPort = formatEndpoint;
 
 /** "SYN/ACK", "FIN/PSH/ACK", "RST/ACK" (Wireshark-like order: SYN, FIN, RST, PSH, URG, ACK, ECE, CWR). */
 export function flagNames(flags: number): string {

@@ -13,9 +13,9 @@
  *  7. abortive-close        any other RST from a live socket (SO_LINGER 0, abort)
  */
 import { tsSeconds } from '../capture/frame.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, OPT_TS } from '../decode/packet.js';
+import { OPT_TS } from '../decode/packet.js';
+import { formatEndpoint } from '../tcp/address.js';
 import type { Connection, RstRecord, Segment } from '../tcp/connection.js';
-import { EpState } from '../tcp/endpoint.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { rstShape, type RstShape } from '../tcp/rst.js';
 import type { Actor } from './types.js';
@@ -37,7 +37,7 @@ export function sideKey(fromOrig: boolean): 'orig' | 'resp' {
 
 export function endpointName(rec: ConnRecord, fromOrig: boolean): string {
   const e = fromOrig ? rec.orig : rec.resp;
-  return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
+  return formatEndpoint(e.ip, e.port);
 }
 
 /** "the client 10.0.0.1:5555" */
@@ -145,18 +145,6 @@ export function framesBetween(c: Connection, from: number, to: number, extra: nu
   return [...set].filter((f) => f > 0).sort((a, b) => a - b);
 }
 
-export function flagString(flags: number): string {
-  const parts: string[] = [];
-  if (flags & TCP_SYN) parts.push('SYN');
-  if (flags & TCP_FIN) parts.push('FIN');
-  if (flags & TCP_RST) parts.push('RST');
-  if (flags & TCP_ACK) parts.push('ACK');
-  return parts.join('/') || 'none';
-}
-
-export function isEstablished(state: number): boolean {
-  return state === EpState.Established || state === EpState.Partial || state === EpState.Closed;
-}
 
 /** The frames of the last `n` evidence segments up to and including `frame`. */
 export function framesBefore(c: Connection, frame: number, n = 6): number[] {

@@ -6,6 +6,11 @@
 const V4_CACHE_MAX = 65536;
 const v4Cache = new Map<number, string>();
 
+/** "ip:port", with IPv6 addresses in brackets ("[::1]:80"). */
+export function formatEndpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 export function formatAddress(version: number, w0: number, w1: number, w2: number, w3: number): string {
   if (version === 4) {
     let s = v4Cache.get(w0);

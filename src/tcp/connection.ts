@@ -43,10 +43,6 @@ export interface Segment {
   retrans: boolean;
 }
 
-export function copySegment(s: Segment): Segment {
-  return { ...s };
-}
-
 /** Receiver acceptance of a RST (RFC 9293 3.10.7.x, RFC 5961 3.2). */
 export type RstAcceptance = 'exact' | 'in-window' | 'out-of-window' | 'unknown';
 

@@ -36,7 +36,6 @@ export class Endpoint {
   finRel = -1;
   finFrame = 0;
   finCount = 0;
-  /** relative offset acked by the peer of this endpoint's data (-1 none) */
   /** window scale option from the SYN (-1: not offered) */
   wscale = -1;
   /** the scale in effect (both sides offered it) */
@@ -49,8 +48,8 @@ export class Endpoint {
   ipBytes = 0;
   retransPkts = 0;
   retransBytes = 0;
-  /** segments whose ack reaches beyond what the peer was seen to send (capture gap) */
-  ackAboveSeen = 0;
+  /** content gaps in this endpoint's stream: data acked or skipped past but never seen (history 'G') */
+  contentGaps = 0;
   zeroWindows = 0;
   badChecksums = 0;
   // Zeek history bookkeeping
@@ -62,7 +61,6 @@ export class Endpoint {
   zeroWinThreshold = 1;
   checksumThreshold = 1;
   // fingerprint of what this endpoint normally sends (for rst-suspicious)
-  ttlFirst = -1;
   ttlMin = 256;
   ttlMax = -1;
   /** TTLs of non-RST packets only */
@@ -72,8 +70,6 @@ export class Endpoint {
   lastIpId = -1;
   /** option kinds present on every non-SYN, non-RST segment (bitmask; -1 = none seen yet) */
   optAlways = -1;
-  lastTsVal = 0;
-  hasTs = false;
   firstFrame = 0;
   lastFrame = 0;
   /** time of the last segment carrying payload (seconds, capture time) */

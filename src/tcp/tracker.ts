@@ -597,7 +597,6 @@ export class Tracker {
     }
 
     // Fingerprint for RST forensics (non-RST packets only)
-    if (ep.ttlFirst < 0) ep.ttlFirst = p.ttl;
     if (p.ttl < ep.ttlMin) ep.ttlMin = p.ttl;
     if (p.ttl > ep.ttlMax) ep.ttlMax = p.ttl;
 
@@ -617,16 +616,16 @@ export class Tracker {
     // Content gap in our own stream: a FIN beyond everything we were seen to send (data before it missed;
     // data segments beyond a hole are usually reordering, which fills in, so only a FIN counts)
     if (seqRel > ep.maxEndRel && ep.maxEndRel > 0 && fin && !rst && !syn) {
-      ep.ackAboveSeen++;
-      if (ep.ackAboveSeen === ep.gapThreshold) {
+      ep.contentGaps++;
+      if (ep.contentGaps === ep.gapThreshold) {
         c.addHistory('G', fromOrig);
         ep.gapThreshold *= 10;
       }
     }
     // Content gap: the ack covers peer data never seen on the wire
     if (ackRel > peer.maxEndRel && peer.seqInit && peer.state !== EpState.Inactive && !rst) {
-      peer.ackAboveSeen++;
-      if (peer.ackAboveSeen === peer.gapThreshold) {
+      peer.contentGaps++;
+      if (peer.contentGaps === peer.gapThreshold) {
         c.addHistory('G', !fromOrig);
         peer.gapThreshold *= 10;
       }
