@@ -88,47 +88,154 @@ export interface RstRecord {
   idleBeforeSec: number;
 }
 
-/** Teardown milestones of one side. */
-export interface SideMilestones {
-  /** first FIN this side sent */
-  fin: Segment | null;
+/** Pinned evidence slots per side (after the head and the ring): the first FIN, the first data after the peer's FIN, the last keep-alive probe. */
+export const PIN_FIN = 0;
+export const PIN_DATA_AFTER_PEER_FIN = 1;
+export const PIN_KEEPALIVE = 2;
+export const PINS_PER_SIDE = 3;
+/** evidence slots per connection: head, ring, then two sides' pins */
+export const LOG_SLOTS = HEAD_SEGMENTS + TAIL_SEGMENTS + 2 * PINS_PER_SIDE;
+
+/**
+ * Teardown milestones of one side. The milestone segments (`fin`,
+ * `firstDataAfterPeerFin`, `lastKeepalive`) are pinned copies in the
+ * connection's evidence slot, made into objects only when a rule reads them
+ * (so tracking allocates nothing per milestone); like `Connection.evidence()`
+ * they are valid during the connection sink call only. SYN times live in
+ * fixed typed arrays kept across pooled reuse.
+ */
+export class SideMilestones {
+  /**
+   * @param pinBase first pinned evidence slot of this side
+   * @param synBase where this side's SYN times and frames start in the connection's 64-bit log
+   */
+  constructor(private readonly conn: Connection, private readonly pinBase: number, private readonly synBase: number) {}
+  /** which pins hold a segment (bit per PIN_*) */
+  pinned = 0;
   /** the FIN's ack covered the peer's FIN (this side closed second) */
-  finAcksPeerFin: boolean;
+  finAcksPeerFin = false;
   /** payload bytes this side sent after the peer's FIN was seen on the wire */
-  dataAfterPeerFin: number;
-  dataAfterPeerFinPkts: number;
-  firstDataAfterPeerFin: Segment | null;
+  dataAfterPeerFin = 0;
+  dataAfterPeerFinPkts = 0;
   /** this side's first data after the peer's FIN already acknowledged that FIN (it had received it) */
-  dataAfterPeerFinAckedFin: boolean;
+  dataAfterPeerFinAckedFin = false;
   /** bytes this side sent after its own FIN (should be none) */
-  dataAfterOwnFin: number;
-  /** payload acked by this side after the peer's FIN, while this side kept sending (half-close evidence) */
-  keepaliveProbes: number;
-  lastKeepalive: Segment | null;
+  dataAfterOwnFin = 0;
+  /** keep-alive probes sent (seq one below SND.NXT, at most one byte) while the peer's window was open */
+  keepaliveProbes = 0;
   /** keep-alive-like probes sent while the peer advertised a zero window (zero-window probes) */
-  zeroWindowProbes: number;
-  synTimes: number[];
-  synFrames: number[];
+  zeroWindowProbes = 0;
+  /** SYNs recorded (at most MAX_SYN_TIMES) */
+  synCount = 0;
   /** frame of this side's first SYN without ACK (0 none): two of them mean a simultaneous open */
-  bareSynFrame: number;
+  bareSynFrame = 0;
   /** this side sent a segment with ACK and without RST (it had the peer's SYN-ACK, even if unseen) */
-  sentAck: boolean;
+  sentAck = false;
+  // materialized pins (one field per pin: no array to reach on every write)
+  private seg0: Segment | null = null;
+  private seg1: Segment | null = null;
+  private seg2: Segment | null = null;
+
+  /** Copies log slot `slot` into pin `pin` (no allocation). */
+  pin(pin: number, slot: number): void {
+    const c = this.conn;
+    const to = this.pinBase + pin;
+    c.logI32.copyWithin(c.logI + to * SEG_I32, c.logI + slot * SEG_I32, c.logI + (slot + 1) * SEG_I32);
+    c.logF64.copyWithin(c.logF + to * SEG_F64, c.logF + slot * SEG_F64, c.logF + (slot + 1) * SEG_F64);
+    this.pinned |= 1 << pin;
+    this.forget(pin);
+  }
+
+  unpin(pin: number): void {
+    this.pinned &= ~(1 << pin);
+    this.forget(pin);
+  }
+
+  private forget(pin: number): void {
+    if (pin === 0) this.seg0 = null;
+    else if (pin === 1) this.seg1 = null;
+    else this.seg2 = null;
+  }
+
+  has(pin: number): boolean {
+    return (this.pinned & (1 << pin)) !== 0;
+  }
+
+  /** A pinned segment as an object (cached: the same object until the pin changes). */
+  pinnedSegment(pin: number): Segment | null {
+    if ((this.pinned & (1 << pin)) === 0) return null;
+    const s = pin === 0 ? this.seg0 : pin === 1 ? this.seg1 : this.seg2;
+    if (s !== null) return s;
+    const made = this.conn.segmentAt(this.pinBase + pin);
+    if (pin === 0) this.seg0 = made;
+    else if (pin === 1) this.seg1 = made;
+    else this.seg2 = made;
+    return made;
+  }
+
+  /** ackRel of a pinned segment without making an object (-1 when not pinned). */
+  pinnedAckRel(pin: number): number {
+    if ((this.pinned & (1 << pin)) === 0) return -1;
+    return this.conn.logF64[this.conn.logF + (this.pinBase + pin) * SEG_F64 + 1];
+  }
+
+  /** first FIN this side sent */
+  get fin(): Segment | null { return this.pinnedSegment(PIN_FIN); }
+  /** this side's first data segment after the peer's FIN */
+  get firstDataAfterPeerFin(): Segment | null { return this.pinnedSegment(PIN_DATA_AFTER_PEER_FIN); }
+  /** the last keep-alive probe this side sent */
+  get lastKeepalive(): Segment | null { return this.pinnedSegment(PIN_KEEPALIVE); }
+  /** Records a SYN (at most MAX_SYN_TIMES are kept). */
+  addSyn(timeSec: number, frame: number): void {
+    const n = this.synCount;
+    if (n >= MAX_SYN_TIMES) return;
+    const d = this.conn.logF64;
+    const o = this.conn.logF + this.synBase;
+    d[o + n] = timeSec;
+    d[o + MAX_SYN_TIMES + n] = frame;
+    this.synCount = n + 1;
+  }
+
+  /** Time of the last SYN recorded (seconds); only when synCount > 0. */
+  lastSynTime(): number {
+    return this.conn.logF64[this.conn.logF + this.synBase + this.synCount - 1];
+  }
+
+  /** SYN capture times, seconds (a new array) */
+  get synTimes(): number[] {
+    const o = this.conn.logF + this.synBase;
+    return Array.from(this.conn.logF64.subarray(o, o + this.synCount));
+  }
+
+  /** SYN frames (a new array) */
+  get synFrames(): number[] {
+    const o = this.conn.logF + this.synBase + MAX_SYN_TIMES;
+    return Array.from(this.conn.logF64.subarray(o, o + this.synCount));
+  }
+
+  /** Back to the state of a new side (the tracker reuses closed-out connections). */
+  reset(): void {
+    this.pinned = 0;
+    this.finAcksPeerFin = false;
+    this.dataAfterPeerFin = 0;
+    this.dataAfterPeerFinPkts = 0;
+    this.dataAfterPeerFinAckedFin = false;
+    this.dataAfterOwnFin = 0;
+    this.keepaliveProbes = 0;
+    this.zeroWindowProbes = 0;
+    this.synCount = 0;
+    this.bareSynFrame = 0;
+    this.sentAck = false;
+    this.seg0 = this.seg1 = this.seg2 = null;
+  }
 }
 
 /**
- * Shared empty array for lists most connections never fill (SYN retries,
- * RSTs): replaced by a real array on the first push (see Tracker), so a
- * connection costs fewer allocations. Never push to it.
+ * Shared empty array for lists most connections never fill (RSTs): replaced
+ * by a real array on the first push (see Tracker), so a connection costs
+ * fewer allocations. Never push to it.
  */
-export const NONE: number[] & RstRecord[] = Object.freeze([]) as unknown as number[] & RstRecord[];
-
-function newMilestones(): SideMilestones {
-  return {
-    fin: null, finAcksPeerFin: false, dataAfterPeerFin: 0, dataAfterPeerFinPkts: 0, firstDataAfterPeerFin: null,
-    dataAfterPeerFinAckedFin: false, dataAfterOwnFin: 0, keepaliveProbes: 0, lastKeepalive: null,
-    zeroWindowProbes: 0, synTimes: NONE, synFrames: NONE, bareSynFrame: 0, sentAck: false,
-  };
-}
+export const NONE: RstRecord[] = Object.freeze([]) as unknown as RstRecord[];
 
 /**
  * Evidence storage shared by every connection: fixed-size slots in chunks of
@@ -139,8 +246,9 @@ function newMilestones(): SideMilestones {
  */
 export class SegmentArena {
   static readonly CHUNK_SLOTS = 1024;
-  static readonly SLOT_I32 = (HEAD_SEGMENTS + TAIL_SEGMENTS) * SEG_I32;
-  static readonly SLOT_F64 = (HEAD_SEGMENTS + TAIL_SEGMENTS) * SEG_F64;
+  static readonly SLOT_I32 = LOG_SLOTS * SEG_I32;
+  /** the segments' relative offsets, then per side MAX_SYN_TIMES SYN times and as many frames */
+  static readonly SLOT_F64 = LOG_SLOTS * SEG_F64 + 4 * MAX_SYN_TIMES;
   readonly i32: Int32Array[] = [];
   readonly f64: Float64Array[] = [];
   private free: number[] = [];
@@ -163,14 +271,12 @@ export class SegmentArena {
   }
 }
 
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_F64 = new Float64Array(0);
+
 export class Connection {
   constructor(arena: SegmentArena) {
     this.arena = arena;
-    this.logSlot = -1;
-    this.logI32 = arena.i32[0] ?? new Int32Array(0);
-    this.logF64 = arena.f64[0] ?? new Float64Array(0);
-    this.logI = 0;
-    this.logF = 0;
     this.takeLog();
   }
 
@@ -185,79 +291,81 @@ export class Connection {
     this.logF = (id & 1023) * SegmentArena.SLOT_F64;
   }
 
+  // Field order is memory order: the fields every packet reads and writes come
+  // first (table lookup, timers, the per-packet state), so that a packet
+  // touches two or three cache lines of the connection, not eight.
+
+  // table linkage and the 4-tuple (lookup)
+  nextInBucket: Connection | null = null;
+  hash = 0;
+  ipVersion = 4;
+  /** originator address words and port */
+  oPort = 0; rPort = 0;
+  o0 = 0; r0 = 0; o1 = 0; o2 = 0; o3 = 0; r1 = 0; r2 = 0; r3 = 0;
+  /** capture time at which the connection is to be dropped (close/attempt timers), Infinity when none */
+  deleteAt = Infinity;
+  /** capture time in seconds (float) of the last packet */
+  lastTime = 0;
+  /** capture time of the SYN-attempt deadline (Zeek's tcp_attempt_delay), Infinity when none */
+  attemptAt = Infinity;
   /** run-wide id, in order of creation */
   id = 0;
+  /** handed to the sink already */
+  closedOut = false;
+  orig = new Endpoint();
+  resp = new Endpoint();
+  origM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS, LOG_SLOTS * SEG_F64);
+  respM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS + PINS_PER_SIDE, LOG_SLOTS * SEG_F64 + 2 * MAX_SYN_TIMES);
+  lastFrame = 0;
+  lastTsSec = 0;
+  lastTsNsec = 0;
+  histSeen = 0;
+  history = '';
+  /**
+   * Evidence log: the first HEAD_SEGMENTS segments, then a ring of the last
+   * TAIL_SEGMENTS, then pinned milestone segments, stored as numbers in typed
+   * arrays (no object per packet). `evidence()` turns them into Segment
+   * objects on demand. logI / logF: where the slot starts in its chunk's arrays.
+   */
+  logI32: Int32Array = EMPTY_I32;
+  logF64: Float64Array = EMPTY_F64;
+  logI = 0;
+  logF = 0;
+  /** segments written to the log (all segments seen, since the ring overwrites) */
+  segments = 0;
+  private evidenceCache: Segment[] | null = null;
+  /** RSTs seen, up to MAX_RSTS (NONE until the first) */
+  rsts: RstRecord[] = NONE;
+  /** time of the last segment carrying payload, either way */
+  lastDataTime = -1;
+  /** started without a SYN from the originator */
+  partial = false;
+  /** Zeek flipped the roles (history starts with ^) */
+  flipped = false;
+  synTimer = -1;
+
+  // the rest: set once per connection or read when it is closed out
   /** index of the input file */
   input = 0;
   /** 0-based index in its file, in order of creation (like tshark's tcp.stream) */
   stream = 0;
-  // table linkage
-  hash = 0;
-  nextInBucket: Connection | null = null;
-  lruPrev: Connection | null = null;
-  lruNext: Connection | null = null;
-
-  ipVersion = 4;
-  /** originator address words and port */
-  o0 = 0; o1 = 0; o2 = 0; o3 = 0; oPort = 0;
-  r0 = 0; r1 = 0; r2 = 0; r3 = 0; rPort = 0;
-
-  orig = new Endpoint();
-  resp = new Endpoint();
-  origM = newMilestones();
-  respM = newMilestones();
-  history = '';
-  histSeen = 0;
-  /** Zeek flipped the roles (history starts with ^) */
-  flipped = false;
-  /** started without a SYN from the originator */
-  partial = false;
-
   firstFrame = 0;
-  lastFrame = 0;
   firstTsSec = 0;
   firstTsNsec = 0;
-  lastTsSec = 0;
-  lastTsNsec = 0;
-  /** capture time in seconds (float) of the first and last packet */
+  /** capture time in seconds (float) of the first packet */
   startTime = 0;
-  lastTime = 0;
-  /** capture time at which the connection is to be dropped (close/attempt timers), Infinity when none */
-  deleteAt = Infinity;
-  /** capture time of the SYN-attempt deadline (Zeek's tcp_attempt_delay), Infinity when none */
-  attemptAt = Infinity;
-  /** handed to the sink already */
-  closedOut = false;
   /** pending timer entries (handles into the tracker's timer queues; -1 none) */
   deleteTimer = -1;
   deleteQueue: { cancel(handle: number): void } | null = null;
-  synTimer = -1;
   /** the connection ended because the table was full */
   evicted = false;
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
   endReason = '';
-
-  /**
-   * Evidence log: the first HEAD_SEGMENTS segments, then a ring of the last
-   * TAIL_SEGMENTS, stored as numbers in one typed array (no object per
-   * packet). `evidence()` turns them into Segment objects on demand.
-   */
-  readonly arena: SegmentArena;
-  /** the arena slot (-1 once released) and where it starts in its chunk's arrays */
-  logSlot: number;
-  logI32: Int32Array;
-  logF64: Float64Array;
-  logI: number;
-  logF: number;
-  /** segments written to the log (all segments seen, since the ring overwrites) */
-  segments = 0;
-  private evidenceCache: Segment[] | null = null;
-  private evidenceAt = -1;
-  /** RSTs seen, up to MAX_RSTS (NONE until the first) */
-  rsts: RstRecord[] = NONE;
   rstCount = 0;
-  /** time of the last segment carrying payload, either way */
-  lastDataTime = -1;
+  private evidenceAt = -1;
+  /** the arena slot (-1 once released) */
+  logSlot = -1;
+  readonly arena: SegmentArena;
 
   /**
    * Makes a closed-out connection new again, keeping its objects (the tracker
@@ -274,8 +382,8 @@ export class Connection {
     this.respM = respM;
     orig.reset();
     resp.reset();
-    resetMilestones(origM);
-    resetMilestones(respM);
+    origM.reset();
+    respM.reset();
     this.takeLog();
     return this;
   }
@@ -382,7 +490,8 @@ export class Connection {
     for (const c of this.history) h += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
     this.history = '^' + h;
     this.flipped = !this.flipped;
-    const stored = Math.min(this.segments, HEAD_SEGMENTS + TAIL_SEGMENTS);
+    // every slot, pins included (a pin not yet written is rewritten whole when it is)
+    const stored = LOG_SLOTS;
     const l = this.logI32;
     for (let i = 0; i < stored; i++) l[this.logI + i * SEG_I32 + 3] ^= 0x100;
     this.evidenceCache = null;
@@ -390,9 +499,6 @@ export class Connection {
   }
 }
 
-/** Field values of a new milestones record, copied when a connection is reused. */
-const MILESTONE_DEFAULTS: Readonly<SideMilestones> = Object.freeze(newMilestones());
-const resetMilestones = makeResetter<SideMilestones>(MILESTONE_DEFAULTS as unknown as Record<string, unknown>);
 
 /**
  * Scalar field values of a new connection (objects and the evidence slot

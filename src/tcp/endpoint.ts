@@ -18,34 +18,50 @@ export const enum EpState {
 export const EP_STATE_NAMES = ['INACTIVE', 'SYN_SENT', 'SYN_ACK_SENT', 'PARTIAL', 'ESTABLISHED', 'CLOSED', 'RESET'];
 
 export class Endpoint {
+  // Field order is memory order: what every packet touches comes first.
   state: EpState = EpState.Inactive;
   prevState: EpState = EpState.Inactive;
-  /** ConnectionClosed ran for this endpoint (Zeek's did_close) */
-  didClose = false;
   /** a sequence base was established (SYN seen, or first segment minus one for partial starts) */
   seqInit = false;
   /** initial sequence number (for partial starts: first seq - 1, as Zeek does) */
   isn = 0;
-  /** true when the ISN comes from a SYN this endpoint sent */
-  sawSyn = false;
   /** highest sequence end sent, relative to isn (64-bit offset: SYN counts 1) */
   maxEndRel = 0;
   /** highest ack sent by this endpoint, as the peer's relative offset (-1: none) */
   maxAckRel = -1;
   /** relative position of this endpoint's FIN (its sequence number), -1 when none */
   finRel = -1;
+  /** last advertised window, scaled */
+  window = 0;
+  /** the scale in effect (both sides offered it) */
+  windowShift = 0;
+  pkts = 0;
+  ipBytes = 0;
+  /** payload bytes carried, retransmissions included */
+  payloadBytes = 0;
+  firstFrame = 0;
+  lastFrame = 0;
+  // fingerprint of what this endpoint normally sends (for rst-suspicious)
+  ttlMin = 256;
+  ttlMax = -1;
+  /** TTLs of non-RST packets only */
+  ttlNonRstMin = 256;
+  ttlNonRstMax = -1;
+  nonRstPkts = 0;
+  lastIpId = -1;
+  /** option kinds present on every non-SYN, non-RST segment (bitmask; -1 = none seen yet) */
+  optAlways = -1;
+  /** time of the last segment carrying payload (seconds, capture time) */
+  lastDataTime = -1;
+  /** ConnectionClosed ran for this endpoint (Zeek's did_close) */
+  didClose = false;
+  /** true when the ISN comes from a SYN this endpoint sent */
+  sawSyn = false;
+  // less often: flags, thresholds, counters read when the connection is closed out
   finFrame = 0;
   finCount = 0;
   /** window scale option from the SYN (-1: not offered) */
   wscale = -1;
-  /** the scale in effect (both sides offered it) */
-  windowShift = 0;
-  /** last advertised window, scaled */
-  window = 0;
-  pkts = 0;
-  /** payload bytes carried, retransmissions included */
-  payloadBytes = 0;
-  ipBytes = 0;
   retransPkts = 0;
   retransBytes = 0;
   /** content gaps in this endpoint's stream: data acked or skipped past but never seen (history 'G') */
@@ -60,20 +76,6 @@ export class Endpoint {
   gapThreshold = 1;
   zeroWinThreshold = 1;
   checksumThreshold = 1;
-  // fingerprint of what this endpoint normally sends (for rst-suspicious)
-  ttlMin = 256;
-  ttlMax = -1;
-  /** TTLs of non-RST packets only */
-  ttlNonRstMin = 256;
-  ttlNonRstMax = -1;
-  nonRstPkts = 0;
-  lastIpId = -1;
-  /** option kinds present on every non-SYN, non-RST segment (bitmask; -1 = none seen yet) */
-  optAlways = -1;
-  firstFrame = 0;
-  lastFrame = 0;
-  /** time of the last segment carrying payload (seconds, capture time) */
-  lastDataTime = -1;
   /** relative offset of the first payload byte seen (partial starts) */
   dataStartRel = 1;
 

@@ -23,7 +23,8 @@ import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
 } from '../decode/packet.js';
 import {
-  Connection, MAX_RSTS, MAX_SYN_TIMES, NONE, SEG_F64, SEG_I32, SegmentArena, type RstAcceptance, type Segment,
+  Connection, MAX_RSTS, MAX_SYN_TIMES, NONE, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, SEG_F64, SEG_I32, SegmentArena,
+  type RstAcceptance, type Segment,
 } from './connection.js';
 import { Endpoint, EpState } from './endpoint.js';
 import { isLikelyServerPort } from './ports.js';
@@ -129,67 +130,204 @@ export function flowHash(p: Packet): number {
  * connection was closed out or re-armed are skipped when they come up.
  */
 class TimerQueue {
-  private deadlines: number[] = [];
-  private conns: (Connection | null)[] = [];
+  // A ring (capacity a power of two, doubled when full): entry n lives at n & mask.
+  private deadlines = new Float64Array(1024);
+  private conns: (Connection | null)[] = new Array<Connection | null>(1024).fill(null);
+  private mask = 1023;
+  /** sequence numbers of the oldest entry and of the next one pushed (handles) */
   private head = 0;
-  /** absolute index of deadlines[0] */
-  private base = 0;
+  private tail = 0;
 
   /** Queues a deadline; returns a handle for cancel(). */
   push(deadline: number, c: Connection): number {
-    this.deadlines.push(deadline);
-    this.conns.push(c);
-    return this.base + this.conns.length - 1;
+    if (this.tail - this.head > this.mask) this.grow();
+    const i = this.tail & this.mask;
+    this.deadlines[i] = deadline;
+    this.conns[i] = c;
+    return this.tail++;
   }
 
   /** Drops the entry (the queue keeps no reference to a closed connection). */
   cancel(handle: number): void {
-    const i = handle - this.base;
-    if (i >= this.head && i < this.conns.length) this.conns[i] = null;
+    if (handle >= this.head && handle < this.tail) this.conns[handle & this.mask] = null;
   }
 
   /** The next connection whose deadline is <= now, or null. */
   pop(now: number): Connection | null {
-    while (this.head < this.deadlines.length && this.deadlines[this.head] <= now) {
-      const c = this.conns[this.head];
-      this.conns[this.head] = null;
+    while (this.head < this.tail) {
+      const i = this.head & this.mask;
+      if (this.deadlines[i] > now) return null;
+      const c = this.conns[i];
+      this.conns[i] = null;
       this.head++;
-      if (this.head > 4096 && this.head * 2 > this.deadlines.length) {
-        this.deadlines = this.deadlines.slice(this.head);
-        this.conns = this.conns.slice(this.head);
-        this.base += this.head;
-        this.head = 0;
-      }
       if (c !== null) return c;
     }
     return null;
   }
 
   clear(): void {
-    this.base += this.conns.length;
-    this.deadlines = [];
-    this.conns = [];
-    this.head = 0;
+    this.conns.fill(null);
+    this.head = this.tail;
+  }
+
+  private grow(): void {
+    const size = (this.mask + 1) * 2;
+    const deadlines = new Float64Array(size);
+    const conns = new Array<Connection | null>(size).fill(null);
+    const mask = size - 1;
+    for (let n = this.head; n < this.tail; n++) {
+      deadlines[n & mask] = this.deadlines[n & this.mask];
+      conns[n & mask] = this.conns[n & this.mask];
+    }
+    this.deadlines = deadlines;
+    this.conns = conns;
+    this.mask = mask;
   }
 }
 
-/** closed-out connections kept for reuse at most */
-const POOL_MAX = 4096;
+
+/**
+ * Least-recently-active order without touching other connections on every
+ * packet (a linked LRU list costs two random memory writes per packet): a
+ * binary min-heap of entries (lastFrame when pushed, connection, its id).
+ * Frames are processed in order and one frame touches one connection, so the
+ * live connection with the smallest lastFrame is the one a linked LRU list
+ * would have at its head. An entry goes stale when its connection saw more
+ * packets (lastFrame grew), was closed out, or was reused under a new id;
+ * stale entries are fixed (re-keyed) or dropped only when they reach the top,
+ * so each packet costs nothing here and each connection a few O(log n) steps.
+ */
+class IdleHeap {
+  private keys: number[] = [];
+  private conns: Connection[] = [];
+  private ids: number[] = [];
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  push(c: Connection): void {
+    this.keys.push(c.lastFrame);
+    this.conns.push(c);
+    this.ids.push(c.id);
+    this.up(this.keys.length - 1);
+  }
+
+  /** The live connection whose last packet is the oldest, or null (fixes or drops stale entries on the way). */
+  top(): Connection | null {
+    const keys = this.keys;
+    while (keys.length > 0) {
+      const c = this.conns[0];
+      if (c.id !== this.ids[0] || c.closedOut) {
+        this.removeTop();
+        continue;
+      }
+      if (c.lastFrame === keys[0]) return c;
+      keys[0] = c.lastFrame;
+      this.down(0);
+    }
+    return null;
+  }
+
+  /** Drops stale entries and rebuilds (bounds the heap when many closed connections never reached the top). */
+  compact(): void {
+    const { keys, conns, ids } = this;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const c = conns[i];
+      if (c.id !== ids[i] || c.closedOut) continue;
+      keys[n] = c.lastFrame;
+      conns[n] = c;
+      ids[n] = ids[i];
+      n++;
+    }
+    keys.length = n;
+    conns.length = n;
+    ids.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  clear(): void {
+    this.keys = [];
+    this.conns = [];
+    this.ids = [];
+  }
+
+  private removeTop(): void {
+    const last = this.keys.length - 1;
+    const k = this.keys.pop()!;
+    const c = this.conns.pop()!;
+    const id = this.ids.pop()!;
+    if (last > 0) {
+      this.keys[0] = k;
+      this.conns[0] = c;
+      this.ids[0] = id;
+      this.down(0);
+    }
+  }
+
+  private up(i: number): void {
+    const { keys, conns, ids } = this;
+    const k = keys[i];
+    const c = conns[i];
+    const id = ids[i];
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (keys[parent] <= k) break;
+      keys[i] = keys[parent];
+      conns[i] = conns[parent];
+      ids[i] = ids[parent];
+      i = parent;
+    }
+    keys[i] = k;
+    conns[i] = c;
+    ids[i] = id;
+  }
+
+  private down(i: number): void {
+    const { keys, conns, ids } = this;
+    const n = keys.length;
+    const k = keys[i];
+    const c = conns[i];
+    const id = ids[i];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && keys[child + 1] < keys[child]) child++;
+      if (keys[child] >= k) break;
+      keys[i] = keys[child];
+      conns[i] = conns[child];
+      ids[i] = ids[child];
+      i = child;
+    }
+    keys[i] = k;
+    conns[i] = c;
+    ids[i] = id;
+  }
+}
 
 export class Tracker {
   readonly opts: TrackerOptions;
   readonly stats: TrackerStats;
   readonly packet: Packet = newPacket();
-  private readonly table = new Map<number, Connection>();
+  /**
+   * The connection table: buckets by flow hash, chained through
+   * Connection.nextInBucket. A plain array, not a Map: one memory access to
+   * the bucket, then the connection itself (a Map's hash table costs two or
+   * three cache misses per packet at tens of thousands of connections).
+   */
+  private readonly buckets: (Connection | null)[];
+  private readonly bucketMask: number;
   private readonly arena = new SegmentArena();
   /** closed-out connections kept for reuse (see Connection.reuse) */
   private readonly pool: Connection[] = [];
-  private lruHead: Connection | null = null;
-  private lruTail: Connection | null = null;
+  private readonly idle = new IdleHeap();
   private live = 0;
   private nextId = 1;
   private streamNo = 0;
   private input = 0;
+  /** capture time of the frame being processed, seconds (float) */
+  private now = 0.5;
   private readonly closeTimers = new TimerQueue();
   private readonly partialCloseTimers = new TimerQueue();
   private readonly resetTimers = new TimerQueue();
@@ -197,6 +335,11 @@ export class Tracker {
 
   constructor(private readonly sink: ConnectionSink, opts: Partial<TrackerOptions> = {}) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts };
+    // about one bucket per connection at the cap (4 Ki to 1 Mi buckets; longer chains beyond)
+    let n = 4096;
+    while (n < this.opts.maxConnections && n < (1 << 20)) n *= 2;
+    this.buckets = new Array<Connection | null>(n).fill(null);
+    this.bucketMask = n - 1;
     const skipped: Record<string, number> = {};
     this.stats = {
       frames: 0, tcpSegments: 0, skipped, connections: 0, evicted: 0, reused: 0, timedOut: 0, maxLive: 0, badChecksums: 0,
@@ -225,8 +368,10 @@ export class Tracker {
       return;
     }
     this.stats.tcpSegments++;
-    const now = f.tsSec + f.tsNsec / 1e9;
-    this.sweep(now);
+    // kept in a field, not passed as an argument: a double argument to a
+    // function V8 does not inline is boxed (a heap allocation per call)
+    const now = this.now = f.tsSec + f.tsNsec / 1e9;
+    this.sweep();
 
     const hash = flowHash(p);
     if (this.opts.shardCount > 1 && hash % this.opts.shardCount !== this.opts.shardIndex) {
@@ -236,7 +381,7 @@ export class Tracker {
     let c = this.lookup(hash, p);
     if (c !== null) {
       const expired = c.deleteAt <= now || now - c.lastTime > this.opts.inactivityTimeoutSec
-        || (this.attemptExpired(c, now) && !this.isSynRetry(c, p));
+        || (this.attemptExpired(c) && !this.isSynRetry(c, p));
       if (expired) {
         this.stats.timedOut++;
         this.closeOut(c, c.deleteAt <= now ? 'closed' : 'timeout');
@@ -247,16 +392,17 @@ export class Tracker {
         c = null;
       }
     }
-    if (c === null) c = this.create(hash, p, f, now);
-    else this.touch(c);
+    if (c === null) c = this.create(hash, p, f);
     // a connection from an address and port to itself counts as from the originator
     const fromOrig = this.sentByOrig(c, p);
-    this.deliver(c, fromOrig, p, f, now);
+    this.deliver(c, fromOrig, p, f);
   }
 
   /** Closes out every live connection (end of input). */
   flush(): void {
-    while (this.lruHead !== null) this.closeOut(this.lruHead, 'end');
+    // in order of last activity (least recent first), as the idle order would close them
+    for (const c of this.liveList().sort((a, b) => a.lastFrame - b.lastFrame)) this.closeOut(c, 'end');
+    this.idle.clear();
     this.closeTimers.clear();
     this.partialCloseTimers.clear();
     this.resetTimers.clear();
@@ -271,7 +417,8 @@ export class Tracker {
    * than any packet still in flight (it lags the wall clock).
    */
   advance(nowSec: number): void {
-    this.sweep(nowSec);
+    this.now = nowSec;
+    this.sweep();
   }
 
   /**
@@ -280,7 +427,14 @@ export class Tracker {
    * instead of walking the whole table). `fn` must not change tracker state.
    */
   forEachRecent(fn: (c: Connection) => boolean): void {
-    for (let c = this.lruTail; c !== null; c = c.lruPrev) if (!fn(c)) return;
+    for (const c of this.liveList().sort((a, b) => b.lastFrame - a.lastFrame)) if (!fn(c)) return;
+  }
+
+  /** Every live connection (walks the table: for flush and live ticks, not per packet). */
+  private liveList(): Connection[] {
+    const out: Connection[] = [];
+    for (const head of this.buckets) for (let c = head; c !== null; c = c.nextInBucket) out.push(c);
+    return out;
   }
 
   /**
@@ -292,7 +446,8 @@ export class Tracker {
     return (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && c.orig.sawSyn && p.seq === c.orig.isn && this.sentByOrig(c, p);
   }
 
-  private attemptExpired(c: Connection, now: number): boolean {
+  private attemptExpired(c: Connection): boolean {
+    const now = this.now;
     if (c.attemptAt > now) return false;
     const os = c.orig.state;
     if ((os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive) return true;
@@ -303,13 +458,14 @@ export class Tracker {
   /**
    * Closes out connections whose timers expired, in O(1) per expiring
    * connection: due close/reset deadlines from the timer queues, idle ones from
-   * the head of the LRU list (ordered by last activity), and unanswered SYNs
+   * the top of the idle heap (least recent activity first), and unanswered SYNs
    * whose retries stopped. Cheap enough to run on every packet.
    */
-  private sweep(now: number): void {
-    this.expireDeletes(this.closeTimers, now);
-    this.expireDeletes(this.partialCloseTimers, now);
-    this.expireDeletes(this.resetTimers, now);
+  private sweep(): void {
+    const now = this.now;
+    this.expireDeletes(this.closeTimers);
+    this.expireDeletes(this.partialCloseTimers);
+    this.expireDeletes(this.resetTimers);
     const horizon = this.opts.synRetryHorizonSec;
     for (let c = this.synTimers.pop(now); c !== null; c = this.synTimers.pop(now)) {
       c.synTimer = -1;
@@ -320,13 +476,14 @@ export class Tracker {
       } else c.synTimer = this.synTimers.push(c.lastTime + horizon, c);
     }
     const idle = this.opts.inactivityTimeoutSec;
-    while (this.lruHead !== null && now - this.lruHead.lastTime > idle) {
+    for (let c = this.idle.top(); c !== null && now - c.lastTime > idle; c = this.idle.top()) {
       this.stats.timedOut++;
-      this.closeOut(this.lruHead, 'timeout');
+      this.closeOut(c, 'timeout');
     }
   }
 
-  private expireDeletes(q: TimerQueue, now: number): void {
+  private expireDeletes(q: TimerQueue): void {
+    const now = this.now;
     for (let c = q.pop(now); c !== null; c = q.pop(now)) {
       c.deleteTimer = -1;
       c.deleteQueue = null;
@@ -346,7 +503,7 @@ export class Tracker {
   }
 
   private lookup(hash: number, p: Packet): Connection | null {
-    let c = this.table.get(hash) ?? null;
+    let c = this.buckets[hash & this.bucketMask];
     while (c !== null) {
       if (c.ipVersion === p.ipVersion) {
         if (c.oPort === p.srcPort && c.rPort === p.dstPort && c.o0 === p.src0 && c.r0 === p.dst0
@@ -384,11 +541,13 @@ export class Tracker {
     return true;
   }
 
-  private create(hash: number, p: Packet, f: Frame, now: number): Connection {
-    if (this.live >= this.opts.maxConnections && this.lruHead !== null) {
+  private create(hash: number, p: Packet, f: Frame): Connection {
+    const now = this.now;
+    const oldest = this.live >= this.opts.maxConnections ? this.idle.top() : null;
+    if (oldest !== null) {
       this.stats.evicted++;
-      this.lruHead.evicted = true;
-      this.closeOut(this.lruHead, 'evicted');
+      oldest.evicted = true;
+      this.closeOut(oldest, 'evicted');
     }
     const c = this.pool.pop()?.reuse() ?? new Connection(this.arena);
     c.id = this.nextId++;
@@ -415,48 +574,29 @@ export class Tracker {
       c.flip();
       c.partial = true;
     }
-    c.nextInBucket = this.table.get(hash) ?? null;
-    this.table.set(hash, c);
+    const b = hash & this.bucketMask;
+    c.nextInBucket = this.buckets[b];
+    this.buckets[b] = c;
     this.live++;
     this.stats.connections++;
     if (this.live > this.stats.maxLive) this.stats.maxLive = this.live;
-    // append to LRU tail
-    c.lruPrev = this.lruTail;
-    if (this.lruTail !== null) this.lruTail.lruNext = c;
-    else this.lruHead = c;
-    this.lruTail = c;
+    c.lastFrame = f.frameNo;
+    this.idle.push(c);
+    if (this.idle.size > 2 * this.live + 4096) this.idle.compact();
     return c;
-  }
-
-  private touch(c: Connection): void {
-    if (this.lruTail === c) return;
-    // unlink
-    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
-    else this.lruHead = c.lruNext;
-    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
-    // append
-    c.lruPrev = this.lruTail;
-    c.lruNext = null;
-    if (this.lruTail !== null) this.lruTail.lruNext = c;
-    this.lruTail = c;
   }
 
   private closeOut(c: Connection, reason: string): void {
     // remove from hash chain
-    let head = this.table.get(c.hash) ?? null;
+    const b = c.hash & this.bucketMask;
+    let head = this.buckets[b];
     if (head === c) {
-      if (c.nextInBucket === null) this.table.delete(c.hash);
-      else this.table.set(c.hash, c.nextInBucket);
+      this.buckets[b] = c.nextInBucket;
     } else {
       while (head !== null && head.nextInBucket !== c) head = head.nextInBucket;
       if (head !== null) head.nextInBucket = c.nextInBucket;
     }
     c.nextInBucket = null;
-    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
-    else this.lruHead = c.lruNext;
-    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
-    else this.lruTail = c.lruPrev;
-    c.lruPrev = c.lruNext = null;
     this.live--;
     c.endReason = reason;
     c.closedOut = true;
@@ -465,7 +605,9 @@ export class Tracker {
     c.deleteQueue = null;
     this.sink(c);
     c.releaseLog();
-    if (this.pool.length < POOL_MAX) this.pool.push(c);
+    // pooled connections are ones that were live at the peak, so the pool never
+    // holds more than (peak live - live) <= maxConnections: memory stays at the peak
+    if (this.pool.length < this.opts.maxConnections) this.pool.push(c);
   }
 
   /** Writes the segment into the connection's evidence log; returns its slot. No allocation. */
@@ -490,7 +632,8 @@ export class Tracker {
     return slot;
   }
 
-  private deliver(c: Connection, fromOrig: boolean, p: Packet, f: Frame, now: number): void {
+  private deliver(c: Connection, fromOrig: boolean, p: Packet, f: Frame): void {
+    const now = this.now;
     const ep = fromOrig ? c.orig : c.resp;
     const peer = fromOrig ? c.resp : c.orig;
     const flags = p.flags;
@@ -635,15 +778,14 @@ export class Tracker {
       if (peer.window === 0) m.zeroWindowProbes++;
       else {
         m.keepaliveProbes++;
-        m.lastKeepalive = null;
       }
     }
 
     const slot = this.recordSegment(c, fromOrig, p, f, seqRel, ackRel, retrans);
     if (ackFlag && !rst) m.sentAck = true;
-    if (probe && peer.window !== 0) m.lastKeepalive = c.segmentAt(slot);
+    if (probe && peer.window !== 0) m.pin(PIN_KEEPALIVE, slot);
 
-    if (rst) this.recordRst(c, fromOrig, ep, peer, c.segmentAt(slot), seqRel, now);
+    if (rst) this.recordRst(c, fromOrig, ep, peer, c.segmentAt(slot), seqRel);
     else {
       ep.nonRstPkts++;
       if (c.rsts.length > 0) this.noteAfterRst(c, fromOrig, len);
@@ -659,7 +801,7 @@ export class Tracker {
       ep.lastDataTime = now;
       if (peer.finRel >= 0 && !rst) {
         if (m.dataAfterPeerFinPkts === 0) {
-          m.firstDataAfterPeerFin = c.segmentAt(slot);
+          m.pin(PIN_DATA_AFTER_PEER_FIN, slot);
           m.dataAfterPeerFinAckedFin = ackRel > peer.finRel;
         }
         m.dataAfterPeerFinPkts++;
@@ -668,14 +810,10 @@ export class Tracker {
       if (ep.finRel >= 0 && seqRel >= ep.finRel && !rst) m.dataAfterOwnFin += len;
     }
     // SYN retries (same ISN); a copy within 200 ms is a duplicate capture, not a retry
-    if (syn && m.synTimes.length < MAX_SYN_TIMES && (m.synTimes.length === 0 || (seqRel === 0 && now - m.synTimes[m.synTimes.length - 1] > 0.2))) {
+    const nSyn = m.synCount;
+    if (syn && nSyn < MAX_SYN_TIMES && (nSyn === 0 || (seqRel === 0 && now - m.lastSynTime() > 0.2))) {
       if (!ackFlag && m.bareSynFrame === 0) m.bareSynFrame = f.frameNo;
-      if (m.synTimes === NONE) {
-        m.synTimes = [];
-        m.synFrames = [];
-      }
-      m.synTimes.push(now);
-      m.synFrames.push(f.frameNo);
+      m.addSyn(now, f.frameNo);
     }
 
     const end = seqRel + segLen;
@@ -686,12 +824,12 @@ export class Tracker {
       if (ep.finRel < 0) {
         ep.finRel = seqRel + len;
         ep.finFrame = f.frameNo;
-        m.fin = c.segmentAt(slot);
+        m.pin(PIN_FIN, slot);
         m.finAcksPeerFin = peer.finRel >= 0 && ackRel > peer.finRel;
       }
     }
 
-    this.stateMachine(c, ep, peer, fromOrig, p, len, now);
+    this.stateMachine(c, ep, peer, fromOrig, p, len);
   }
 
   /**
@@ -700,10 +838,10 @@ export class Tracker {
    * where data and FIN cross on the wire.
    */
   private dataBeyondFinAck(c: Connection, closerIsOrig: boolean, peer: Endpoint): number {
-    const fin = c.milestones(closerIsOrig).fin;
-    if (fin === null || fin.ackRel < 0) return 0;
+    const finAckRel = c.milestones(closerIsOrig).pinnedAckRel(PIN_FIN);
+    if (finAckRel < 0) return 0;
     const peerDataEnd = peer.maxEndRel - (peer.finRel >= 0 ? 1 : 0);
-    return Math.max(0, peerDataEnd - fin.ackRel);
+    return Math.max(0, peerDataEnd - finAckRel);
   }
 
   /** After a RST: the receiver answering, or the claimed sender still sending data. */
@@ -714,7 +852,8 @@ export class Tracker {
     }
   }
 
-  private recordRst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, seg: Segment, seqRel: number, now: number): void {
+  private recordRst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, seg: Segment, seqRel: number): void {
+    const now = this.now;
     c.rstCount++;
     if (c.rsts.length >= MAX_RSTS) return;
     const mOther = c.milestones(!fromOrig);
@@ -733,7 +872,7 @@ export class Tracker {
     const trigger: Segment | null = c.lastFrom(!fromOrig, c.segments - 1);
     if (c.rsts === NONE) c.rsts = [];
     c.rsts.push({
-      seg: { ...seg },
+      seg, // segmentAt made a copy
       senderPrevState: ep.state,
       receiverState: peer.state,
       receiverAckRel: rcvNxt,
@@ -759,7 +898,8 @@ export class Tracker {
   }
 
   /** Zeek's UpdateStateMachine and ConnectionClosed. */
-  private stateMachine(c: Connection, ep: Endpoint, peer: Endpoint, isOrig: boolean, p: Packet, len: number, now: number): void {
+  private stateMachine(c: Connection, ep: Endpoint, peer: Endpoint, isOrig: boolean, p: Packet, len: number): void {
+    const now = this.now;
     const flags = p.flags;
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
