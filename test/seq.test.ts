@@ -29,3 +29,12 @@ test('unwrapRel gives a 64-bit offset that keeps growing through several wraps',
   // a segment slightly behind the highest (a retransmission) unwraps below it
   assert.equal(unwrapRel(seqAdd(seq, -1000), isn, rel), rel - 1000);
 });
+
+test('evidence log: 64-bit relative offsets survive the two-word store', async () => {
+  const { putRel, getRel } = await import('../src/tcp/connection.js');
+  const l = new Int32Array(2);
+  for (const v of [0, 1, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 8 * 2 ** 32 + 12345, -(2 ** 40) - 7, 2 ** 52 + 3, -(2 ** 52)]) {
+    putRel(l, 0, v);
+    assert.equal(getRel(l, 0), v, String(v));
+  }
+});

@@ -12,11 +12,29 @@ import { makeResetter } from './reset.js';
 
 export const HEAD_SEGMENTS = 6;
 export const TAIL_SEGMENTS = 16;
-/** 32-bit integers stored per segment: frame, tsSec, tsNsec, bits (flags | fromOrig<<8 | retrans<<9 | ttl<<10), seq, ack, len, win, ipId+1, optMask */
-export const SEG_I32 = 10;
-/** 64-bit numbers stored per segment: seqRel, ackRel */
-export const SEG_F64 = 2;
+/**
+ * 32-bit integers stored per segment: frame, tsSec, tsNsec, bits (flags |
+ * fromOrig<<8 | retrans<<9 | ttl<<10), seq, ack, len, win, ipId+1, optMask,
+ * then the 64-bit relative offsets seqRel and ackRel as high and low words
+ * (one array, so recording a segment touches one run of memory, not two).
+ */
+export const SEG_I32 = 14;
+const TWO32 = 4294967296;
+
+/** Stores a safe integer (|v| < 2^53) as two 32-bit words at l[o] (high) and l[o + 1] (low). */
+export function putRel(l: Int32Array, o: number, v: number): void {
+  l[o] = Math.floor(v / TWO32);
+  l[o + 1] = v; // ToInt32 keeps the low 32 bits
+}
+
+/** Reads what putRel stored. */
+export function getRel(l: Int32Array, o: number): number {
+  return l[o] * TWO32 + (l[o + 1] >>> 0);
+}
 export const MAX_RSTS = 8;
+/** Connection.timers bits */
+export const TIMER_DELETE = 1;
+export const TIMER_ATTEMPT = 2;
 export const MAX_SYN_TIMES = 8;
 
 /** One observed segment, as evidence. Relative numbers are 64-bit offsets from each side's ISN. */
@@ -141,7 +159,6 @@ export class SideMilestones {
     const c = this.conn;
     const to = this.pinBase + pin;
     c.logI32.copyWithin(c.logI + to * SEG_I32, c.logI + slot * SEG_I32, c.logI + (slot + 1) * SEG_I32);
-    c.logF64.copyWithin(c.logF + to * SEG_F64, c.logF + slot * SEG_F64, c.logF + (slot + 1) * SEG_F64);
     this.pinned |= 1 << pin;
     this.forget(pin);
   }
@@ -176,7 +193,7 @@ export class SideMilestones {
   /** ackRel of a pinned segment without making an object (-1 when not pinned). */
   pinnedAckRel(pin: number): number {
     if ((this.pinned & (1 << pin)) === 0) return -1;
-    return this.conn.logF64[this.conn.logF + (this.pinBase + pin) * SEG_F64 + 1];
+    return getRel(this.conn.logI32, this.conn.logI + (this.pinBase + pin) * SEG_I32 + 12);
   }
 
   /** first FIN this side sent */
@@ -239,16 +256,16 @@ export const NONE: RstRecord[] = Object.freeze([]) as unknown as RstRecord[];
 
 /**
  * Evidence storage shared by every connection: fixed-size slots in chunks of
- * typed arrays (integers in an Int32Array, the two 64-bit relative offsets in
- * a Float64Array), taken when a connection is created and given back when it
- * is closed out. Recording a segment never allocates, chunks are never copied
- * or moved, and a slot is 56 bytes per segment.
+ * typed arrays (segments in an Int32Array, 56 bytes each; SYN times in a
+ * Float64Array), taken when a connection is created and given back when it is
+ * closed out. Recording a segment never allocates and chunks are never copied
+ * or moved.
  */
 export class SegmentArena {
   static readonly CHUNK_SLOTS = 1024;
   static readonly SLOT_I32 = LOG_SLOTS * SEG_I32;
-  /** the segments' relative offsets, then per side MAX_SYN_TIMES SYN times and as many frames */
-  static readonly SLOT_F64 = LOG_SLOTS * SEG_F64 + 4 * MAX_SYN_TIMES;
+  /** per side MAX_SYN_TIMES SYN times and as many frames */
+  static readonly SLOT_F64 = 4 * MAX_SYN_TIMES;
   readonly i32: Int32Array[] = [];
   readonly f64: Float64Array[] = [];
   private free: number[] = [];
@@ -302,6 +319,8 @@ export class Connection {
   /** originator address words and port */
   oPort = 0; rPort = 0;
   o0 = 0; r0 = 0; o1 = 0; o2 = 0; o3 = 0; r1 = 0; r2 = 0; r3 = 0;
+  /** which of deleteAt / attemptAt are set (TIMER_* bits): checked before reading the float times */
+  timers = 0;
   /** capture time at which the connection is to be dropped (close/attempt timers), Infinity when none */
   deleteAt = Infinity;
   /** capture time in seconds (float) of the last packet */
@@ -314,8 +333,8 @@ export class Connection {
   closedOut = false;
   orig = new Endpoint();
   resp = new Endpoint();
-  origM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS, LOG_SLOTS * SEG_F64);
-  respM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS + PINS_PER_SIDE, LOG_SLOTS * SEG_F64 + 2 * MAX_SYN_TIMES);
+  origM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS, 0);
+  respM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS + PINS_PER_SIDE, 2 * MAX_SYN_TIMES);
   lastFrame = 0;
   lastTsSec = 0;
   lastTsNsec = 0;
@@ -424,12 +443,10 @@ export class Connection {
   segmentAt(slot: number): Segment {
     const l = this.logI32;
     const o = this.logI + slot * SEG_I32;
-    const d = this.logF64;
-    const od = this.logF + slot * SEG_F64;
     const bits = l[o + 3];
     return {
       frame: l[o] >>> 0, tsSec: l[o + 1] >>> 0, tsNsec: l[o + 2], fromOrig: (bits & 0x100) !== 0, flags: bits & 0xff,
-      seq: l[o + 4] >>> 0, ack: l[o + 5] >>> 0, seqRel: d[od], ackRel: d[od + 1], len: l[o + 6], win: l[o + 7],
+      seq: l[o + 4] >>> 0, ack: l[o + 5] >>> 0, seqRel: getRel(l, o + 10), ackRel: getRel(l, o + 12), len: l[o + 6], win: l[o + 7],
       ttl: (bits >> 10) & 0xff, ipId: l[o + 8] - 1, optMask: l[o + 9], retrans: (bits & 0x200) !== 0,
     };
   }

@@ -23,7 +23,7 @@ import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
 } from '../decode/packet.js';
 import {
-  Connection, MAX_RSTS, MAX_SYN_TIMES, NONE, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, SEG_F64, SEG_I32, SegmentArena,
+  Connection, MAX_RSTS, TIMER_ATTEMPT, TIMER_DELETE, MAX_SYN_TIMES, NONE, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, putRel, SEG_I32, SegmentArena,
   type RstAcceptance, type Segment,
 } from './connection.js';
 import { Endpoint, EpState } from './endpoint.js';
@@ -380,8 +380,15 @@ export class Tracker {
     }
     let c = this.lookup(hash, p);
     if (c !== null) {
-      const expired = c.deleteAt <= now || now - c.lastTime > this.opts.inactivityTimeoutSec
-        || (this.attemptExpired(c) && !this.isSynRetry(c, p));
+      // The integer checks first: they read fields on the connection's first
+      // cache line, while each float time is a separate heap box. lastTime is
+      // at least lastTsSec, so when tsSec - lastTsSec + 1 <= the idle timeout
+      // the connection cannot be idle.
+      const idleSec = this.opts.inactivityTimeoutSec;
+      const timers = c.timers;
+      const expired = ((timers & TIMER_DELETE) !== 0 && c.deleteAt <= now)
+        || (f.tsSec - c.lastTsSec + 1 > idleSec && now - c.lastTime > idleSec)
+        || ((timers & TIMER_ATTEMPT) !== 0 && this.attemptExpired(c) && !this.isSynRetry(c, p));
       if (expired) {
         this.stats.timedOut++;
         this.closeOut(c, c.deleteAt <= now ? 'closed' : 'timeout');
@@ -452,6 +459,7 @@ export class Tracker {
     const os = c.orig.state;
     if ((os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive) return true;
     c.attemptAt = Infinity;
+    c.timers &= ~TIMER_ATTEMPT;
     return false;
   }
 
@@ -496,6 +504,7 @@ export class Tracker {
     const t = c.lastTime + delaySec;
     if (t < c.deleteAt) {
       c.deleteAt = t;
+      c.timers |= TIMER_DELETE;
       if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
       c.deleteQueue = q;
       c.deleteTimer = q.push(t, c);
@@ -625,10 +634,8 @@ export class Tracker {
     l[o + 7] = p.window;
     l[o + 8] = p.ipId + 1; // 0 for IPv6
     l[o + 9] = p.optMask;
-    const d = c.logF64;
-    const od = c.logF + slot * SEG_F64;
-    d[od] = seqRel;
-    d[od + 1] = ackRel;
+    putRel(l, o + 10, seqRel);
+    putRel(l, o + 12, ackRel);
     return slot;
   }
 
@@ -912,6 +919,7 @@ export class Tracker {
           if (isOrig) {
             ep.setState(ack ? EpState.SynAckSent : EpState.SynSent);
             c.attemptAt = now + this.opts.attemptDelaySec;
+            c.timers |= TIMER_ATTEMPT;
             if (c.synTimer < 0) c.synTimer = this.synTimers.push(now + this.opts.synRetryHorizonSec, c);
           } else {
             if (!ack && peer.state === EpState.SynAckSent && p.seq === ep.isn) {
