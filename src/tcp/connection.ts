@@ -321,6 +321,9 @@ export class Connection {
   o0 = 0; r0 = 0; o1 = 0; o2 = 0; o3 = 0; r1 = 0; r2 = 0; r3 = 0;
   /** which of deleteAt / attemptAt are set (TIMER_* bits): checked before reading the float times */
   timers = 0;
+  /** whole seconds of deleteAt and attemptAt (small integers, on the same cache line as timers) */
+  deleteSec = 0;
+  attemptSec = 0;
   /** capture time at which the connection is to be dropped (close/attempt timers), Infinity when none */
   deleteAt = Infinity;
   /** capture time in seconds (float) of the last packet */

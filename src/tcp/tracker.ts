@@ -386,9 +386,12 @@ export class Tracker {
       // the connection cannot be idle.
       const idleSec = this.opts.inactivityTimeoutSec;
       const timers = c.timers;
-      const expired = ((timers & TIMER_DELETE) !== 0 && c.deleteAt <= now)
-        || (f.tsSec - c.lastTsSec + 1 > idleSec && now - c.lastTime > idleSec)
-        || ((timers & TIMER_ATTEMPT) !== 0 && this.attemptExpired(c) && !this.isSynRetry(c, p));
+      // Likewise a deadline whose whole second is 2 or more ahead of tsSec is
+      // ahead of now, whatever the rounding of now.
+      const tsSec = f.tsSec;
+      const expired = ((timers & TIMER_DELETE) !== 0 && tsSec + 1 >= c.deleteSec && c.deleteAt <= now)
+        || (tsSec - c.lastTsSec + 1 > idleSec && now - c.lastTime > idleSec)
+        || ((timers & TIMER_ATTEMPT) !== 0 && tsSec + 1 >= c.attemptSec && this.attemptExpired(c) && !this.isSynRetry(c, p));
       if (expired) {
         this.stats.timedOut++;
         this.closeOut(c, c.deleteAt <= now ? 'closed' : 'timeout');
@@ -504,6 +507,7 @@ export class Tracker {
     const t = c.lastTime + delaySec;
     if (t < c.deleteAt) {
       c.deleteAt = t;
+      c.deleteSec = Math.floor(t);
       c.timers |= TIMER_DELETE;
       if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
       c.deleteQueue = q;
@@ -919,6 +923,7 @@ export class Tracker {
           if (isOrig) {
             ep.setState(ack ? EpState.SynAckSent : EpState.SynSent);
             c.attemptAt = now + this.opts.attemptDelaySec;
+            c.attemptSec = Math.floor(c.attemptAt);
             c.timers |= TIMER_ATTEMPT;
             if (c.synTimer < 0) c.synTimer = this.synTimers.push(now + this.opts.synRetryHorizonSec, c);
           } else {
