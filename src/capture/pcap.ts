@@ -30,6 +30,9 @@ export class PcapParser extends FormatParser {
   private nanos = false;
   private snaplen = 0;
   private linkType = 0;
+  /** DataView of `viewOf` (the window buffer last parsed) */
+  private view: DataView | null = null;
+  private viewOf: Buffer | null = null;
 
   parse(win: ByteWindow): void {
     if (this.stopped) return;
@@ -55,21 +58,28 @@ export class PcapParser extends FormatParser {
     const le = this.le;
     const nanos = this.nanos;
     const snaplen = this.snaplen;
+    const b = win.buf;
+    // one DataView per window buffer (not per record): its loads are single
+    // unaligned reads in optimised code, in either byte order
+    let dv = this.view;
+    if (dv === null || this.viewOf !== b) {
+      dv = this.view = new DataView(b.buffer, b.byteOffset, b.length);
+      this.viewOf = b;
+    }
     for (;;) {
-      const avail = win.end - win.start;
-      if (avail < RECORD_HEADER) return;
-      const b = win.buf;
       const s = win.start;
-      const capLen = le ? b.readUInt32LE(s + 8) : b.readUInt32BE(s + 8);
+      const avail = win.end - s;
+      if (avail < RECORD_HEADER) return;
+      const capLen = dv.getUint32(s + 8, le);
       if (capLen > MAX_PACKET_BYTES) {
         this.fail('corrupt', win.base + s, this.records + 1,
           `captured length ${capLen} exceeds the maximum of ${MAX_PACKET_BYTES} bytes`);
         return;
       }
       if (avail < RECORD_HEADER + capLen) return;
-      const sec = le ? b.readUInt32LE(s) : b.readUInt32BE(s);
-      const sub = le ? b.readUInt32LE(s + 4) : b.readUInt32BE(s + 4);
-      const origLen = le ? b.readUInt32LE(s + 12) : b.readUInt32BE(s + 12);
+      const sec = dv.getUint32(s, le);
+      const sub = dv.getUint32(s + 4, le);
+      const origLen = dv.getUint32(s + 12, le);
       this.records++;
       if (capLen > snaplen && snaplen > 0) this.warnOnce(`captured length above the file's snaplen (${snaplen}) at record ${this.records}`);
       if (nanos) {

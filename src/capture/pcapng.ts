@@ -12,11 +12,14 @@
  * once with a `corrupt` problem. A packet naming an interface that was never
  * described is a `corrupt` problem too (tshark stops there as well).
  */
+import { endianness } from 'node:os';
 import type { ByteWindow } from './window.js';
 import { FormatParser, MAX_BLOCK_BYTES, MAX_PACKET_BYTES } from './parser.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** the fast path reads little-endian fields through a Uint32Array: only on little-endian hosts */
+const HOST_LE = endianness() === 'LE';
 
 const BT_IDB = 1;
 const BT_PB = 2;
@@ -40,6 +43,14 @@ interface Iface {
   cacheHi: number;
   cacheSec: number;
   cacheRem: number;
+  /**
+   * the second of the last decimal-resolution timestamp: stamps (secHi, lo) with
+   * 0 <= lo - secLo < unitsPerSec fall in second secSec (tsOffsetSec included).
+   * secHi is -1 when there is none (binary resolutions never use it).
+   */
+  secHi: number;
+  secLo: number;
+  secSec: number;
   lastDrops: number;
 }
 
@@ -47,68 +58,166 @@ export class PcapngParser extends FormatParser {
   private le = true;
   private inSection = false;
   private ifaces: Iface[] = [];
+  /**
+   * The interface of the last EPB taken by the general path in a
+   * little-endian section: the fast path (`runFast`) handles the following
+   * EPBs on that same interface. null when there is none (new section,
+   * big-endian section).
+   */
+  private fastIface: Iface | null = null;
+  private fastId = -1;
+  /** Uint32Array view of `u32Of` (the window buffer last seen by runFast) */
+  private u32View: Uint32Array | null = null;
+  private u32Of: Buffer | null = null;
 
   parse(win: ByteWindow): void {
     while (!this.stopped) {
-      const avail = win.end - win.start;
-      if (avail < 12) return;
-      const b = win.buf;
-      const s = win.start;
-      const offset = win.base + s;
-      let type = this.le ? b.readUInt32LE(s) : b.readUInt32BE(s);
-      if (type === PCAPNG_SHB || b.readUInt32BE(s) === PCAPNG_SHB) {
-        type = PCAPNG_SHB;
-        const bom = b.readUInt32LE(s + 8);
-        if (bom === BYTE_ORDER_MAGIC) this.le = true;
-        else if (b.readUInt32BE(s + 8) === BYTE_ORDER_MAGIC) this.le = false;
-        else {
-          this.fail('corrupt', offset, this.records + 1, 'section header block with an unknown byte-order magic');
-          return;
-        }
-      } else if (!this.inSection) {
-        this.fail('corrupt', offset, this.records + 1, 'block outside a section (no section header block first)');
-        return;
-      }
-      const le = this.le;
-      const len = le ? b.readUInt32LE(s + 4) : b.readUInt32BE(s + 4);
-      if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK_BYTES) {
-        this.fail('corrupt', offset, this.records + 1,
-          `block length ${len} is ${len < 12 ? 'below the minimum of 12' : len % 4 ? 'not a multiple of 4' : `above the limit of ${MAX_BLOCK_BYTES}`}`);
-        return;
-      }
-      if (avail < len) return;
-      const trailer = le ? b.readUInt32LE(s + len - 4) : b.readUInt32BE(s + len - 4);
-      if (trailer !== len) {
-        this.fail('corrupt', offset, this.records + 1, `block length ${len} disagrees with its trailing copy ${trailer}`);
-        return;
-      }
-      this.records++;
-      win.start = s + len;
-      switch (type) {
-        case PCAPNG_SHB:
-          this.inSection = true;
-          this.ifaces = [];
-          this.info.format = 'pcapng';
-          break;
-        case BT_IDB:
-          this.readIdb(b, s, len, offset);
-          break;
-        case BT_EPB:
-          this.readEpb(b, s, len, offset);
-          break;
-        case BT_SPB:
-          this.readSpb(b, s, len, offset);
-          break;
-        case BT_PB:
-          this.readPb(b, s, len, offset);
-          break;
-        case BT_ISB:
-          this.readIsb(b, s, len);
-          break;
-        default:
-          if (!KNOWN_SKIPPED.has(type)) this.info.unknownBlocks++;
-      }
+      if (this.fastIface !== null) this.runFast(win);
+      if (!this.step(win)) return;
     }
+  }
+
+  /**
+   * Fast path: a run of little-endian EPBs on the interface `fastIface`
+   * (the common case: one interface, one section). Per block it reads the
+   * type, the length and the captured length through one Uint32Array view of
+   * the window (no per-block allocation, the view is made once per window
+   * buffer), makes one combined validity check, and delivers the packet in
+   * place. Any block it does not take (other type, other interface, bad or
+   * incomplete length) is left at `win.start` for `step`, which reports
+   * problems with the exact messages. Only used on little-endian hosts and
+   * when the block is 4-byte aligned in memory (always, for the readers'
+   * own windows: blocks are multiples of 4 and the windows start aligned).
+   */
+  private runFast(win: ByteWindow): void {
+    const b = win.buf;
+    let s = win.start;
+    // a Uint32Array view needs a 4-aligned byteOffset; s stays aligned (block lengths are multiples of 4)
+    if ((b.byteOffset & 3) !== 0 || (s & 3) !== 0) return;
+    let u32 = this.u32View;
+    if (u32 === null || this.u32Of !== b) {
+      u32 = this.u32View = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+      this.u32Of = b;
+    }
+    const end = win.end;
+    const iface = this.fastIface!;
+    const id = this.fastId;
+    const f = this.frame;
+    const info = this.info;
+    const sink = this.sink;
+    const linkType = iface.linkType;
+    const ups = iface.unitsPerSec;
+    // ns per interface unit; exact for 10^-n resolutions with n <= 9
+    const nsPerUnit = ups > 0 ? 1e9 / ups : 0;
+    while (end - s >= 32) {
+      const i = s >>> 2;
+      if (u32[i] !== BT_EPB) break;
+      const len = u32[i + 1];
+      // an incomplete block (or a bogus huge length) goes to step(): it validates and waits or fails
+      if (len > end - s) break;
+      const capLen = u32[i + 5];
+      // the one check: length a multiple of 4, packet fits in its block (so len >= 32),
+      // packet within MAX_PACKET_BYTES, block within MAX_BLOCK_BYTES, trailer agrees, same interface
+      if ((len & 3) !== 0 || capLen > MAX_PACKET_BYTES || len < 32 + capLen || len > MAX_BLOCK_BYTES
+        || u32[i + (len >>> 2) - 1] !== len || u32[i + 2] !== id) break;
+      const hi = u32[i + 3];
+      const lo = u32[i + 4];
+      // time: the last second's window (same high word, lo within one second of units
+      // from its start) needs no division; anything else takes the exact general conversion
+      const inSec = lo - iface.secLo;
+      if (hi === iface.secHi && inSec >= 0 && inSec < ups) {
+        f.tsSec = iface.secSec;
+        f.tsNsec = inSec * nsPerUnit;
+      } else this.setTime(iface, hi, lo);
+      const origLen = u32[i + 6];
+      this.records++;
+      f.linkType = linkType;
+      f.interfaceId = id;
+      f.frameNo = ++info.packets;
+      f.buf = b;
+      f.offset = s + 28;
+      f.capLen = capLen;
+      f.fileOffset = win.base + s;
+      info.bytes += capLen;
+      if (origLen < capLen) f.origLen = capLen;
+      else {
+        f.origLen = origLen;
+        if (capLen < origLen) info.truncatedPackets++;
+      }
+      s += len;
+      // the window is consistent before the sink runs (a sink that throws leaves it so)
+      win.start = s;
+      sink(f);
+    }
+    win.start = s;
+  }
+
+  /**
+   * General path: consumes one block. Returns false when the window does not
+   * hold a complete block (or the parser stopped).
+   */
+  private step(win: ByteWindow): boolean {
+    const avail = win.end - win.start;
+    if (avail < 12) return false;
+    const b = win.buf;
+    const s = win.start;
+    const offset = win.base + s;
+    let type = this.le ? b.readUInt32LE(s) : b.readUInt32BE(s);
+    if (type === PCAPNG_SHB || b.readUInt32BE(s) === PCAPNG_SHB) {
+      type = PCAPNG_SHB;
+      const bom = b.readUInt32LE(s + 8);
+      if (bom === BYTE_ORDER_MAGIC) this.le = true;
+      else if (b.readUInt32BE(s + 8) === BYTE_ORDER_MAGIC) this.le = false;
+      else {
+        this.fail('corrupt', offset, this.records + 1, 'section header block with an unknown byte-order magic');
+        return false;
+      }
+    } else if (!this.inSection) {
+      this.fail('corrupt', offset, this.records + 1, 'block outside a section (no section header block first)');
+      return false;
+    }
+    const le = this.le;
+    const len = le ? b.readUInt32LE(s + 4) : b.readUInt32BE(s + 4);
+    if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK_BYTES) {
+      this.fail('corrupt', offset, this.records + 1,
+        `block length ${len} is ${len < 12 ? 'below the minimum of 12' : len % 4 ? 'not a multiple of 4' : `above the limit of ${MAX_BLOCK_BYTES}`}`);
+      return false;
+    }
+    if (avail < len) return false;
+    const trailer = le ? b.readUInt32LE(s + len - 4) : b.readUInt32BE(s + len - 4);
+    if (trailer !== len) {
+      this.fail('corrupt', offset, this.records + 1, `block length ${len} disagrees with its trailing copy ${trailer}`);
+      return false;
+    }
+    this.records++;
+    win.start = s + len;
+    switch (type) {
+      case PCAPNG_SHB:
+        this.inSection = true;
+        this.ifaces = [];
+        this.fastIface = null;
+        this.fastId = -1;
+        this.info.format = 'pcapng';
+        break;
+      case BT_IDB:
+        this.readIdb(b, s, len, offset);
+        break;
+      case BT_EPB:
+        this.readEpb(b, s, len, offset);
+        break;
+      case BT_SPB:
+        this.readSpb(b, s, len, offset);
+        break;
+      case BT_PB:
+        this.readPb(b, s, len, offset);
+        break;
+      case BT_ISB:
+        this.readIsb(b, s, len);
+        break;
+      default:
+        if (!KNOWN_SKIPPED.has(type)) this.info.unknownBlocks++;
+    }
+    return !this.stopped;
   }
 
   private u32(b: Buffer, o: number): number {
@@ -126,7 +235,7 @@ export class PcapngParser extends FormatParser {
     }
     const iface: Iface = {
       linkType: this.u16(b, s + 8), snaplen: this.u32(b, s + 12), dec: 6, bin: -1,
-      unitsPerSec: 1e6, tsOffsetSec: 0, cacheHi: -1, cacheSec: 0, cacheRem: 0, lastDrops: 0,
+      unitsPerSec: 1e6, tsOffsetSec: 0, cacheHi: -1, cacheSec: 0, cacheRem: 0, secHi: -1, secLo: 0, secSec: 0, lastDrops: 0,
     };
     // options: code u16, length u16, value padded to 4
     let o = s + 16;
@@ -165,8 +274,12 @@ export class PcapngParser extends FormatParser {
       }
       const rem = iface.cacheRem + lo; // < 1e9 + 2^32: exact
       const extra = Math.floor(rem / ups);
+      const units = rem - extra * ups;
       f.tsSec = iface.cacheSec + extra + iface.tsOffsetSec;
-      f.tsNsec = (rem - extra * ups) * (1e9 / ups);
+      f.tsNsec = units * (1e9 / ups);
+      iface.secHi = hi;
+      iface.secLo = lo - units;
+      iface.secSec = f.tsSec;
     } else if (iface.bin >= 0 && iface.bin <= 32) {
       // 2^-k units, k <= 32: hi * 2^32 units are hi * 2^(32-k) whole seconds.
       // ns = floor(frac * 10^9 / 2^k) = floor(frac * 1953125 / 2^(k-9)) since
@@ -227,6 +340,10 @@ export class PcapngParser extends FormatParser {
       return;
     }
     this.setTime(iface, this.u32(b, s + 12), this.u32(b, s + 16));
+    if (this.le && HOST_LE) {
+      this.fastIface = iface;
+      this.fastId = id;
+    }
     this.deliver(iface, id, b, s + 28, capLen, this.u32(b, s + 24), offset);
   }
 

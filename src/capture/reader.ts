@@ -2,6 +2,10 @@
  * Streaming capture readers: detect the format from the first bytes, then feed
  * the file through one reused ByteWindow (1 MiB reads, awaited, so the event
  * loop keeps turning). Memory does not grow with file size.
+ *
+ * The file reader is zero-copy: each read lands directly in one of two
+ * buffers the window then points at; only the incomplete record at the end of
+ * a chunk (at most one record) is copied, in front of the next chunk.
  */
 import { open } from 'node:fs/promises';
 import type { FrameSink } from './frame.js';
@@ -11,6 +15,13 @@ import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 import { ByteWindow } from './window.js';
 
 const READ_SIZE = 1 << 20;
+/**
+ * Room in front of each read for the unparsed tail of the previous chunk: one
+ * packet record of MAX_PACKET_BYTES plus its record/block header and options.
+ * A larger tail (a pcapng block above this size, e.g. a big name resolution
+ * block) is gathered in a growable overflow buffer instead.
+ */
+const CARRY = 320 * 1024;
 
 function describeBytes(b: Buffer): string {
   if (b.length === 0) return 'the file is empty';
@@ -115,14 +126,18 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
   } catch {
     fileBytes = 0;
   }
-  // Double buffering: the next chunk is read (on the thread pool) while this one is parsed.
-  const spare = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+  // Double buffering: the next chunk is read (on the thread pool) while this one is
+  // parsed. Reads land at CARRY + (stream offset mod 4) so that the window's base
+  // stays a multiple of 4: 4-aligned records (all pcapng blocks) are 4-aligned in memory.
+  const bufs = [Buffer.allocUnsafe(CARRY + 4 + READ_SIZE), Buffer.allocUnsafe(CARRY + 4 + READ_SIZE)];
   let which = 0;
   let fileOffset = 0;
-  const readNext = () => fh.read(spare[which], 0, READ_SIZE, null);
+  let readAt = CARRY;
+  const readNext = () => fh.read(bufs[which], readAt, READ_SIZE, null);
   let pending: ReturnType<typeof readNext> | null = readNext();
   try {
-    const win = new ByteWindow(READ_SIZE + 65536);
+    const win = new ByteWindow(0);
+    let overflow: ByteWindow | null = null;
     let parser: FormatParser | undefined;
     for (;;) {
       if (opts.beforeRead) await opts.beforeRead();
@@ -136,11 +151,30 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
       }
       pending = null;
       if (n === 0) break;
-      const got = spare[which];
+      const got = bufs[which];
+      const at = readAt;
+      const tail = win.end - win.start;
+      const tailPos = win.position;
+      if (tail <= at) {
+        // the usual case: the previous chunk's incomplete record goes just in front of this one
+        if (tail > 0) win.buf.copy(got, at - tail, win.start, win.end);
+        win.adopt(got, at - tail, at + n, tailPos);
+      } else {
+        // a record longer than CARRY spans reads: gather it in the overflow window
+        if (overflow !== null && win.buf === overflow.buf) overflow.start = win.start; // what the parser consumed
+        else {
+          overflow ??= new ByteWindow(2 * CARRY);
+          overflow.adopt(overflow.buf, 0, 0, tailPos);
+          overflow.append(win.buf.subarray(win.start, win.end));
+        }
+        overflow.append(got.subarray(at, at + n));
+        win.adopt(overflow.buf, overflow.start, overflow.end, overflow.position);
+      }
       fileOffset += n;
+      // the buffer the window left is free now (its tail was copied out above)
       which ^= 1;
+      readAt = CARRY + (fileOffset & 3);
       pending = readNext();
-      win.append(got.subarray(0, n));
       if (opts.onProgress) opts.onProgress(fileOffset, fileBytes);
       if (!parser) {
         if (win.available < 4) continue;

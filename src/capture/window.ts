@@ -43,6 +43,18 @@ export class ByteWindow {
     this.end = live;
   }
 
+  /**
+   * Points the window at `buf[start, end)`, whose byte `start` is at stream
+   * offset `position` (the file reader's zero-copy path: it reads straight
+   * into buffers it owns and hands them to the window).
+   */
+  adopt(buf: Buffer, start: number, end: number, position: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.base = position - start;
+  }
+
   append(chunk: Uint8Array): void {
     this.reserve(chunk.length);
     this.buf.set(chunk, this.end);
