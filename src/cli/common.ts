@@ -12,7 +12,7 @@ export interface CaptureArgs {
   checksums: boolean;
   quiet: boolean;
   shard?: string;
-  workers: number;
+  workers?: number;
 }
 
 export function captureOptions<T>(y: Argv<T>) {
@@ -27,8 +27,8 @@ export function captureOptions<T>(y: Argv<T>) {
       describe: 'K/N: analyze only shard K (0-based) of N, by a symmetric hash of each connection\'s addresses and ports; N processes with K = 0..N-1 together cover every connection exactly once (docs/scaling.md)',
     })
     .option('workers', {
-      type: 'number', default: 1,
-      describe: 'worker threads that track connections (by a symmetric hash of addresses and ports); output is the same as with one, except stats.maxLive; NDJSON lines then come in input/first-frame order after the run. Experimental: not yet faster on 2 cores (docs/performance.md)',
+      type: 'number',
+      describe: 'worker threads that track connections (by a symmetric hash of addresses and ports), each reading the input; results stream; JSON and tables are the same as one process\'s, NDJSON/Zeek lines too except that connections closed out at the same frame come in first-frame order (docs/performance.md). Use at most the number of cores',
     })
     .option('quiet', {
       alias: 'q', type: 'boolean', default: false,

@@ -1,159 +1,435 @@
 /**
- * `--workers N`: the main thread reads the captures and sends each TCP frame
- * to the worker its connection belongs to (symmetric flow hash modulo N, so
- * both directions meet); each worker tracks and evaluates its connections.
- * Results are merged deterministically: connections are renumbered in order of
- * input and first frame (the order one process numbers them in), findings
- * follow their connections, and everything is sorted as one run sorts it.
- * Known differences from one process: `stats.maxLive` is the sum of the
- * workers' peaks, and each worker applies --max-connections on its own.
+ * `--workers N`: N lanes (worker.ts runLane) each read every input and track
+ * one shard of the connections (by the symmetric flow hash, so both
+ * directions of a connection meet in one lane). Lane 0 runs in this thread,
+ * lanes 1..N-1 in worker threads (N lanes, N threads). This thread merges
+ * their streams as they come, between lane 0's reads, and hands records to
+ * the command, in bounded memory. (Below, "worker" means any lane.)
+ *
+ * Merge order. Every record is tagged with its close frame (the frame being
+ * processed when it was closed out; END_FRAME for the end-of-input flush).
+ * Records are emitted in the order (input, closeFrame, firstFrame): each
+ * worker's stream is already ordered by close frame, and a record is emitted
+ * only once every worker has reported progress at or past its close frame, so
+ * no worker can still send one that sorts before it. Connections closed out at
+ * the same frame come in firstFrame order. One process emits them in the
+ * order its tracker closed them out (sweep order, then reuse/eviction), so
+ * NDJSON and Zeek lines are the same set of lines as one process's but may
+ * differ in order within one close frame; between N = 1, 2, 3 the output is
+ * byte-identical (--workers 1 runs the same path with one worker).
+ *
+ * Numbering. One process numbers connections (`id`, run-wide; `stream`, per
+ * input) in creation order, i.e. by (input, firstFrame). Workers report the
+ * firstFrame of every connection they create, ascending; this thread merges
+ * those lists up to the common progress and gives each creation its global
+ * id, so a record (and its findings) gets the id one process gives it. The
+ * local-to-global map holds only connections created and not yet emitted
+ * (memory follows live connections).
+ *
+ * Memory. A worker waits for acknowledgements when MAX_UNACKED batches are
+ * unacknowledged; a batch is acknowledged once all its records were emitted
+ * (and, for streaming output, stdout drained). A worker that runs ahead
+ * therefore waits for the slowest one instead of piling records up here.
+ *
+ * Inputs, problems, stats. Every worker reads every input, so worker 0's
+ * input summaries and problems are reported (once); the frame counters
+ * (frames, tcpSegments, skipped) are worker 0's; connection counters are
+ * summed; otherShard counts only segments outside the user's --shard (as one
+ * process reports it); maxLive is recomputed here from creation and close
+ * frames (a tracker closes connections out before it creates one within a
+ * frame, never after), so it equals one process's. Known difference:
+ * --max-connections applies to each worker on its own (evictions, hence
+ * output, can differ from one process's once it is hit).
+ *
+ * A worker that fails (an exception, running out of memory, exiting early)
+ * ends the run with an error naming it; the other workers are stopped.
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { readCaptureFile } from '../capture/reader.js';
 import type { InputInfo } from '../capture/parser.js';
-import { decodeFrame } from '../decode/decoder.js';
-import { DECODE_REASONS, DecodeResult, newPacket } from '../decode/packet.js';
-import { DEFAULT_TRACKER_OPTIONS, flowHash, type TrackerOptions, type TrackerStats } from '../tcp/tracker.js';
+import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions, type TrackerStats } from '../tcp/tracker.js';
 import type { ConnRecord } from '../tcp/record.js';
-import type { Finding } from '../rules/types.js';
-import { sortResults, summarizeInput, type AnalysisResult, type InputSummary } from './pipeline.js';
-import type { FromWorker, ToWorker } from './worker.js';
+import { SEVERITIES, type Finding, type Severity } from '../rules/types.js';
+import { UsageError } from './exit.js';
 import { governMemory } from './memory.js';
+import { sortResults, type AnalysisResult, type InputSummary } from './pipeline.js';
+import {
+  END_FRAME, FRAME_KEY_SCALE, LaneCancelled, META_FIELDS, runLane, type FromWorker, type ToWorker, type WorkerConfig,
+} from './worker.js';
 
-const BATCH_BYTES = 1 << 20;
+export const MAX_WORKERS = 64;
 
-class Batch {
-  buf = Buffer.allocUnsafe(BATCH_BYTES + 65536 + 24);
-  used = 0;
+export interface ParallelOptions extends Partial<TrackerOptions> {
+  /** evaluate teardown rules (default true) */
+  rules?: boolean;
+  /** keep records and findings in the result, sorted as one process sorts them (default true) */
+  keepRecords?: boolean;
+  /** every connection with its findings, in merge order (see the module comment) */
+  onConnection?: (rec: ConnRecord, found: Finding[]) => void;
+  /**
+   * NDJSON output instead of onConnection: per connection, its line and its
+   * findings' lines (`{"type":"connection",...}` then `{"type":"finding",...}`,
+   * as the commands write them), rendered in the workers, with the findings'
+   * worst severity (for --fail-on; null without findings)
+   */
+  onNdjson?: (lines: string, worst: Severity | null) => void;
+  /** after the last connection of each input */
+  onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
+  /** awaited after records were emitted (streaming output: wait for stdout to drain) */
+  pace?: () => Promise<void>;
 }
 
-export async function analyzeFilesParallel(files: string[], workers: number, tracker: Partial<TrackerOptions>, rules: boolean): Promise<AnalysisResult> {
-  const opts = { ...DEFAULT_TRACKER_OPTIONS, ...tracker };
+/** A record as merged here: NDJSON text rendered by a worker, or the objects. */
+interface WorkerRecord {
+  closeFrame: number;
+  input: number;
+  firstFrame: number;
+  /** the worker's id, then the global one */
+  id: number;
+  /** NUL where `ID,"input":I,"stream":S` goes */
+  text: string | null;
+  rec: ConnRecord | null;
+  found: Finding[] | null;
+  worst: Severity | null;
+}
+
+interface Batch {
+  records: WorkerRecord[];
+  pos: number;
+}
+
+/** Merge state of one lane (a worker thread, or lane 0 in this thread). */
+class Lane {
+  readonly batches: Batch[] = [];
+  head = 0;
+  /** everything up to this (input, frame) key was processed by the worker */
+  progressKey = -1;
+  /** creation keys (input * FRAME_KEY_SCALE + firstFrame) not yet given a global id */
+  created: number[] = [];
+  createdPos = 0;
+  /** local id of the next creation: the tracker numbers its connections 1, 2, 3... */
+  nextLocalId = 1;
+  /** local id -> global id, for connections created and not yet emitted */
+  readonly ids = new Map<number, number>();
+  stats: TrackerStats | null = null;
+  /** packets each input had when this worker read it (consistency check) */
+  readonly packets: number[] = [];
+
+  /** acknowledges batches to the lane */
+  ack: (batches: number) => void = () => {};
+
+  /** null for lane 0, which runs in this thread */
+  constructor(readonly worker: Worker | null) {}
+}
+
+const byMergeOrder = (a: WorkerRecord, b: WorkerRecord): number =>
+  a.input - b.input || a.closeFrame - b.closeFrame || a.firstFrame - b.firstFrame;
+
+const NO_RECORDS: WorkerRecord[] = [];
+
+/** `text` with every NUL replaced by `ids` (String.prototype.replaceAll measured ~50x slower here) */
+function splice(text: string, ids: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('\0'); at >= 0; at = text.indexOf('\0', from)) {
+    out += text.slice(from, at) + ids;
+    from = at + 1;
+  }
+  return out + text.slice(from);
+}
+
+/** Per-frame counters every worker computes alike (they all see every frame). */
+const PER_FRAME_STATS = new Set(['frames', 'tcpSegments', 'skipped', 'otherShard']);
+
+function mergeStats(parts: TrackerStats[]): TrackerStats {
+  const first = parts[0];
+  const stats = { ...first, skipped: { ...first.skipped } } as TrackerStats & Record<string, unknown>;
+  for (const key of Object.keys(stats)) {
+    if (PER_FRAME_STATS.has(key) || typeof stats[key] !== 'number') continue;
+    // connection counters: each connection lives in one worker; maxLive becomes the sum of peaks
+    let sum = 0;
+    for (const p of parts) sum += (p as unknown as Record<string, number>)[key];
+    stats[key] = sum;
+  }
+  // segments of the user's --shard: each is in exactly one worker's shard
+  let mine = 0;
+  for (const p of parts) mine += p.tcpSegments - p.otherShard;
+  stats.otherShard = first.tcpSegments - mine;
+  return stats;
+}
+
+export async function analyzeFilesParallel(files: string[], workers: number, opts: ParallelOptions = {}): Promise<AnalysisResult> {
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw new UsageError(`--workers takes a whole number from 1 to ${MAX_WORKERS}, not "${workers}"`);
+  }
+  const tracker: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS };
+  for (const key of Object.keys(DEFAULT_TRACKER_OPTIONS) as (keyof TrackerOptions)[]) {
+    const v = opts[key];
+    if (v !== undefined) (tracker as unknown as Record<string, unknown>)[key] = v;
+  }
+  const rules = opts.rules !== false;
+  const keep = opts.keepRecords !== false;
   const script = fileURLToPath(new URL('./worker.js', import.meta.url));
-  const pool = Array.from({ length: workers }, () => new Worker(script, { workerData: { tracker: opts, rules } }));
-  const results = pool.map((w) => new Promise<FromWorker>((resolve, reject) => {
-    w.once('message', (m: FromWorker) => resolve(m));
-    w.once('error', reject);
+  // lane w keeps the connections with hash % (M * N) === K + M * w: together
+  // exactly the user's shard K of M (hash % M === K), each in one lane
+  const configs = Array.from({ length: workers }, (_, w): WorkerConfig => ({
+    files,
+    tracker: { ...tracker, shardCount: tracker.shardCount * workers, shardIndex: tracker.shardIndex + tracker.shardCount * w },
+    rules,
+    // lane 0 hands its objects over without a copy: they are rendered here
+    ndjson: opts.onNdjson !== undefined && w > 0,
+    index: w,
   }));
-  const send = (i: number, m: ToWorker, transfer?: ArrayBuffer[]) => pool[i].postMessage(m, transfer);
-  const batches = pool.map(() => new Batch());
-  const flushBatch = (i: number) => {
-    const b = batches[i];
-    if (b.used === 0) return;
-    const out = new Uint8Array(b.used);
-    out.set(b.buf.subarray(0, b.used));
-    send(i, { type: 'frames', buf: out }, [out.buffer as ArrayBuffer]);
-    b.used = 0;
-  };
-  const p = newPacket();
-  const skipped: Record<string, number> = {};
-  let frames = 0;
-  let tcpSegments = 0;
+  // N lanes on N threads: lane 0 runs in this thread (between its reads, this
+  // thread merges), lanes 1..N-1 in worker threads
+  const lanes = configs.map((cfg, w) => new Lane(w === 0 ? null : new Worker(script, { workerData: cfg })));
+
+  const connections: ConnRecord[] = [];
+  const findings: Finding[] = [];
   const inputs: InputSummary[] = [];
   const infos: InputInfo[] = [];
-  try {
-    for (let input = 0; input < files.length; input++) {
-      for (let i = 0; i < workers; i++) send(i, { type: 'begin', input });
-      let firstTs: number | null = null;
-      let lastTs: number | null = null;
-      const info = await readCaptureFile(files[input], (f) => {
-        frames++;
-        const t = f.tsSec + f.tsNsec / 1e9;
-        if (firstTs === null) firstTs = t;
-        lastTs = t;
-        const res = decodeFrame(f, p, opts);
-        if (res !== DecodeResult.Tcp) {
-          const reason = DECODE_REASONS[res];
-          skipped[reason] = (skipped[reason] ?? 0) + 1;
-          return;
+  /** input summaries from worker 0, by input index */
+  const summaries: { summary: InputSummary; info: InputInfo }[] = [];
+  /** global id count before each input's first connection */
+  const inputBase: number[] = [];
+  let rankInput = -1;
+  let nextGlobalId = 1;
+  /** connections live across all workers, and the peak (one process's stats.maxLive) */
+  let live = 0;
+  let maxLive = 0;
+  const createdKeys: number[] = [];
+
+  const emitSummariesBefore = (input: number, progress: number) => {
+    while (inputs.length < input && inputs.length * FRAME_KEY_SCALE + END_FRAME <= progress) {
+      const i = inputs.length;
+      const s = summaries[i];
+      for (let w = 1; w < lanes.length; w++) {
+        if (lanes[w].packets[i] !== s.info.packets) {
+          s.summary.warnings.push(`the file changed while the workers read it (${s.info.packets} and ${lanes[w].packets[i]} packets): results may be inconsistent`);
+          break;
         }
-        tcpSegments++;
-        const w = flowHash(p) % workers;
-        const b = batches[w];
-        const o = b.used;
-        b.buf.writeUInt32LE(f.frameNo, o);
-        b.buf.writeUInt32LE(f.tsSec, o + 4);
-        b.buf.writeUInt32LE(f.tsNsec, o + 8);
-        b.buf.writeUInt32LE(f.linkType, o + 12);
-        b.buf.writeUInt32LE(f.capLen, o + 16);
-        b.buf.writeUInt32LE(f.origLen, o + 20);
-        f.buf.copy(b.buf, o + 24, f.offset, f.offset + f.capLen);
-        b.used = o + 24 + f.capLen;
-        if (b.used >= BATCH_BYTES) flushBatch(w);
-      }, { beforeRead: governMemory });
-      for (let i = 0; i < workers; i++) {
-        flushBatch(i);
-        send(i, { type: 'end', lastTsSec: lastTs });
       }
-      infos.push(info);
-      inputs.push(summarizeInput(info, firstTs, lastTs));
+      inputs.push(s.summary);
+      infos.push(s.info);
+      opts.onInputEnd?.(s.summary, s.info);
     }
-    for (let i = 0; i < workers; i++) send(i, { type: 'finish' });
-    const parts = await Promise.all(results);
-    return merge(parts, inputs, infos, frames, tcpSegments, skipped);
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
-}
-
-function merge(parts: FromWorker[], inputs: InputSummary[], infos: InputInfo[], frames: number, tcpSegments: number, skipped: Record<string, number>): AnalysisResult {
-  const tagged: { rec: ConnRecord; worker: number }[] = [];
-  parts.forEach((part, worker) => { for (const rec of part.records) tagged.push({ rec, worker }); });
-  tagged.sort((a, b) => a.rec.input - b.rec.input || a.rec.firstFrame - b.rec.firstFrame);
-  const newId = new Map<string, { id: number; stream: number }>();
-  const streamNext = new Map<number, number>();
-  const connections: ConnRecord[] = tagged.map(({ rec, worker }, i) => {
-    const stream = streamNext.get(rec.input) ?? 0;
-    streamNext.set(rec.input, stream + 1);
-    newId.set(`${worker}:${rec.id}`, { id: i + 1, stream });
-    return { ...rec, id: i + 1, stream };
-  });
-  const findings: Finding[] = [];
-  parts.forEach((part, worker) => {
-    for (const f of part.findings) {
-      const m = newId.get(`${worker}:${f.connection}`)!;
-      findings.push({ ...f, connection: m.id, stream: m.stream });
-    }
-  });
-  sortResults(connections, findings);
-  const stats: TrackerStats = {
-    frames, tcpSegments, skipped, connections: 0, evicted: 0, reused: 0, timedOut: 0, maxLive: 0, badChecksums: 0, otherShard: 0,
   };
-  for (const p of parts) {
-    stats.connections += p.stats.connections;
-    stats.evicted += p.stats.evicted;
-    stats.reused += p.stats.reused;
-    stats.timedOut += p.stats.timedOut;
-    stats.maxLive += p.stats.maxLive;
-    stats.badChecksums += p.stats.badChecksums;
-    stats.otherShard += p.stats.otherShard;
-  }
-  return { inputs, infos, connections, findings, stats };
-}
 
-/**
- * Hands merged results to the per-connection and per-input callbacks a
- * command uses with one process, in the canonical order (input, first frame):
- * with --workers, NDJSON lines come in that order, after the run.
- */
-export function replay(
-  res: AnalysisResult,
-  onConnection: (rec: ConnRecord, found: Finding[]) => void,
-  onInputEnd?: (inp: InputSummary) => void,
-): AnalysisResult {
-  const byConn = new Map<number, Finding[]>();
-  for (const f of res.findings) {
-    const list = byConn.get(f.connection);
-    if (list) list.push(f);
-    else byConn.set(f.connection, [f]);
-  }
-  let i = 0;
-  res.inputs.forEach((inp, input) => {
-    for (; i < res.connections.length && res.connections[i].input === input; i++) {
-      onConnection(res.connections[i], byConn.get(res.connections[i].id) ?? []);
+  /** Emits everything every worker has gone past; returns the number of records emitted. */
+  const step = (): number => {
+    let progress = Infinity;
+    for (const l of lanes) if (l.progressKey < progress) progress = l.progressKey;
+    // 1. global ids for creations up to the common progress, in (input, firstFrame) order
+    for (;;) {
+      let best: Lane | null = null;
+      let bestKey = progress;
+      for (const l of lanes) {
+        if (l.createdPos < l.created.length && l.created[l.createdPos] <= bestKey) {
+          best = l;
+          bestKey = l.created[l.createdPos];
+        }
+      }
+      if (best === null) break;
+      best.createdPos++;
+      const input = Math.floor(bestKey / FRAME_KEY_SCALE);
+      if (input !== rankInput) {
+        rankInput = input;
+        inputBase[input] = nextGlobalId - 1;
+      }
+      best.ids.set(best.nextLocalId++, nextGlobalId++);
+      createdKeys.push(bestKey);
     }
-    onInputEnd?.(inp);
+    for (const l of lanes) {
+      if (l.createdPos > 4096 && l.createdPos * 2 > l.created.length) {
+        l.created = l.created.slice(l.createdPos);
+        l.createdPos = 0;
+      }
+    }
+    // 2. records closed out up to the common progress
+    const ready: WorkerRecord[] = [];
+    lanes.forEach((l, w) => {
+      for (let b = l.head; b < l.batches.length; b++) {
+        const batch = l.batches[b];
+        const recs = batch.records;
+        let pos = batch.pos;
+        while (pos < recs.length && recs[pos].input * FRAME_KEY_SCALE + recs[pos].closeFrame <= progress) {
+          const r = recs[pos++];
+          const id = l.ids.get(r.id);
+          if (id === undefined) throw new Error(`worker ${w}: connection ${r.id} closed out before its creation was reported`);
+          l.ids.delete(r.id);
+          r.id = id;
+          ready.push(r);
+        }
+        if (pos < recs.length) {
+          batch.pos = pos;
+          break;
+        }
+        // consumed: let the records go now (the batch is acknowledged in sendAcks)
+        batch.records = NO_RECORDS;
+        batch.pos = 0;
+      }
+    });
+    ready.sort(byMergeOrder);
+    // live connections over time: at a frame, close-outs come before the creation
+    let r = 0;
+    for (const k of createdKeys) {
+      while (r < ready.length && ready[r].input * FRAME_KEY_SCALE + ready[r].closeFrame <= k) {
+        live--;
+        r++;
+      }
+      if (++live > maxLive) maxLive = live;
+    }
+    live -= ready.length - r;
+    createdKeys.length = 0;
+    const onNdjson = opts.onNdjson;
+    for (const r of ready) {
+      const { id, input } = r;
+      emitSummariesBefore(input, progress);
+      const stream = id - inputBase[input] - 1;
+      if (r.text !== null) {
+        // rendered by the worker: splice in the id and stream
+        onNdjson!(splice(r.text, `${id},"input":${input},"stream":${stream}`), r.worst);
+        continue;
+      }
+      const rec = r.rec!;
+      const found = r.found!;
+      rec.id = id;
+      rec.stream = stream;
+      for (const f of found) {
+        f.connection = id;
+        f.stream = stream;
+      }
+      if (onNdjson !== undefined) {
+        let text = `{"type":"connection",${JSON.stringify(rec).slice(1)}\n`;
+        for (const f of found) text += `{"type":"finding",${JSON.stringify(f).slice(1)}\n`;
+        onNdjson(text, r.worst);
+      } else opts.onConnection?.(rec, found);
+      if (keep) {
+        connections.push(rec);
+        for (const f of found) findings.push(f);
+      }
+    }
+    emitSummariesBefore(files.length, progress);
+    return ready.length;
+  };
+
+  return new Promise<AnalysisResult>((resolve, reject) => {
+    /** resolved or rejected: later events do not matter */
+    let settled = false;
+    let pumping = false;
+    let inbox: [Lane, FromWorker][] = [];
+    let cancelled = false;
+    const stopAll = () => {
+      cancelled = true;
+      return Promise.all(lanes.map((l) => l.worker?.terminate())).then(() => undefined, () => undefined);
+    };
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      void stopAll().then(() => reject(e));
+    };
+    const integrate = (l: Lane, m: FromWorker) => {
+      if (m.type === 'done') {
+        l.stats = m.stats;
+        return;
+      }
+      const input = m.input;
+      for (const f of m.created) l.created.push(input * FRAME_KEY_SCALE + f);
+      const { meta, text, objects } = m;
+      const records: WorkerRecord[] = [];
+      let off = 0;
+      let obj = 0;
+      for (let i = 0; i < meta.length; i += META_FIELDS) {
+        const len = meta[i + 3];
+        const worst = meta[i + 4] < 0 ? null : SEVERITIES[meta[i + 4]];
+        const r: WorkerRecord = { closeFrame: meta[i], input, firstFrame: meta[i + 1], id: meta[i + 2], text: null, rec: null, found: null, worst };
+        if (len >= 0) {
+          r.text = text.slice(off, off + len);
+          off += len;
+        } else {
+          r.rec = objects[obj].rec;
+          r.found = objects[obj++].found;
+        }
+        records.push(r);
+      }
+      l.batches.push({ records, pos: 0 });
+      l.progressKey = m.progressKey;
+      if (m.inputEnd) {
+        l.packets[m.input] = m.inputEnd.packets;
+        if (m.inputEnd.summary && m.inputEnd.info) summaries[m.input] = { summary: m.inputEnd.summary, info: m.inputEnd.info };
+      }
+    };
+    const sendAcks = () => {
+      for (const l of lanes) {
+        let n = 0;
+        while (l.head < l.batches.length && l.batches[l.head].pos === l.batches[l.head].records.length) {
+          l.head++;
+          n++;
+        }
+        if (l.head > 1024 && l.head * 2 > l.batches.length) {
+          l.batches.splice(0, l.head);
+          l.head = 0;
+        }
+        if (n > 0 && l.stats === null) l.ack(n);
+      }
+    };
+    const finish = () => {
+      for (const l of lanes) {
+        if (l.head < l.batches.length || l.createdPos < l.created.length || l.ids.size > 0) {
+          throw new Error('workers finished with records left unmerged');
+        }
+      }
+      if (keep) sortResults(connections, findings);
+      const stats = mergeStats(lanes.map((l) => l.stats!));
+      stats.maxLive = maxLive;
+      settled = true;
+      void stopAll().then(() => resolve({ inputs, infos, connections, findings, stats }));
+    };
+    const pump = async () => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        while (!settled && inbox.length > 0) {
+          const msgs = inbox;
+          inbox = [];
+          for (const [l, m] of msgs) integrate(l, m);
+          const emitted = step();
+          if (emitted > 0 && opts.pace) await opts.pace();
+          sendAcks();
+          governMemory();
+          if (lanes.every((l) => l.stats !== null)) finish();
+        }
+      } catch (e) {
+        fail(e as Error);
+      } finally {
+        pumping = false;
+      }
+    };
+    lanes.forEach((l, w) => {
+      const worker = l.worker;
+      if (worker === null) return;
+      l.ack = (batches) => worker.postMessage({ type: 'ack', batches } satisfies ToWorker);
+      worker.on('message', (m: FromWorker) => {
+        inbox.push([l, m]);
+        void pump();
+      });
+      worker.on('error', (e: Error) => fail(new Error(`worker thread ${w} failed: ${e.message}`)));
+      worker.on('messageerror', (e: Error) => fail(new Error(`worker thread ${w} sent an unreadable message: ${e.message}`)));
+      worker.on('exit', (code) => {
+        if (l.stats === null) fail(new Error(`worker thread ${w} exited (code ${code}) before it finished`));
+      });
+    });
+    // lane 0: its batches are merged once it yields (at its next read)
+    const own = lanes[0];
+    runLane(configs[0], {
+      post: (m) => {
+        inbox.push([own, m]);
+        queueMicrotask(() => void pump());
+      },
+      onAck: (cb) => { own.ack = cb; },
+      cancelled: () => cancelled,
+    }).catch((e: unknown) => {
+      if (!(e instanceof LaneCancelled)) fail(e instanceof Error ? e : new Error(String(e)));
+    });
   });
-  return res;
 }

@@ -1,62 +1,248 @@
 /**
- * A worker thread of `--workers N`: its own tracker and rules over the frames
- * the main thread sends it (every frame of the connections whose flow hash
- * falls to this worker). Frames arrive in batches: a 24-byte header per frame
- * (frameNo, tsSec, tsNsec, linkType, capLen, origLen as 32-bit little-endian)
- * followed by the captured bytes.
+ * A lane of `--workers N` (the merge is in parallel.ts): lane 0 runs in the
+ * main thread, the others run this module as a worker thread.
+ *
+ * Each lane reads every input itself (readCaptureFile: from the page cache
+ * this costs about 0.3 s per 2 M packets, less than the main thread decoding
+ * and copying frames to it) and runs its own Analyzer whose tracker keeps one
+ * shard of the connections (TrackerOptions.shardIndex/shardCount). The
+ * tracker decodes every frame and runs its timer sweep at every TCP
+ * segment's time before it drops other shards' segments, so a connection is
+ * closed out at the same frame as in one process (evictions past
+ * --max-connections excepted: the cap is per lane). The frame being
+ * processed is noted in a wrapper around Analyzer.onFrame (pipeline.ts is
+ * unchanged).
+ *
+ * Stream to the main thread, in `batch` messages:
+ * - records (`meta`, `text`, `objects`): closed-out connections with their
+ *   findings, each tagged with `closeFrame`, the frame being processed when
+ *   it was closed out (END_FRAME for the end-of-input flush). In the order
+ *   closed out, so `closeFrame` never decreases within an input.
+ * - `created`: the firstFrame of every connection this worker created since
+ *   the last batch, ascending. The tracker numbers connections 1, 2, 3... in
+ *   creation order (ConnRecord.id), so the k-th creation reported is local id k.
+ * - `progressKey`: every frame up to this (input, frame) has been processed
+ *   completely: no later batch holds a record closed at or before it, nor a
+ *   creation at or before it.
+ * Batches go out before each 1 MiB read and whenever RECORDS_PER_BATCH
+ * records are pending. Backpressure: at most MAX_UNACKED batches are
+ * unacknowledged; before reading on, the worker waits for the main thread's
+ * `ack` (sent once a batch's records have been written out).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { newFrame } from '../capture/frame.js';
-import { evaluateRules, type Finding } from '../rules/engine.js';
-import { toRecord, type ConnRecord } from '../tcp/record.js';
-import { Tracker, type TrackerOptions } from '../tcp/tracker.js';
+import type { Frame } from '../capture/frame.js';
+import type { InputInfo } from '../capture/parser.js';
+import { readCaptureFile } from '../capture/reader.js';
+import { SEVERITIES, type Finding } from '../rules/types.js';
+import type { ConnRecord } from '../tcp/record.js';
+import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
+import { governMemory } from './memory.js';
+import { Analyzer, type InputSummary } from './pipeline.js';
 
-export type ToWorker =
-  | { type: 'begin'; input: number }
-  | { type: 'frames'; buf: Uint8Array }
-  /** end of an input; `lastTsSec` is the capture time of its last frame (any connection's) */
-  | { type: 'end'; lastTsSec: number | null }
-  | { type: 'finish' };
+/** closeFrame of connections closed out by the end-of-input flush (frame numbers are 32-bit) */
+export const END_FRAME = 2 ** 32;
+/** (input, frame) as one number, ordered as the pair: input * 2^33 + frame (exact below 2^53) */
+export const FRAME_KEY_SCALE = 2 ** 33;
 
-export interface FromWorker {
-  records: ConnRecord[];
-  findings: Finding[];
-  stats: Tracker['stats'];
+export interface WorkerConfig {
+  files: string[];
+  /** tracker options with this worker's shard */
+  tracker: TrackerOptions;
+  rules: boolean;
+  /**
+   * render NDJSON here (the main thread only splices in the global id and
+   * stream): `{"type":"connection",...}` and `{"type":"finding",...}` lines
+   * exactly as the analyze and flows commands write them
+   */
+  ndjson: boolean;
+  /** worker index: only worker 0 sends input summaries (every worker reads the same inputs) */
+  index: number;
 }
 
-const { tracker: trackerOpts, rules } = workerData as { tracker: Partial<TrackerOptions>; rules: boolean };
-const records: ConnRecord[] = [];
-const findings: Finding[] = [];
-const tracker = new Tracker((c) => {
-  const rec = toRecord(c);
-  records.push(rec);
-  if (rules) for (const f of evaluateRules(c, rec)) findings.push(f);
-}, trackerOpts);
-const frame = newFrame();
+/**
+ * Per record of a batch, META_FIELDS numbers in `meta`: closeFrame,
+ * firstFrame, the worker's own connection id (its creation order), the
+ * length of the record's text in `text` (-1: the record is the next entry of
+ * `objects`), and the index in SEVERITIES of its worst finding (-1: none).
+ * NDJSON text holds a NUL character wherever the main thread splices in
+ * `ID,"input":I,"stream":S` (JSON text never holds a raw NUL: JSON.stringify
+ * escapes control characters).
+ */
+export const META_FIELDS = 5;
 
-parentPort!.on('message', (m: ToWorker) => {
-  if (m.type === 'begin') tracker.beginInput(m.input);
-  else if (m.type === 'frames') {
-    const buf = Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength);
-    for (let o = 0; o + 24 <= buf.length;) {
-      frame.frameNo = buf.readUInt32LE(o);
-      frame.tsSec = buf.readUInt32LE(o + 4);
-      frame.tsNsec = buf.readUInt32LE(o + 8);
-      frame.linkType = buf.readUInt32LE(o + 12);
-      frame.capLen = buf.readUInt32LE(o + 16);
-      frame.origLen = buf.readUInt32LE(o + 20);
-      frame.buf = buf;
-      frame.offset = o + 24;
-      tracker.process(frame);
-      o += 24 + frame.capLen;
+export type FromWorker =
+  | {
+    type: 'batch';
+    /** every record of a batch belongs to this input */
+    input: number;
+    /** (input, last frame processed completely) as input * FRAME_KEY_SCALE + frame */
+    progressKey: number;
+    /** firstFrame of connections created (in `input`) since the last batch, ascending */
+    created: number[];
+    meta: Float64Array;
+    text: string;
+    objects: { rec: ConnRecord; found: Finding[] }[];
+    /** with the last batch of an input: its summary (worker 0) or its packet count (others, for a consistency check) */
+    inputEnd?: { summary?: InputSummary; info?: InputInfo; packets: number };
+  }
+  | { type: 'done'; stats: TrackerStats };
+
+export type ToWorker = { type: 'ack'; batches: number };
+
+// test hook (test/workers.test.ts): RSTSCOPE_TEST_WORKER_BATCH=1 sends every
+// record in its own batch and waits for each ack, so small captures exercise
+// mid-frame batches and backpressure
+const tinyBatches = process.env.RSTSCOPE_TEST_WORKER_BATCH === '1';
+/**
+ * records per batch at most (besides the batch sent before every 1 MiB read);
+ * 256 NDJSON records are ~110 KB of text, under V8's large-object size, so a
+ * batch's string does not take fresh pages of its own
+ */
+export const RECORDS_PER_BATCH = tinyBatches ? 1 : 256;
+/** unacknowledged batches a worker may have in flight before it waits */
+export const MAX_UNACKED = tinyBatches ? 1 : 16;
+
+/** How a lane talks to the merge: a worker thread's port, or direct calls for the main thread's own lane. */
+export interface LanePort {
+  post(m: FromWorker, transfer?: ArrayBuffer[]): void;
+  /** registers the handler of acknowledgements (a count of batches) */
+  onAck(cb: (batches: number) => void): void;
+  /** true once the run was abandoned (another lane failed): reading stops */
+  cancelled(): boolean;
+}
+
+export class LaneCancelled extends Error {}
+
+// a failure rejects runLane(): unhandled, it ends the thread with the Worker's 'error' event in the main thread
+if (parentPort !== null) {
+  const port = parentPort;
+  void runLane(workerData as WorkerConfig, {
+    post: (m, transfer) => port.postMessage(m, transfer),
+    onAck: (cb) => port.on('message', (m: ToWorker) => { if (m.type === 'ack') cb(m.batches); }),
+    cancelled: () => false,
+  });
+}
+
+/**
+ * Reads every input and tracks this lane's shard, streaming batches to the
+ * merge (in a worker thread, or in the main thread for lane 0).
+ */
+export async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
+  let unacked = 0;
+  let wakeUp: (() => void) | null = null;
+  port.onAck((batches) => {
+    unacked -= batches;
+    if (wakeUp !== null && unacked < MAX_UNACKED) {
+      const w = wakeUp;
+      wakeUp = null;
+      w();
     }
-  } else if (m.type === 'end') {
-    // timers that one process would have fired by the input's last frame fire here too
-    if (m.lastTsSec !== null) tracker.advance(m.lastTsSec);
-    tracker.flush();
+  });
+  // test hook (test/workers.test.ts): make worker 1 fail mid-run, as a crash would
+  const fault = process.env.RSTSCOPE_TEST_WORKER_FAULT === '1' && cfg.index === 1;
+
+  let input = 0;
+  let curFrame = 0;
+  /** the input's last frame, once its end-of-input flush runs */
+  let lastFrame = 0;
+  let created: number[] = [];
+  let meta: number[] = [];
+  let texts: string[] = [];
+  let objects: { rec: ConnRecord; found: Finding[] }[] = [];
+  let records = 0;
+  const send = (progressFrame: number, inputEnd?: { summary?: InputSummary; info?: InputInfo; packets: number }) => {
+    const m: FromWorker = {
+      type: 'batch', input, progressKey: input * FRAME_KEY_SCALE + progressFrame, created,
+      meta: Float64Array.from(meta), text: texts.join(''), objects, inputEnd,
+    };
+    created = [];
+    meta = [];
+    texts = [];
+    objects = [];
+    records = 0;
+    unacked++;
+    port.post(m, [m.meta.buffer as ArrayBuffer]);
+  };
+  let endOfInput = null as { summary: InputSummary; info: InputInfo } | null;
+  const analyzer = new Analyzer({
+    ...cfg.tracker,
+    rules: cfg.rules,
+    keepRecords: false,
+    onConnection: (rec, found) => {
+      let worst = -1;
+      for (const f of found) worst = Math.max(worst, SEVERITIES.indexOf(f.severity));
+      meta.push(curFrame, rec.firstFrame, rec.id);
+      const text = cfg.ndjson ? renderNdjson(rec, found) : null;
+      if (text !== null) {
+        meta.push(text.length, worst);
+        texts.push(text);
+      } else {
+        meta.push(-1, worst);
+        objects.push({ rec, found });
+      }
+      // mid-frame: only the frames before this one are complete
+      if (++records >= RECORDS_PER_BATCH) send(curFrame === END_FRAME ? lastFrame : curFrame - 1);
+    },
+    onInputEnd: (summary, info) => { endOfInput = { summary, info }; },
+  });
+  const stats = analyzer.tracker.stats;
+  const track = analyzer.onFrame;
+  const onFrame = (f: Frame): void => {
+    curFrame = f.frameNo;
+    const before = stats.connections;
+    track(f);
+    if (stats.connections !== before) created.push(f.frameNo);
+  };
+  let reads = 0;
+  const beforeRead = async (): Promise<void> => {
+    governMemory();
+    if (port.cancelled()) throw new LaneCancelled('cancelled');
+    if (fault && ++reads === 3) throw new Error('injected worker fault (RSTSCOPE_TEST_WORKER_FAULT)');
+    send(curFrame);
+    if (unacked >= MAX_UNACKED) await new Promise<void>((resolve) => { wakeUp = resolve; });
+  };
+
+  for (let i = 0; i < cfg.files.length; i++) {
+    input = analyzer.beginInput();
+    curFrame = 0;
+    const info = await readCaptureFile(cfg.files[i], onFrame, { beforeRead });
+    lastFrame = curFrame;
+    curFrame = END_FRAME;
+    analyzer.endInput(info);
+    const end = endOfInput!;
+    send(END_FRAME, cfg.index === 0 ? { summary: end.summary, info: end.info, packets: info.packets } : { packets: info.packets });
   }
-  else if (m.type === 'finish') {
-    const out: FromWorker = { records, findings, stats: tracker.stats };
-    parentPort!.postMessage(out);
+  // the main thread ends this thread once every worker is done
+  port.post({ type: 'done', stats: analyzer.tracker.stats });
+}
+
+/**
+ * The NDJSON lines of a connection and its findings as the commands write
+ * them (`{"type":"connection",` + JSON.stringify(rec) without its `{`, and
+ * likewise for findings), with a NUL where `ID,"input":I,"stream":S` goes.
+ * Relies on the field order of the record (id, input, stream first) and of a
+ * finding (rule, severity, connection, input, stream first); when a line does
+ * not start as expected, returns null and the objects are sent instead.
+ */
+function renderNdjson(rec: ConnRecord, found: Finding[]): string | null {
+  const id = rec.id;
+  rec.id = 0;
+  rec.stream = 0;
+  const line = JSON.stringify(rec);
+  rec.id = id;
+  const head = `{"id":0,"input":${rec.input},"stream":0,`;
+  if (!line.startsWith(head)) return null;
+  let text = `{"type":"connection","id":\0,${line.slice(head.length)}\n`;
+  for (const f of found) {
+    const fConn = f.connection;
+    f.connection = 0;
+    f.stream = 0;
+    const fl = JSON.stringify(f);
+    f.connection = fConn;
+    const fHead = `{"rule":${JSON.stringify(f.rule)},"severity":${JSON.stringify(f.severity)},"connection":`;
+    const fMid = `0,"input":${f.input},"stream":0`;
+    if (!fl.startsWith(fHead) || !fl.startsWith(fMid, fHead.length)) return null;
+    text += `{"type":"finding",${fHead.slice(1)}\0${fl.slice(fHead.length + fMid.length)}\n`;
   }
-});
+  return text;
+}

@@ -9,7 +9,7 @@ import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyzeFiles, type InputSummary } from '../pipeline.js';
-import { analyzeFilesParallel, replay } from '../parallel.js';
+import { analyzeFilesParallel } from '../parallel.js';
 import type { ConnRecord } from '../../tcp/record.js';
 
 interface AnalyzeArgs extends CaptureArgs {
@@ -51,8 +51,13 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     };
     const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
     const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
-    const res = argv.workers > 1
-      ? replay(await analyzeFilesParallel(argv.files, argv.workers, trackerOpts, true), onConnection, onInputEnd)
+    const res = argv.workers !== undefined
+      ? await analyzeFilesParallel(argv.files, argv.workers, {
+        ...trackerOpts, onInputEnd, keepRecords: format === 'json', pace: format === 'ndjson' ? drained : undefined,
+        ...(format === 'ndjson'
+          ? { onNdjson: (lines: string, worst: Severity | null) => { if (worst !== null) check({ severity: worst } as Finding); outBuffered(lines); } }
+          : { onConnection }),
+      })
       : await analyzeFiles(argv.files, {
         ...trackerOpts,
         onProgress: progress?.update,

@@ -8,7 +8,7 @@ import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyzeFiles, type InputSummary } from '../pipeline.js';
-import { analyzeFilesParallel, replay } from '../parallel.js';
+import { analyzeFilesParallel } from '../parallel.js';
 import type { ConnRecord } from '../../tcp/record.js';
 
 interface FlowsArgs extends CaptureArgs {
@@ -38,8 +38,11 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
       }
       : undefined;
     const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
-    const res = argv.workers > 1
-      ? replay(await analyzeFilesParallel(argv.files, argv.workers, trackerOpts, false), onConnection ?? (() => {}), onInputEnd)
+    const res = argv.workers !== undefined
+      ? await analyzeFilesParallel(argv.files, argv.workers, {
+        ...trackerOpts, onInputEnd, keepRecords: !streaming, pace: streaming ? drained : undefined, rules: false,
+        ...(format === 'ndjson' ? { onNdjson: (lines: string) => outBuffered(lines) } : { onConnection }),
+      })
       : await analyzeFiles(argv.files, {
         ...trackerOpts,
         onProgress: progress?.update,
