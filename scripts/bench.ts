@@ -4,7 +4,7 @@
  * rule precision/recall on synthetic captures whose truth is known
  * (scripts/gen-capture.ts). Prints markdown tables for docs/performance.md.
  *
- *   node dist/scripts/bench.js [--packets N] [--concurrent N] [--seed N] [--runs N] [--ext-runs N]
+ *   node dist/scripts/bench.js [--packets N] [--concurrent N] [--seed N] [--rounds N] [--runs N] [--ext-runs N]
  *        [--quick] [--no-ext] [--no-accuracy] [--no-pcapng] [--json FILE] [--max-connections N]
  *        [--workers N] [--capture FILE (an existing capture; its truth is FILE.truth.ndjson)]
  *        [--tools analyze,workers,flows,walk,pcapng,ext] [--growth concurrency,packets]
@@ -55,6 +55,8 @@ interface Opts {
   runs: number;
   extRuns: number;
   seed: number;
+  /** gen-capture --rounds: mean extra request/response rounds per conversation (0.5: its default) */
+  rounds: number;
   ext: boolean;
   accuracy: boolean;
   json: string;
@@ -70,7 +72,7 @@ interface Opts {
 
 function parseArgs(argv: string[]): Opts {
   const o: Opts = {
-    packets: 2_000_000, concurrent: 20_000, runs: 3, extRuns: 1, seed: 1, ext: true, accuracy: true, json: '', maxConnections: 0, capture: '',
+    packets: 2_000_000, concurrent: 20_000, runs: 3, extRuns: 1, seed: 1, rounds: 0.5, ext: true, accuracy: true, json: '', maxConnections: 0, capture: '',
     workers: 2, tools: new Set(ALL_TOOLS), growth: new Set(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -85,6 +87,7 @@ function parseArgs(argv: string[]): Opts {
     else if (a === '--runs') o.runs = Number(v());
     else if (a === '--ext-runs') o.extRuns = Number(v());
     else if (a === '--seed') o.seed = Number(v());
+    else if (a === '--rounds') o.rounds = Number(v());
     else if (a === '--quick') {
       o.packets = 100_000;
       o.concurrent = 2_000;
@@ -125,7 +128,8 @@ interface Capture {
   concurrent: number;
 }
 
-interface GenParams { packets: number; concurrent: number; seed: number }
+/** rounds: gen-capture --rounds (mean extra request/response rounds; 0.5 is its default) */
+interface GenParams { packets: number; concurrent: number; seed: number; rounds: number }
 
 /**
  * Generates the capture unless a complete one with the same parameters exists.
@@ -134,11 +138,14 @@ interface GenParams { packets: number; concurrent: number; seed: number }
  */
 function ensureCapture(g: GenParams, format: 'pcap' | 'pcapng'): Capture {
   mkdirSync(DATA, { recursive: true });
-  const file = join(DATA, `synth-p${g.packets}-c${g.concurrent}-s${g.seed}.${format}`);
+  const r = g.rounds === 0.5 ? '' : `-r${g.rounds}`;
+  const file = join(DATA, `synth-p${g.packets}-c${g.concurrent}-s${g.seed}${r}.${format}`);
   const metaFile = `${file}.meta.json`;
   const want: Record<string, unknown> = { packets: g.packets, concurrent: g.concurrent, seed: g.seed, generator: 1 };
+  if (g.rounds !== 0.5) want.rounds = g.rounds;
   if (format === 'pcapng') want.format = 'pcapng';
-  const origin = `gen-capture --packets ${g.packets} --concurrent ${g.concurrent} --seed ${g.seed}${format === 'pcapng' ? ' --format pcapng' : ''}`;
+  const roundsArg = g.rounds === 0.5 ? [] : ['--rounds', String(g.rounds)];
+  const origin = `gen-capture --packets ${g.packets} --concurrent ${g.concurrent} --seed ${g.seed}${r ? ` --rounds ${g.rounds}` : ''}${format === 'pcapng' ? ' --format pcapng' : ''}`;
   const truth = `${file}.truth.ndjson`;
   if (existsSync(metaFile) && existsSync(file)) {
     const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
@@ -154,8 +161,8 @@ function ensureCapture(g: GenParams, format: 'pcap' | 'pcapng'): Capture {
     return { file, format, packets, bytes, truth, origin, concurrent: g.concurrent };
   }
   process.stderr.write(`bench: generating ${file} (${g.packets} packets, ${g.concurrent} concurrent connections, ${format})\n`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist/scripts/gen-capture.js'), '--packets', String(g.packets), '--concurrent', String(g.concurrent), '--seed', String(g.seed), '--format', format, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error('gen-capture failed');
+  const gen = spawnSync(process.execPath, [join(ROOT, 'dist/scripts/gen-capture.js'), '--packets', String(g.packets), '--concurrent', String(g.concurrent), '--seed', String(g.seed), ...roundsArg, '--format', format, '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (gen.status !== 0) throw new Error('gen-capture failed');
   const packets = countPackets(file);
   const bytes = statSync(file).size;
   writeFileSync(metaFile, JSON.stringify({ params: want, packets, bytes }) + '\n');
@@ -624,8 +631,8 @@ async function main(): Promise<void> {
   process.stdout.write('## Benchmark\n');
   reports.push(await benchCapture(o, cap, twin, o.ext && o.tools.has('ext'), notes));
   const growth: GenParams[] = [];
-  if (o.growth.has('concurrency')) growth.push({ packets: o.packets * 2, concurrent: o.concurrent * 10, seed: 2 });
-  if (o.growth.has('packets')) growth.push({ packets: o.packets * 5, concurrent: o.concurrent, seed: 3 });
+  if (o.growth.has('concurrency')) growth.push({ packets: o.packets * 2, concurrent: o.concurrent * 10, seed: 2, rounds: o.rounds });
+  if (o.growth.has('packets')) growth.push({ packets: o.packets * 5, concurrent: o.concurrent, seed: 3, rounds: o.rounds });
   for (const g of growth) {
     // no external tools (tshark needs ~1.5 GB per million packets) and no twin on the growth captures
     // and, unless --max-connections was given, a connection cap of twice the concurrency so that the

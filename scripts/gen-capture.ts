@@ -50,6 +50,12 @@ export interface GenOptions {
   durationSec: number;
   /** fraction of connections over IPv6 */
   v6Fraction: number;
+  /**
+   * mean number of extra request/response rounds per conversation (default
+   * 0.5: a normal connection has one or two exchanges). Larger values make
+   * longer connections, hence fewer connections for the same packet count.
+   */
+  rounds: number;
   quiet: boolean;
 }
 
@@ -471,11 +477,30 @@ export function generate(o: GenOptions): GenResult {
     tx(c, clientFirst, ACK, 0, Opt.Ts);
   }
 
+  /**
+   * Extra request/response rounds for one conversation. With the default mean
+   * of 0.5 this draws exactly what the generator always drew (one coin), so
+   * captures made before --rounds existed are reproduced byte for byte.
+   */
+  function extraRounds(): number {
+    if (o.rounds === 0.5) return rng.next() < 0.5 ? 1 : 0;
+    return rng.int(0, Math.round(2 * o.rounds));
+  }
+
+  /** Extra rounds in scenarios that had a fixed conversation (none with the default mean). */
+  function* moreRounds(c: Conn): Generator<number, void, void> {
+    if (o.rounds === 0.5) return;
+    for (let k = rng.int(0, Math.round(2 * o.rounds)); k > 0; k--) {
+      yield think();
+      yield* exchange(c);
+    }
+  }
+
   function* normal(c: Conn): Generator<number, void, void> {
     yield* handshake(c);
     yield think();
     yield* exchange(c);
-    if (rng.next() < 0.5) {
+    for (let k = extraRounds(); k > 0; k--) {
       yield think();
       yield* exchange(c);
     }
@@ -523,6 +548,7 @@ export function generate(o: GenOptions): GenResult {
           yield think();
           yield* exchange(c);
         }
+        yield* moreRounds(c);
         yield think();
         // the server closes (idle timeout); the client kernel ACKs the FIN
         tx(c, false, FIN | ACK, 0, Opt.Ts);
@@ -544,6 +570,7 @@ export function generate(o: GenOptions): GenResult {
           yield think();
           yield* exchange(c);
         }
+        yield* moreRounds(c);
         yield think();
         yield* send(c, true, rng.int(40, 3000));
         yield c.rttSec / 2;
@@ -558,6 +585,7 @@ export function generate(o: GenOptions): GenResult {
         yield* handshake(c);
         yield think();
         yield* exchange(c);
+        yield* moreRounds(c);
         yield think();
         const actorClient = rng.next() < 0.5;
         // the actor writes, then close()s with SO_LINGER {1, 0} before the peer ACKs:
@@ -697,7 +725,7 @@ export function generate(o: GenOptions): GenResult {
 
 function parseArgs(argv: string[]): GenOptions {
   const o: GenOptions = {
-    packets: 2_000_000, concurrent: 20_000, out: '', format: 'pcap', seed: 1, durationSec: 0, v6Fraction: 0.15, quiet: false,
+    packets: 2_000_000, concurrent: 20_000, out: '', format: 'pcap', seed: 1, durationSec: 0, v6Fraction: 0.15, rounds: 0.5, quiet: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -716,11 +744,13 @@ function parseArgs(argv: string[]): GenOptions {
     } else if (a === '--seed') o.seed = Number(v());
     else if (a === '--duration') o.durationSec = Number(v());
     else if (a === '--v6') o.v6Fraction = Number(v());
+    else if (a === '--rounds') o.rounds = Number(v());
     else if (a === '--quiet') o.quiet = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (!o.out) throw new Error('--out FILE is required');
   if (!(o.packets > 0) || !(o.concurrent > 0)) throw new Error('--packets and --concurrent must be positive');
+  if (!(o.rounds >= 0) || o.rounds > 1000) throw new Error('--rounds is a mean number of extra exchanges, 0 to 1000');
   // default pacing: ~45 s of capture per million packets, at least one connection lifetime of 10 s
   if (!(o.durationSec > 0)) o.durationSec = Math.max(10, (o.packets / 1e6) * 45);
   return o;

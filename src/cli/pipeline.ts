@@ -114,7 +114,8 @@ export class Analyzer {
 
   /** Closes out the input's connections and records its summary. */
   endInput(info: InputInfo): void {
-    this.tracker.flush();
+    // in pieces, collecting garbage between them: tens of thousands of records at once otherwise set the peak
+    while (!this.tracker.flushStep(2048)) governMemory();
     this.infos.push(info);
     const lastTs = this.firstTs === null ? null : this.lastSec + this.lastNsec / 1e9;
     const summary = summarizeInput(info, this.firstTs, lastTs);

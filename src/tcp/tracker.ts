@@ -322,6 +322,9 @@ export class Tracker {
   /** closed-out connections kept for reuse (see Connection.reuse) */
   private readonly pool: Connection[] = [];
   private readonly idle = new IdleHeap();
+  /** live connections being closed out by flushStep, and how far it got */
+  private flushing: Connection[] | null = null;
+  private flushAt = 0;
   private live = 0;
   private nextId = 1;
   private streamNo = 0;
@@ -410,13 +413,33 @@ export class Tracker {
 
   /** Closes out every live connection (end of input). */
   flush(): void {
-    // in order of last activity (least recent first), as the idle order would close them
-    for (const c of this.liveList().sort((a, b) => a.lastFrame - b.lastFrame)) this.closeOut(c, 'end');
+    while (!this.flushStep(Infinity));
+  }
+
+  /**
+   * flush() in pieces: closes out at most `max` live connections; returns true
+   * once every connection is closed out (the caller may collect garbage or let
+   * output drain between pieces: the end of a large input closes out tens of
+   * thousands of connections at once). Do not process frames until it returned true.
+   */
+  flushStep(max: number): boolean {
+    if (this.flushing === null) {
+      // in order of last activity (least recent first), as the idle order would close them
+      this.flushing = this.liveList().sort((a, b) => a.lastFrame - b.lastFrame);
+      this.flushAt = 0;
+    }
+    const list = this.flushing;
+    const end = Math.min(list.length, this.flushAt + max);
+    for (let i = this.flushAt; i < end; i++) this.closeOut(list[i], 'end');
+    this.flushAt = end;
+    if (end < list.length) return false;
+    this.flushing = null;
     this.idle.clear();
     this.closeTimers.clear();
     this.partialCloseTimers.clear();
     this.resetTimers.clear();
     this.synTimers.clear();
+    return true;
   }
 
   /**
