@@ -1,0 +1,54 @@
+/**
+ * Where the time goes, stage by stage: runs the pipeline over one capture up
+ * to a given stage and prints wall and CPU seconds (docs/performance.md,
+ * "Where the time goes"). Each stage includes the ones before it.
+ *
+ *   node dist/scripts/stages.js read|decode|track|record|json FILE
+ *
+ * read: the file reader with an empty frame sink; decode: + link/IP/TCP views;
+ * track: + the tracker with an empty connection sink; record: + connection
+ * records; json: + their NDJSON text (not written anywhere).
+ */
+import { readCaptureFile } from '../src/capture/reader.js';
+import type { Frame } from '../src/capture/frame.js';
+import { decodeFrame } from '../src/decode/decoder.js';
+import { newPacket } from '../src/decode/packet.js';
+import type { Connection } from '../src/tcp/connection.js';
+import { toRecord } from '../src/tcp/record.js';
+import { Tracker } from '../src/tcp/tracker.js';
+
+const STAGES = ['read', 'decode', 'track', 'record', 'json'];
+
+async function main(): Promise<void> {
+  const [stage, file] = process.argv.slice(2);
+  if (!STAGES.includes(stage) || !file) {
+    process.stderr.write(`usage: node dist/scripts/stages.js ${STAGES.join('|')} FILE\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const t0 = performance.now();
+  let frames = 0;
+  let bytes = 0;
+  let tracker: Tracker | null = null;
+  let sink: (f: Frame) => void;
+  if (stage === 'read') sink = () => { frames++; };
+  else if (stage === 'decode') {
+    const p = newPacket();
+    const opts = { checksums: false };
+    sink = (f) => { frames++; decodeFrame(f, p, opts); };
+  } else {
+    const onConn = stage === 'track' ? (): void => {}
+      : stage === 'record' ? (c: Connection): void => { bytes += toRecord(c).id > 0 ? 1 : 0; }
+        : (c: Connection): void => { bytes += JSON.stringify(toRecord(c)).length; };
+    const t = tracker = new Tracker(onConn, {});
+    sink = (f) => { frames++; t.process(f); };
+  }
+  await readCaptureFile(file, sink, {});
+  tracker?.flush();
+  const cpu = process.cpuUsage();
+  process.stdout.write(`${stage}: ${frames} frames, ${((performance.now() - t0) / 1000).toFixed(2)} s wall, `
+    + `${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU${tracker ? `, ${tracker.stats.connections} connections` : ''}`
+    + `${stage === 'json' ? `, ${bytes} bytes of NDJSON` : ''}\n`);
+}
+
+await main();
