@@ -77,6 +77,8 @@ export interface ParallelOptions extends Partial<TrackerOptions> {
   onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
   /** awaited after records were emitted (streaming output: wait for stdout to drain) */
   pace?: () => Promise<void>;
+  /** progress of the current input, as lane 0 reads it (every lane reads every input) */
+  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
 }
 
 /** A record as merged here: NDJSON text rendered by a worker, or the objects. */
@@ -428,6 +430,7 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
       },
       onAck: (cb) => { own.ack = cb; },
       cancelled: () => cancelled,
+      onProgress: opts.onProgress,
     }).catch((e: unknown) => {
       if (!(e instanceof LaneCancelled)) fail(e instanceof Error ? e : new Error(String(e)));
     });

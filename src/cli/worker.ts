@@ -109,6 +109,8 @@ export interface LanePort {
   onAck(cb: (batches: number) => void): void;
   /** true once the run was abandoned (another lane failed): reading stops */
   cancelled(): boolean;
+  /** progress of the current input (the main thread's lane only: it draws the progress line) */
+  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
 }
 
 export class LaneCancelled extends Error {}
@@ -205,7 +207,12 @@ export async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> 
   for (let i = 0; i < cfg.files.length; i++) {
     input = analyzer.beginInput();
     curFrame = 0;
-    const info = await readCaptureFile(cfg.files[i], onFrame, { beforeRead });
+    const file = cfg.files[i];
+    const progress = port.onProgress;
+    const info = await readCaptureFile(file, onFrame, {
+      beforeRead,
+      onProgress: progress ? (read, size) => progress(file, read, size, stats.frames) : undefined,
+    });
     lastFrame = curFrame;
     curFrame = END_FRAME;
     analyzer.endInput(info);

@@ -53,6 +53,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
     const res = argv.workers !== undefined
       ? await analyzeFilesParallel(argv.files, argv.workers, {
+        onProgress: progress?.update,
         ...trackerOpts, onInputEnd, keepRecords: format === 'json', pace: format === 'ndjson' ? drained : undefined,
         ...(format === 'ndjson'
           ? { onNdjson: (lines: string, worst: Severity | null) => { if (worst !== null) check({ severity: worst } as Finding); outBuffered(lines); } }

@@ -40,6 +40,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
     const res = argv.workers !== undefined
       ? await analyzeFilesParallel(argv.files, argv.workers, {
+        onProgress: progress?.update,
         ...trackerOpts, onInputEnd, keepRecords: !streaming, pace: streaming ? drained : undefined, rules: false,
         ...(format === 'ndjson' ? { onNdjson: (lines: string) => outBuffered(lines) } : { onConnection }),
       })
