@@ -60,7 +60,7 @@ export interface TrackerOptions {
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  // about 6-10 KB of memory per live connection: 50,000 keeps a flood near 400 MB;
+  // about 3-5 KB of memory per live connection: 50,000 keeps a 1 M-source flood near 325 MB;
   // raise it (--max-connections) for captures with more connections open at once
   maxConnections: 50_000,
   checksums: false,
