@@ -163,11 +163,6 @@ export class SideMilestones {
     this.forget(pin);
   }
 
-  unpin(pin: number): void {
-    this.pinned &= ~(1 << pin);
-    this.forget(pin);
-  }
-
   /** Drops the segment objects made for readers (the pins stay). */
   forgetSegments(): void {
     this.seg0 = this.seg1 = this.seg2 = null;
@@ -177,10 +172,6 @@ export class SideMilestones {
     if (pin === 0) this.seg0 = null;
     else if (pin === 1) this.seg1 = null;
     else this.seg2 = null;
-  }
-
-  has(pin: number): boolean {
-    return (this.pinned & (1 << pin)) !== 0;
   }
 
   /** A pinned segment as an object (cached: the same object until the pin changes). */
