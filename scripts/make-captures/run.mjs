@@ -144,15 +144,20 @@ S['syn-unanswered'] = async () => {
   };
 };
 
-S['write-after-peer-close-bug'] = async () => {
-  const client = new AppLog();
-  const server = new AppLog();
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+/** A server whose application close()s every connection right after accept (the bug variants' peer). */
+function closingServer(server) {
+  return net.createServer({ allowHalfOpen: true }, (s) => {
     server.add('accept');
     s.on('error', (e) => server.err('socket', e));
     s.destroy();
     server.add('close');
   });
+}
+
+S['write-after-peer-close-bug'] = async () => {
+  const client = new AppLog();
+  const server = new AppLog();
+  const srv = closingServer(server);
   const port = await listen(srv);
   const { file } = await onLoopback('write-after-peer-close-bug', [port], async (file) => {
     const c = net.connect({ port, host: LO, allowHalfOpen: true });
@@ -190,12 +195,7 @@ S['write-after-peer-close-sigpipe'] = async () => {
   // default SIGPIPE disposition, so its second send() kills the process.
   const client = new AppLog();
   const server = new AppLog();
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
-    server.add('accept');
-    s.on('error', (e) => server.err('socket', e));
-    s.destroy();
-    server.add('close');
-  });
+  const srv = closingServer(server);
   const port = await listen(srv);
   const py = new PyAgent();
   let killedBy = null;

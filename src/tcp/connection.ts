@@ -239,7 +239,7 @@ export class SideMilestones {
     this.synCount = 0;
     this.bareSynFrame = 0;
     this.sentAck = false;
-    this.seg0 = this.seg1 = this.seg2 = null;
+    this.forgetSegments();
   }
 }
 
