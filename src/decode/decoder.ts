@@ -10,6 +10,7 @@
  * length, so snaplen-truncated captures keep exact sequence accounting and
  * Ethernet padding is not counted as data.
  */
+import { i32, u16 } from './bytes.js';
 import type { Frame } from '../capture/frame.js';
 import { verifyTcpChecksum } from './checksum.js';
 import { ETH_IPV4, ETH_IPV6, linkPayload, type LinkOut } from './link.js';
@@ -45,27 +46,27 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
     const ihl = (vihl & 0x0f) * 4;
     if (ihl < 20) return DecodeResult.BadIpHeader;
     if (o + ihl > end) return DecodeResult.TruncatedIp;
-    let total = b.readUInt16BE(o + 2);
+    let total = u16(b, o + 2);
     // Total length 0: a TSO/GSO super-segment captured before segmentation
     // (tshark: "reported as 0, presumed to be because of TCP segmentation offload");
     // the wire length of the frame is the best bound.
     if (total === 0) total = f.origLen - (o - f.offset);
     if (total < ihl) return DecodeResult.BadIpHeader;
-    const frag = b.readUInt16BE(o + 6);
+    const frag = u16(b, o + 6);
     if (b[o + 9] !== 6) return DecodeResult.NotTcp;
     if ((frag & 0x1fff) !== 0 || (frag & 0x2000) !== 0) return DecodeResult.Fragment;
     p.ipVersion = 4;
     p.ttl = b[o + 8];
-    p.ipId = b.readUInt16BE(o + 4);
+    p.ipId = u16(b, o + 4);
     p.df = (frag & 0x4000) !== 0;
-    p.src0 = b.readInt32BE(o + 12); p.src1 = 0; p.src2 = 0; p.src3 = 0;
-    p.dst0 = b.readInt32BE(o + 16); p.dst1 = 0; p.dst2 = 0; p.dst3 = 0;
+    p.src0 = i32(b, o + 12); p.src1 = 0; p.src2 = 0; p.src3 = 0;
+    p.dst0 = i32(b, o + 16); p.dst1 = 0; p.dst2 = 0; p.dst3 = 0;
     tcp = o + ihl;
     tcpLen = total - ihl;
   } else if (proto === ETH_IPV6) {
     if (o + 40 > end) return DecodeResult.TruncatedIp;
     if (b[o] >> 4 !== 6) return DecodeResult.BadIpHeader;
-    const payload = b.readUInt16BE(o + 4);
+    const payload = u16(b, o + 4);
     let next = b[o + 6];
     let h = o + 40;
     let n = 0;
@@ -76,7 +77,7 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
         h += (b[h + 1] + 1) * 8;
       } else if (next === 44) {
         if (h + 8 > end) return DecodeResult.BadIpv6Chain;
-        const fragOff = b.readUInt16BE(h + 2);
+        const fragOff = u16(b, h + 2);
         if ((fragOff & 0xfff8) !== 0 || (fragOff & 1) !== 0) return DecodeResult.Fragment;
         next = b[h];
         h += 8;
@@ -93,8 +94,8 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
     p.ttl = b[o + 7];
     p.ipId = -1;
     p.df = false;
-    p.src0 = b.readInt32BE(o + 8); p.src1 = b.readInt32BE(o + 12); p.src2 = b.readInt32BE(o + 16); p.src3 = b.readInt32BE(o + 20);
-    p.dst0 = b.readInt32BE(o + 24); p.dst1 = b.readInt32BE(o + 28); p.dst2 = b.readInt32BE(o + 32); p.dst3 = b.readInt32BE(o + 36);
+    p.src0 = i32(b, o + 8); p.src1 = i32(b, o + 12); p.src2 = i32(b, o + 16); p.src3 = i32(b, o + 20);
+    p.dst0 = i32(b, o + 24); p.dst1 = i32(b, o + 28); p.dst2 = i32(b, o + 32); p.dst3 = i32(b, o + 36);
     tcp = h;
     // payload length 0 means a jumbogram (RFC 2675): fall back to the wire length
     tcpLen = payload === 0 ? f.origLen - (h - f.offset) : payload - (h - o - 40);
@@ -104,12 +105,12 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
   if (tcp + 20 > end) return DecodeResult.TruncatedTcp;
   const off = (b[tcp + 12] >> 4) * 4;
   if (off < 20 || off > tcpLen) return DecodeResult.BadTcpHeader;
-  p.srcPort = b.readUInt16BE(tcp);
-  p.dstPort = b.readUInt16BE(tcp + 2);
-  p.seq = b.readInt32BE(tcp + 4);
-  p.ack = b.readInt32BE(tcp + 8);
+  p.srcPort = u16(b, tcp);
+  p.dstPort = u16(b, tcp + 2);
+  p.seq = i32(b, tcp + 4);
+  p.ack = i32(b, tcp + 8);
   p.flags = b[tcp + 13];
-  p.window = b.readUInt16BE(tcp + 14);
+  p.window = u16(b, tcp + 14);
   p.tcpHeaderLen = off;
   p.tcpOffset = tcp;
   p.payloadLen = tcpLen - off;
@@ -137,9 +138,9 @@ function parseOptions(b: Buffer, o: number, end: number, p: Packet): void {
     const len = b[o + 1];
     if (len < 2 || o + len > end) break; // malformed: stop, keep what was read
     if (kind < 32) mask |= 1 << kind;
-    if (kind === 2 && len === 4) p.optMss = b.readUInt16BE(o + 2);
+    if (kind === 2 && len === 4) p.optMss = u16(b, o + 2);
     else if (kind === 3 && len === 3) p.optWscale = b[o + 2];
-    else if (kind === 8 && len === 10) { p.tsVal = b.readInt32BE(o + 2); p.tsEcr = b.readInt32BE(o + 6); }
+    else if (kind === 8 && len === 10) { p.tsVal = i32(b, o + 2); p.tsEcr = i32(b, o + 6); }
     o += len;
   }
   p.optMask = mask;

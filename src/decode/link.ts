@@ -11,6 +11,7 @@
  * byte order) and LINKTYPE_LOOP (network byte order); FDDI (13-byte MAC header,
  * then 802.2 LLC/SNAP).
  */
+import { i32, u16 } from './bytes.js';
 import { DecodeResult } from './packet.js';
 
 export const LINKTYPE_NULL = 0;
@@ -58,7 +59,7 @@ export interface LinkOut {
 function afterEthertype(b: Buffer, o: number, end: number, out: LinkOut): number {
   for (let depth = 0; depth < 16; depth++) {
     if (o + 2 > end) return -DecodeResult.TruncatedLink;
-    let type = b.readUInt16BE(o);
+    let type = u16(b, o);
     o += 2;
     if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
       o += 2; // TCI
@@ -76,7 +77,7 @@ function afterEthertype(b: Buffer, o: number, end: number, out: LinkOut): number
     }
     if (type === ETH_PPPOE) {
       if (o + 8 > end) return -DecodeResult.TruncatedLink;
-      const ppp = b.readUInt16BE(o + 6);
+      const ppp = u16(b, o + 6);
       o += 8;
       if (ppp === 0x0021) type = ETH_IPV4;
       else if (ppp === 0x0057) type = ETH_IPV6;
@@ -124,7 +125,7 @@ export function linkPayload(lt: number, b: Buffer, start: number, end: number, o
       if (start + 20 > end) return -DecodeResult.TruncatedLink;
       {
         // protocol type at offset 0; the 20-byte header is followed by the packet
-        const proto = b.readUInt16BE(start);
+        const proto = u16(b, start);
         if (proto !== ETH_IPV4 && proto !== ETH_IPV6) return -DecodeResult.NotIp;
         out.proto = proto;
         return start + 20;
@@ -168,7 +169,7 @@ export function linkPayload(lt: number, b: Buffer, start: number, end: number, o
       let o = start;
       if (o + 2 <= end && b[o] === 0xff && b[o + 1] === 0x03) o += 2;
       if (o + 2 > end) return -DecodeResult.TruncatedLink;
-      const proto = b.readUInt16BE(o);
+      const proto = u16(b, o);
       if (proto === 0x0021) out.proto = ETH_IPV4;
       else if (proto === 0x0057) out.proto = ETH_IPV6;
       else return -DecodeResult.NotIp;
