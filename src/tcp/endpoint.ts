@@ -51,8 +51,6 @@ export class Endpoint {
   lastIpId = -1;
   /** option kinds present on every non-SYN, non-RST segment (bitmask; -1 = none seen yet) */
   optAlways = -1;
-  /** time of the last segment carrying payload (seconds, capture time) */
-  lastDataTime = -1;
   /** ConnectionClosed ran for this endpoint (Zeek's did_close) */
   didClose = false;
   /** true when the ISN comes from a SYN this endpoint sent */

@@ -832,7 +832,6 @@ export class Tracker {
     if (len > 0 && !probe) {
       ep.payloadBytes += len;
       c.lastDataTime = now;
-      ep.lastDataTime = now;
       if (peer.finRel >= 0 && !rst) {
         if (m.dataAfterPeerFinPkts === 0) {
           m.pin(PIN_DATA_AFTER_PEER_FIN, slot);
