@@ -1,10 +1,15 @@
 /**
  * `--workers N`: N lanes (worker.ts runLane) each read every input and track
  * one shard of the connections (by the symmetric flow hash, so both
- * directions of a connection meet in one lane). Lane 0 runs in this thread,
- * lanes 1..N-1 in worker threads (N lanes, N threads). This thread merges
- * their streams as they come, between lane 0's reads, and hands records to
- * the command, in bounded memory. (Below, "worker" means any lane.)
+ * directions of a connection meet in one lane), each in its own worker
+ * thread. This thread only merges their streams as they come and hands
+ * records to the command, in bounded memory. (Below, "worker" means any lane.)
+ *
+ * Why no lane in this thread: measured on the 2 M-packet bench capture with
+ * `analyze -f ndjson --workers 2`, a lane here left the merge (and the
+ * rendering of its own lane's records) behind its tracking: the other worker
+ * sat idle 20% of the run waiting for acknowledgements, and two workers ran no
+ * faster than one process.
  *
  * Merge order. Every record is tagged with its close frame (the frame being
  * processed when it was closed out; END_FRAME for the end-of-input flush).
@@ -54,7 +59,7 @@ import { UsageError } from './exit.js';
 import { governMemory } from './memory.js';
 import { sortResults, type AnalysisResult, type InputSummary } from './pipeline.js';
 import {
-  END_FRAME, FRAME_KEY_SCALE, LaneCancelled, META_FIELDS, runLane, type FromWorker, type ToWorker, type WorkerConfig,
+  END_FRAME, FRAME_KEY_SCALE, META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig,
 } from './worker.js';
 
 export const MAX_WORKERS = 64;
@@ -120,8 +125,7 @@ class Lane {
   /** acknowledges batches to the lane */
   ack: (batches: number) => void = () => {};
 
-  /** null for lane 0, which runs in this thread */
-  constructor(readonly worker: Worker | null) {}
+  constructor(readonly worker: Worker) {}
 }
 
 const byMergeOrder = (a: WorkerRecord, b: WorkerRecord): number =>
@@ -178,13 +182,11 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
     files,
     tracker: { ...tracker, shardCount: tracker.shardCount * workers, shardIndex: tracker.shardIndex + tracker.shardCount * w },
     rules,
-    // lane 0 hands its objects over without a copy: they are rendered here
-    ndjson: opts.onNdjson !== undefined && w > 0,
+    ndjson: opts.onNdjson !== undefined,
     index: w,
+    progress: w === 0 && opts.onProgress !== undefined,
   }));
-  // N lanes on N threads: lane 0 runs in this thread (between its reads, this
-  // thread merges), lanes 1..N-1 in worker threads
-  const lanes = configs.map((cfg, w) => new Lane(w === 0 ? null : new Worker(script, { workerData: cfg })));
+  const lanes = configs.map((cfg) => new Lane(new Worker(script, { workerData: cfg })));
 
   const connections: ConnRecord[] = [];
   const findings: Finding[] = [];
@@ -320,10 +322,8 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
     let settled = false;
     let pumping = false;
     let inbox: [Lane, FromWorker][] = [];
-    let cancelled = false;
     const stopAll = () => {
-      cancelled = true;
-      return Promise.all(lanes.map((l) => l.worker?.terminate())).then(() => undefined, () => undefined);
+      return Promise.all(lanes.map((l) => l.worker.terminate())).then(() => undefined, () => undefined);
     };
     const fail = (e: Error) => {
       if (settled) return;
@@ -333,6 +333,10 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
     const integrate = (l: Lane, m: FromWorker) => {
       if (m.type === 'done') {
         l.stats = m.stats;
+        return;
+      }
+      if (m.type === 'progress') {
+        opts.onProgress?.(m.file, m.bytesRead, m.fileBytes, m.frames);
         return;
       }
       const input = m.input;
@@ -409,7 +413,6 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
     };
     lanes.forEach((l, w) => {
       const worker = l.worker;
-      if (worker === null) return;
       l.ack = (batches) => worker.postMessage({ type: 'ack', batches } satisfies ToWorker);
       worker.on('message', (m: FromWorker) => {
         inbox.push([l, m]);
@@ -420,19 +423,6 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
       worker.on('exit', (code) => {
         if (l.stats === null) fail(new Error(`worker thread ${w} exited (code ${code}) before it finished`));
       });
-    });
-    // lane 0: its batches are merged once it yields (at its next read)
-    const own = lanes[0];
-    runLane(configs[0], {
-      post: (m) => {
-        inbox.push([own, m]);
-        queueMicrotask(() => void pump());
-      },
-      onAck: (cb) => { own.ack = cb; },
-      cancelled: () => cancelled,
-      onProgress: opts.onProgress,
-    }).catch((e: unknown) => {
-      if (!(e instanceof LaneCancelled)) fail(e instanceof Error ? e : new Error(String(e)));
     });
   });
 }

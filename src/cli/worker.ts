@@ -1,6 +1,6 @@
 /**
- * A lane of `--workers N` (the merge is in parallel.ts): lane 0 runs in the
- * main thread, the others run this module as a worker thread.
+ * A lane of `--workers N` (the merge is in parallel.ts): every lane runs this
+ * module as a worker thread.
  *
  * Each lane reads every input itself (readCaptureFile: from the page cache
  * this costs about 0.3 s per 2 M packets, less than the main thread decoding
@@ -57,6 +57,8 @@ export interface WorkerConfig {
   ndjson: boolean;
   /** worker index: only worker 0 sends input summaries (every worker reads the same inputs) */
   index: number;
+  /** send `progress` messages (worker 0, when the command draws a progress line) */
+  progress: boolean;
 }
 
 /**
@@ -85,7 +87,9 @@ export type FromWorker =
     /** with the last batch of an input: its summary (worker 0) or its packet count (others, for a consistency check) */
     inputEnd?: { summary?: InputSummary; info?: InputInfo; packets: number };
   }
-  | { type: 'done'; stats: TrackerStats };
+  | { type: 'done'; stats: TrackerStats }
+  /** bytes read of the current input (worker 0 only, with WorkerConfig.progress) */
+  | { type: 'progress'; file: string; bytesRead: number; fileBytes: number; frames: number };
 
 export type ToWorker = { type: 'ack'; batches: number };
 
@@ -102,26 +106,25 @@ export const RECORDS_PER_BATCH = tinyBatches ? 1 : 256;
 /** unacknowledged batches a worker may have in flight before it waits */
 export const MAX_UNACKED = tinyBatches ? 1 : 16;
 
-/** How a lane talks to the merge: a worker thread's port, or direct calls for the main thread's own lane. */
+/** How a lane talks to the merge (in parallel.ts, on the main thread): through its worker thread's port. */
 export interface LanePort {
   post(m: FromWorker, transfer?: ArrayBuffer[]): void;
   /** registers the handler of acknowledgements (a count of batches) */
   onAck(cb: (batches: number) => void): void;
-  /** true once the run was abandoned (another lane failed): reading stops */
-  cancelled(): boolean;
-  /** progress of the current input (the main thread's lane only: it draws the progress line) */
+  /** progress of the current input (lane 0 only: the main thread draws the progress line) */
   onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
 }
-
-export class LaneCancelled extends Error {}
 
 // a failure rejects runLane(): unhandled, it ends the thread with the Worker's 'error' event in the main thread
 if (parentPort !== null) {
   const port = parentPort;
-  void runLane(workerData as WorkerConfig, {
+  const cfg = workerData as WorkerConfig;
+  void runLane(cfg, {
     post: (m, transfer) => port.postMessage(m, transfer),
     onAck: (cb) => port.on('message', (m: ToWorker) => { if (m.type === 'ack') cb(m.batches); }),
-    cancelled: () => false,
+    onProgress: cfg.progress
+      ? (file, bytesRead, fileBytes, frames) => port.postMessage({ type: 'progress', file, bytesRead, fileBytes, frames } satisfies FromWorker)
+      : undefined,
   });
 }
 
@@ -198,7 +201,6 @@ export async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> 
   let reads = 0;
   const beforeRead = async (): Promise<void> => {
     governMemory();
-    if (port.cancelled()) throw new LaneCancelled('cancelled');
     if (fault && ++reads === 3) throw new Error('injected worker fault (RSTSCOPE_TEST_WORKER_FAULT)');
     send(curFrame);
     if (unacked >= MAX_UNACKED) await new Promise<void>((resolve) => { wakeUp = resolve; });
