@@ -17,11 +17,10 @@
  * worker's stream is already ordered by close frame, and a record is emitted
  * only once every worker has reported progress at or past its close frame, so
  * no worker can still send one that sorts before it. Connections closed out at
- * the same frame come in firstFrame order. One process emits them in the
- * order its tracker closed them out (sweep order, then reuse/eviction), so
- * NDJSON and Zeek lines are the same set of lines as one process's but may
- * differ in order within one close frame; between N = 1, 2, 3 the output is
- * byte-identical (--workers 1 runs the same path with one worker).
+ * the same frame come in firstFrame order. One process streams in the same
+ * order (Analyzer's onConnectionInOrder; its end-of-input flush closes out by
+ * first frame), so streamed output is byte-identical to one process's and
+ * between N = 1, 2, 3 (--workers 1 runs the same path with one worker).
  *
  * Numbering. One process numbers connections (`id`, run-wide; `stream`, per
  * input) in creation order, i.e. by (input, firstFrame). Workers report the

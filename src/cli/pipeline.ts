@@ -37,6 +37,15 @@ export interface AnalysisResult {
 export interface PipelineOptions extends Partial<TrackerOptions> {
   /** called for every connection as it is closed out, with its findings */
   onConnection?: (rec: ConnRecord, findings: Finding[], c: Connection) => void;
+  /**
+   * Like onConnection, without the connection, in a defined order: by the
+   * frame at which each connection was closed out, then by its first frame
+   * (the end-of-input flush closes out by first frame). This is the order
+   * `--workers N` merges in, so streamed output is byte-identical with and
+   * without workers. Records closed out by one frame are held until that
+   * frame is done (usually none or one).
+   */
+  onConnectionInOrder?: (rec: ConnRecord, findings: Finding[]) => void;
   /** keep records and findings in the result (false for streaming output) */
   keepRecords?: boolean;
   /** awaited between reads (streaming output: wait for stdout to drain, so memory stays bounded) */
@@ -72,6 +81,8 @@ export function sortResults(connections: ConnRecord[], findings: Finding[]): voi
   findings.sort((a, b) => a.input - b.input || a.frame - b.frame || a.connection - b.connection || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
 }
 
+const byFirstFrame = (a: { rec: ConnRecord }, b: { rec: ConnRecord }): number => a.rec.firstFrame - b.rec.firstFrame;
+
 export class Analyzer {
   readonly tracker: Tracker;
   readonly connections: ConnRecord[] = [];
@@ -89,11 +100,23 @@ export class Analyzer {
     this.lastSec = f.tsSec;
     this.lastNsec = f.tsNsec;
     this.tracker.process(f);
+    if (this.held.length > 0) this.release();
   };
+  /** records closed out during the current frame (or flush piece), for onConnectionInOrder */
+  private readonly held: { rec: ConnRecord; found: Finding[] }[] = [];
+
+  private release(): void {
+    const held = this.held;
+    if (held.length > 1) held.sort(byFirstFrame);
+    const cb = this.opts.onConnectionInOrder!;
+    for (const h of held) cb(h.rec, h.found);
+    held.length = 0;
+  }
 
   constructor(private readonly opts: PipelineOptions = {}) {
     const keep = opts.keepRecords !== false;
     const rules = opts.rules !== false;
+    const inOrder = opts.onConnectionInOrder !== undefined;
     this.tracker = new Tracker((c) => {
       const rec = toRecord(c);
       const found = rules ? evaluateRules(c, rec) : [];
@@ -102,6 +125,7 @@ export class Analyzer {
         for (const f of found) this.findings.push(f);
       }
       opts.onConnection?.(rec, found, c);
+      if (inOrder) this.held.push({ rec, found });
     }, opts);
   }
 
@@ -115,7 +139,12 @@ export class Analyzer {
   /** Closes out the input's connections and records its summary. */
   endInput(info: InputInfo): void {
     // in pieces, collecting garbage between them: tens of thousands of records at once otherwise set the peak
-    while (!this.tracker.flushStep(2048)) governMemory();
+    for (;;) {
+      const done = this.tracker.flushStep(2048);
+      if (this.held.length > 0) this.release();
+      if (done) break;
+      governMemory();
+    }
     this.infos.push(info);
     const lastTs = this.firstTs === null ? null : this.lastSec + this.lastNsec / 1e9;
     const summary = summarizeInput(info, this.firstTs, lastTs);

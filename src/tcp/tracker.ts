@@ -424,8 +424,9 @@ export class Tracker {
    */
   flushStep(max: number): boolean {
     if (this.flushing === null) {
-      // in order of last activity (least recent first), as the idle order would close them
-      this.flushing = this.liveList().sort((a, b) => a.lastFrame - b.lastFrame);
+      // in order of first frame: the order --workers merges the end-of-input
+      // records in (src/cli/parallel.ts), so streamed output is the same
+      this.flushing = this.liveList().sort((a, b) => a.firstFrame - b.firstFrame);
       this.flushAt = 0;
     }
     const list = this.flushing;

@@ -67,7 +67,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         keepRecords: format === 'json',
         // streaming to a slow reader: wait for stdout between reads (bounded memory)
         pace: format === 'ndjson' ? drained : undefined,
-        onConnection,
+        // in the order --workers merges in: the same bytes with and without workers
+        onConnectionInOrder: onConnection,
       });
     // (ndjson: every line was written as its connection or input ended)
     progress?.done();

@@ -52,7 +52,8 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
         // streaming to a slow reader: wait for stdout between reads (bounded memory)
         pace: streaming ? drained : undefined,
         rules: false,
-        onConnection,
+        // in the order --workers merges in: the same bytes with and without workers
+        onConnectionInOrder: onConnection,
       });
     progress?.done();
     flushOut();
