@@ -23,6 +23,11 @@ import { Tracker } from '../src/tcp/tracker.js';
 
 const STAGES = ['read', 'decode', 'track', 'record', 'json'];
 
+// `stages.js ... | head`: a reader that goes away ends the output, not the process with an EPIPE trace
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const alloc = args.includes('--alloc');
