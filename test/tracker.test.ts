@@ -132,3 +132,30 @@ test('a mid-stream start is partial and keeps exact relative numbering', async (
   assert.equal(c.origBytes, 10);
   assert.equal(c.respBytes, 30);
 });
+
+test('history: letters past the tenth, flips and reuse keep the exact string (packed history)', async () => {
+  const { Connection, SegmentArena } = await import('../src/tcp/connection.js');
+  const arena = new SegmentArena();
+  const letters = ['S', 'H', 'A', 'D', 'F', 'R', 'C', 'W', 'T', 'G', 'I', 'Q'];
+  let seed = 7;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  for (let round = 0; round < 200; round++) {
+    const c = new Connection(arena);
+    let model = '';
+    const n = rand(30);
+    const flipAt = rand(3) === 0 ? rand(n + 1) : -1;
+    for (let i = 0; i < n; i++) {
+      if (i === flipAt) {
+        c.flip();
+        model = '^' + [...model].map((ch) => (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase())).join('');
+      }
+      const code = letters[rand(letters.length)];
+      const fromOrig = rand(2) === 0;
+      c.addHistory(code, fromOrig);
+      model += fromOrig ? code : code.toLowerCase();
+    }
+    assert.equal(c.history, model, `round ${round}`);
+    c.releaseLog();
+    assert.equal(c.reuse().history, '', `round ${round}: reused`);
+  }
+});

@@ -10,6 +10,21 @@
 import { Endpoint } from './endpoint.js';
 import { makeResetter } from './reset.js';
 
+/** Every letter Zeek's history uses (originator upper case, responder lower case), and '^' for a flip. */
+const HIST_SYMBOLS = '^SHADFRCWTGIQshadfrcwtgiq';
+/** letters kept in Connection.histCode (10 x 5 bits: below 2^53, exact in a double) */
+const HIST_INLINE = 10;
+/** symbol code (1-based index in HIST_SYMBOLS) of a letter, by char code, for each side */
+const HIST_UPPER = new Uint8Array(128);
+const HIST_LOWER = new Uint8Array(128);
+for (let i = 0; i < HIST_SYMBOLS.length; i++) {
+  const ch = HIST_SYMBOLS[i];
+  if (ch === ch.toUpperCase()) HIST_UPPER[ch.charCodeAt(0)] = i + 1;
+  HIST_LOWER[ch.toUpperCase().charCodeAt(0)] = HIST_SYMBOLS.indexOf(ch.toLowerCase()) + 1;
+}
+/** history strings by histCode: a capture has a few hundred distinct ones */
+const HIST_STRINGS = new Map<number, string>();
+
 export const HEAD_SEGMENTS = 6;
 export const TAIL_SEGMENTS = 16;
 /**
@@ -338,7 +353,16 @@ export class Connection {
   lastTsSec = 0;
   lastTsNsec = 0;
   histSeen = 0;
-  history = '';
+  /**
+   * Zeek's history letters, packed: up to HIST_INLINE letters as 5-bit symbol
+   * codes (HIST_SYMBOLS, 1-based) in one exact integer, the rest in a string.
+   * A connection adds five to ten letters; as string appends each made a new
+   * string that lived as long as the connection (about 20 % of the tracker's
+   * allocation). The string is made once, when read (see `history`).
+   */
+  histCode = 0;
+  histLen = 0;
+  histMore = '';
   /**
    * Evidence log: the first HEAD_SEGMENTS segments, then a ring of the last
    * TAIL_SEGMENTS, then pinned milestone segments, stored as numbers in typed
@@ -416,7 +440,34 @@ export class Connection {
 
   /** Adds a history letter (upper case for the originator). */
   addHistory(code: string, fromOrig: boolean): void {
-    this.history += fromOrig ? code : code.toLowerCase();
+    const ch = code.charCodeAt(0);
+    this.pushHistory(fromOrig ? HIST_UPPER[ch] : HIST_LOWER[ch]);
+  }
+
+  private pushHistory(sym: number): void {
+    if (this.histLen < HIST_INLINE) this.histCode = this.histCode * 32 + sym;
+    else this.histMore += HIST_SYMBOLS[sym - 1];
+    this.histLen++;
+  }
+
+  /** Zeek's history string (one string per distinct inline history, shared) */
+  get history(): string {
+    if (this.histLen === 0) return '';
+    const code = this.histCode;
+    let s = HIST_STRINGS.get(code);
+    if (s === undefined) {
+      s = '';
+      for (let c = code; c > 0; c = Math.floor(c / 32)) s = HIST_SYMBOLS[(c % 32) - 1] + s;
+      if (HIST_STRINGS.size < 65536) HIST_STRINGS.set(code, s);
+    }
+    return this.histLen > HIST_INLINE ? s + this.histMore : s;
+  }
+
+  private setHistory(h: string): void {
+    this.histCode = 0;
+    this.histLen = 0;
+    this.histMore = '';
+    for (let i = 0; i < h.length; i++) this.pushHistory(HIST_SYMBOLS.indexOf(h[i]) + 1);
   }
 
   /** Zeek's CheckHistory: adds the letter the first time; returns true when it was already seen. */
@@ -484,7 +535,9 @@ export class Connection {
     // held some 40 MB this way.
     this.evidenceCache = null;
     this.rsts = NONE;
-    this.history = '';
+    this.histCode = 0;
+    this.histLen = 0;
+    this.histMore = '';
     this.origM.forgetSegments();
     this.respM.forgetSegments();
   }
@@ -514,7 +567,7 @@ export class Connection {
     this.histSeen = (this.histSeen >>> 16) | ((this.histSeen & 0xffff) << 16);
     let h = '';
     for (const c of this.history) h += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
-    this.history = '^' + h;
+    this.setHistory('^' + h);
     this.flipped = !this.flipped;
     // every slot, pins included (a pin not yet written is rewritten whole when it is)
     const stored = LOG_SLOTS;
