@@ -463,6 +463,7 @@ export class Connection {
     return this.histLen > HIST_INLINE ? s + this.histMore : s;
   }
 
+  /** Replaces the history (letters from HIST_SYMBOLS only: flip() and releaseLog()). */
   private setHistory(h: string): void {
     this.histCode = 0;
     this.histLen = 0;
@@ -535,9 +536,7 @@ export class Connection {
     // held some 40 MB this way.
     this.evidenceCache = null;
     this.rsts = NONE;
-    this.histCode = 0;
-    this.histLen = 0;
-    this.histMore = '';
+    this.setHistory('');
     this.origM.forgetSegments();
     this.respM.forgetSegments();
   }
