@@ -104,7 +104,7 @@ interface Batch {
   pos: number;
 }
 
-/** Merge state of one lane (a worker thread, or lane 0 in this thread). */
+/** Merge state of one lane (its worker thread). */
 class Lane {
   readonly batches: Batch[] = [];
   head = 0;

@@ -130,7 +130,7 @@ if (parentPort !== null) {
 
 /**
  * Reads every input and tracks this lane's shard, streaming batches to the
- * merge (in a worker thread, or in the main thread for lane 0).
+ * merge, in its worker thread.
  */
 export async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   let unacked = 0;
