@@ -17,10 +17,6 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exitCode = 2;
 });
 
-export function stdoutClosed(): boolean {
-  return pipeClosed;
-}
-
 /**
  * Calls `cb` once when the reader of stdout goes away (EPIPE on a write), so a
  * long-running command (`rstscope live | head -1`) can stop instead of

@@ -37,10 +37,6 @@ export function linkTypeName(lt: number): string {
   return LINK_NAMES[lt] ?? `LINKTYPE_${lt}`;
 }
 
-export function isSupportedLinkType(lt: number): boolean {
-  return lt in LINK_NAMES;
-}
-
 export const ETH_IPV4 = 0x0800;
 export const ETH_IPV6 = 0x86dd;
 const ETH_VLAN = 0x8100;

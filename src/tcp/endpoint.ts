@@ -15,8 +15,6 @@ export const enum EpState {
   Reset = 6,
 }
 
-export const EP_STATE_NAMES = ['INACTIVE', 'SYN_SENT', 'SYN_ACK_SENT', 'PARTIAL', 'ESTABLISHED', 'CLOSED', 'RESET'];
-
 export class Endpoint {
   // Field order is memory order: what every packet touches comes first.
   state: EpState = EpState.Inactive;
