@@ -159,3 +159,54 @@ test('history: letters past the tenth, flips and reuse keep the exact string (pa
     assert.equal(c.reuse().history, '', `round ${round}: reused`);
   }
 });
+
+/** Runs one capture with evidence (analyze) and without (flows); checks the records agree and each RST summary matches its full record. */
+async function bothWays(files: string[]): Promise<import('../src/tcp/record.js').ConnRecord[]> {
+  const { rstShape } = await import('../src/tcp/rst.js');
+  const full = await analyzeFiles(files, {
+    onConnection: (rec, _found, c) => {
+      assert.equal(rec.resets.length, c.rsts.length, `connection ${rec.id}`);
+      rec.resets.forEach((r, i) => {
+        const x = c.rsts[i];
+        assert.deepEqual(r, { frame: x.seg.frame, from: x.seg.fromOrig ? 'orig' : 'resp', shape: rstShape(x), acceptance: x.acceptance }, `connection ${rec.id} RST ${i}`);
+      });
+    },
+  });
+  const lean = await analyzeFiles(files, { rules: false });
+  assert.deepEqual(lean.connections, full.connections);
+  return full.connections;
+}
+
+test('without evidence (flows) connection records are the same: RST summaries match the full RST records', async () => {
+  const { readdirSync } = await import('node:fs');
+  const files = readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).map((f) => join(CAPTURES, f));
+  const recs = await bothWays(files);
+  assert.ok(recs.some((r) => r.resets.length > 0));
+});
+
+test("a RST's trigger is found as the segment log finds it, also when the ring overwrote the receiver's last segment", async () => {
+  // Client segments at log positions 2 (ack 5001) and 6 (ack 5031); then k server
+  // segments and a bare RST from the server at position 7 + k. The ring keeps
+  // the last 16 positions, the RST's included: position 6 is still there for
+  // k = 14 and gone for k = 15, when the trigger is the client's last segment
+  // among the first six (position 2).
+  for (const k of [14, 15]) {
+    for (const rstSeq of [5001, 5031]) {
+      const segs: Seg[] = [
+        { tsSec: 1000, src: C, dst: S, flags: 'S', seq: 100 },
+        { tsSec: 1000, tsUsec: 1, src: S, dst: C, flags: 'SA', seq: 5000, ack: 101 },
+        { tsSec: 1000, tsUsec: 2, src: C, dst: S, flags: 'A', seq: 101, ack: 5001 },
+        { tsSec: 1000, tsUsec: 3, src: S, dst: C, flags: 'PA', seq: 5001, ack: 101, len: 10 },
+        { tsSec: 1000, tsUsec: 4, src: S, dst: C, flags: 'PA', seq: 5011, ack: 101, len: 10 },
+        { tsSec: 1000, tsUsec: 5, src: S, dst: C, flags: 'PA', seq: 5021, ack: 101, len: 10 },
+        { tsSec: 1000, tsUsec: 6, src: C, dst: S, flags: 'A', seq: 101, ack: 5031 },
+      ];
+      for (let i = 0; i < k; i++) segs.push({ tsSec: 1000, tsUsec: 10 + i, src: S, dst: C, flags: 'PA', seq: 5031 + 10 * i, ack: 101, len: 10 });
+      segs.push({ tsSec: 1000, tsUsec: 100, src: S, dst: C, flags: 'R', seq: rstSeq });
+      const [rec] = await bothWays([file(segs)]);
+      const trigAck = k === 14 ? 5031 : 5001;
+      assert.equal(rec.resets.length, 1);
+      assert.equal(rec.resets[0].shape, rstSeq === trigAck ? 'socketless' : 'other', `k ${k}, RST seq ${rstSeq}`);
+    }
+  }
+});

@@ -173,6 +173,7 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
     if (v !== undefined) (tracker as unknown as Record<string, unknown>)[key] = v;
   }
   const rules = opts.rules !== false;
+  tracker.evidence = opts.evidence ?? rules; // no rules, no evidence for them to read
   const keep = opts.keepRecords !== false;
   const script = fileURLToPath(new URL('./worker.js', import.meta.url));
   // lane w keeps the connections with hash % (M * N) === K + M * w: together

@@ -126,7 +126,7 @@ export class Analyzer {
       }
       opts.onConnection?.(rec, found, c);
       if (inOrder) this.held.push({ rec, found });
-    }, opts);
+    }, { ...opts, evidence: opts.evidence ?? rules }); // no rules, no evidence for them to read
   }
 
   beginInput(): number {

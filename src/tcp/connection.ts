@@ -303,14 +303,16 @@ const EMPTY_I32 = new Int32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 
 export class Connection {
-  constructor(arena: SegmentArena) {
+  /** @param arena where the evidence log lives; null: a connection without one (Tracker option `evidence: false`) */
+  constructor(arena: SegmentArena | null) {
     this.arena = arena;
     this.takeLog();
   }
 
-  /** Takes an evidence slot from the arena. */
+  /** Takes an evidence slot from the arena (none without an arena). */
   private takeLog(): void {
     const arena = this.arena;
+    if (arena === null) return;
     const id = arena.alloc();
     this.logSlot = id;
     this.logI32 = arena.i32[id >> 10];
@@ -404,10 +406,19 @@ export class Connection {
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
   endReason = '';
   rstCount = 0;
+  /**
+   * What the connection record says of each RST (up to MAX_RSTS), made when
+   * the RST is seen, with or without an evidence log: frame * 64 + fromOrig * 16
+   * + shape code * 4 + acceptance code (RST_SHAPES, RST_ACCEPTANCES). The first
+   * two in fields, the rest in an array (most connections have at most one).
+   */
+  rstSum0 = 0;
+  rstSum1 = 0;
+  rstSumMore: number[] | null = null;
   private evidenceAt = -1;
   /** the arena slot (-1 once released) */
   logSlot = -1;
-  readonly arena: SegmentArena;
+  readonly arena: SegmentArena | null;
 
   /**
    * Makes a closed-out connection new again, keeping its objects (the tracker
@@ -525,7 +536,7 @@ export class Connection {
    * a consumer that keeps evidence copies it there (reports do).
    */
   releaseLog(): void {
-    if (this.logSlot >= 0) {
+    if (this.logSlot >= 0 && this.arena !== null) {
       this.arena.release(this.logSlot);
       this.logSlot = -1;
     }
@@ -557,6 +568,18 @@ export class Connection {
     return out;
   }
 
+  /** RST summary i (see rstSum0); i < min(rstCount, MAX_RSTS). */
+  rstSum(i: number): number {
+    return i === 0 ? this.rstSum0 : i === 1 ? this.rstSum1 : this.rstSumMore![i - 2];
+  }
+
+  setRstSum(i: number, v: number): void {
+    if (i === 0) this.rstSum0 = v;
+    else if (i === 1) this.rstSum1 = v;
+    else if (this.rstSumMore === null) this.rstSumMore = [v];
+    else this.rstSumMore[i - 2] = v;
+  }
+
   /** Swaps originator and responder (Zeek's FlipRoles). */
   flip(): void {
     [this.o0, this.o1, this.o2, this.o3, this.oPort, this.r0, this.r1, this.r2, this.r3, this.rPort] =
@@ -569,11 +592,16 @@ export class Connection {
     this.setHistory('^' + h);
     this.flipped = !this.flipped;
     // every slot, pins included (a pin not yet written is rewritten whole when it is)
-    const stored = LOG_SLOTS;
-    const l = this.logI32;
-    for (let i = 0; i < stored; i++) l[this.logI + i * SEG_I32 + 3] ^= 0x100;
+    if (this.logSlot >= 0) {
+      const l = this.logI32;
+      for (let i = 0; i < LOG_SLOTS; i++) l[this.logI + i * SEG_I32 + 3] ^= 0x100;
+    }
     this.evidenceCache = null;
     for (const r of this.rsts) r.seg.fromOrig = !r.seg.fromOrig;
+    for (let i = Math.min(this.rstCount, MAX_RSTS) - 1; i >= 0; i--) {
+      const v = this.rstSum(i);
+      this.setRstSum(i, v + (v % 32 >= 16 ? -16 : 16));
+    }
   }
 }
 
@@ -586,7 +614,7 @@ export class Connection {
 let resetConnection: ((c: Connection) => void) | null = null;
 const NOT_SCALAR = new Set(['orig', 'resp', 'origM', 'respM', 'arena', 'logSlot', 'logI32', 'logF64', 'logI', 'logF']);
 
-function connectionResetter(arena: SegmentArena): (c: Connection) => void {
+function connectionResetter(arena: SegmentArena | null): (c: Connection) => void {
   if (resetConnection === null) {
     const fresh = new Connection(arena);
     fresh.releaseLog();

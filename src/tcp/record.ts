@@ -5,8 +5,8 @@
  */
 import { tsSeconds } from '../capture/frame.js';
 import { formatAddress } from './address.js';
-import type { Connection } from './connection.js';
-import { rstShape, type RstShape } from './rst.js';
+import { MAX_RSTS, type Connection } from './connection.js';
+import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
 import { connState, type ConnState } from './state.js';
 
 export interface ConnRecord {
@@ -63,6 +63,18 @@ export function toRecord(c: Connection): ConnRecord {
     respRetransBytes: c.resp.retransBytes,
     rsts: c.rstCount,
     endReason: c.endReason,
-    resets: c.rsts.map((r) => ({ frame: r.seg.frame, from: r.seg.fromOrig ? 'orig' as const : 'resp' as const, shape: rstShape(r), acceptance: r.acceptance })),
+    resets: resets(c),
   };
+}
+
+/** The connection's RST summaries (Connection.rstSum0) as the record lists them. */
+function resets(c: Connection): ConnRecord['resets'] {
+  const out: ConnRecord['resets'] = [];
+  const n = Math.min(c.rstCount, MAX_RSTS);
+  for (let i = 0; i < n; i++) {
+    const v = c.rstSum(i);
+    const low = v % 64;
+    out.push({ frame: (v - low) / 64, from: low >= 16 ? 'orig' : 'resp', shape: RST_SHAPES[(low >> 2) & 3], acceptance: RST_ACCEPTANCES[low & 3] });
+  }
+  return out;
 }

@@ -9,19 +9,37 @@
  * - other: none of these.
  */
 import { TCP_ACK } from '../decode/packet.js';
-import type { RstRecord } from './connection.js';
+import type { RstAcceptance, RstRecord } from './connection.js';
 import { EpState } from './endpoint.js';
 
 export type RstShape = 'refusal' | 'socketless' | 'live-socket' | 'other';
 
+/** Shapes and acceptances by code (the order is the encoding of Connection's reset summaries). */
+export const RST_SHAPES: readonly RstShape[] = ['refusal', 'socketless', 'live-socket', 'other'];
+export const RST_ACCEPTANCES: readonly RstAcceptance[] = ['exact', 'in-window', 'out-of-window', 'unknown'];
+
 export function rstShape(r: RstRecord): RstShape {
   const s = r.seg;
-  const hasAck = (s.flags & TCP_ACK) !== 0;
-  if ((r.receiverState === EpState.SynSent || r.receiverState === EpState.SynAckSent) && hasAck && s.ackRel === 1) return 'refusal';
+  const t = r.trigger;
+  return RST_SHAPES[rstShapeCode(s.flags, s.seq, s.seqRel, s.ackRel, r.receiverState,
+    t === null ? -1 : t.flags, t === null ? 0 : t.ack, r.senderMaxEndRel, RST_ACCEPTANCES.indexOf(r.acceptance))];
+}
+
+/**
+ * rstShape from the numbers alone (no record): the RST's flags, seq (raw
+ * 32-bit, unsigned or signed alike), seqRel and ackRel; the receiver's state
+ * at the RST; the trigger's flags (-1 when there is none) and raw ack; the
+ * sender's highest sequence end; the acceptance code (index in RST_ACCEPTANCES).
+ * Returns an index in RST_SHAPES.
+ */
+export function rstShapeCode(flags: number, seq: number, seqRel: number, ackRel: number, receiverState: number,
+  triggerFlags: number, triggerAck: number, senderMaxEndRel: number, acceptance: number): number {
+  const hasAck = (flags & TCP_ACK) !== 0;
+  if ((receiverState === EpState.SynSent || receiverState === EpState.SynAckSent) && hasAck && ackRel === 1) return 0;
   if (!hasAck) {
-    if (r.trigger !== null && (r.trigger.flags & TCP_ACK) !== 0 && r.trigger.ack === s.seq) return 'socketless';
-    return 'other';
+    if (triggerFlags >= 0 && (triggerFlags & TCP_ACK) !== 0 && (triggerAck | 0) === (seq | 0)) return 1;
+    return 3;
   }
-  if (s.seqRel === r.senderMaxEndRel || r.acceptance === 'exact') return 'live-socket';
-  return 'other';
+  if (seqRel === senderMaxEndRel || acceptance === 0) return 2;
+  return 3;
 }
