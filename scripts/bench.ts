@@ -7,7 +7,7 @@
  *   node dist/scripts/bench.js [--packets N] [--concurrent N] [--seed N] [--rounds N] [--runs N] [--ext-runs N]
  *        [--quick] [--no-ext] [--no-accuracy] [--no-pcapng] [--json FILE] [--max-connections N]
  *        [--workers N] [--capture FILE (an existing capture; its truth is FILE.truth.ndjson)]
- *        [--tools analyze,workers,flows,walk,pcapng,ext] [--growth concurrency,packets]
+ *        [--tools analyze,workers,flows,walk,floor,pcapng,ext] [--growth concurrency,packets]
  *
  * Rows (each where selected and available):
  * - rstscope analyze (1 worker), rstscope analyze --workers N, rstscope flows (`--format ndjson --quiet`);
@@ -15,6 +15,8 @@
  *   gen-capture --format pcapng with the same parameters, or `editcap -F pcapng` for --capture FILE),
  *   with their ratio to the pcap row;
  * - the bare record walk (scripts/walk.ts: the floor for any capture tool in Node);
+ * - the connection-table floor (scripts/floor.ts: the walk plus the least any tracker does per packet,
+ *   a symmetric 4-tuple lookup in typed arrays and two counters; the floor for any TCP tracker in Node);
  * - tshark -n -q -z conv,tcp, tcptrace -n -l, argus -r FILE -w /dev/null (where installed).
  *
  * `--growth concurrency,packets` also measures rstscope and the walk on a capture with 10x the
@@ -47,7 +49,7 @@ import { cpus, loadavg } from 'node:os';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = join(ROOT, 'bench-data');
 const TIME = '/usr/bin/time';
-const ALL_TOOLS = ['analyze', 'workers', 'flows', 'walk', 'pcapng', 'ext'];
+const ALL_TOOLS = ['analyze', 'workers', 'flows', 'walk', 'floor', 'pcapng', 'ext'];
 
 interface Opts {
   packets: number;
@@ -64,7 +66,7 @@ interface Opts {
   capture: string;
   /** worker threads of the `analyze --workers N` row */
   workers: number;
-  /** which measurements: analyze, workers, flows, walk, pcapng, ext */
+  /** which measurements: analyze, workers, flows, walk, floor, pcapng, ext */
   tools: Set<string>;
   /** extra captures: 'concurrency' (10x concurrent connections), 'packets' (5x packets) */
   growth: Set<string>;
@@ -498,6 +500,7 @@ async function benchCapture(o: Opts, cap: Capture, twin: Capture | null, withExt
   const node = process.execPath;
   const bin = join(ROOT, 'bin/rstscope.js');
   const walkJs = join(ROOT, 'dist/scripts/walk.js');
+  const floorJs = join(ROOT, 'dist/scripts/floor.js');
   const extra = o.maxConnections > 0 ? ['--max-connections', String(o.maxConnections)] : [];
   if (o.maxConnections > 0) notes.push(`rstscope ran with --max-connections ${o.maxConnections}`);
   warm(cap.file);
@@ -519,6 +522,7 @@ async function benchCapture(o: Opts, cap: Capture, twin: Capture | null, withExt
   if (workers) groups.push([rst(cap, 'analyze', ['--workers', String(o.workers)])]);
   if (o.tools.has('flows')) groups.push(withTwin((c) => rst(c, 'flows')));
   if (o.tools.has('walk')) groups.push(withTwin(walkSpec));
+  if (o.tools.has('floor')) groups.push([{ tool: 'connection-table floor', cmd: node, args: [floorJs, cap.file], cap }]);
   const results = await measureInterleaved(groups, o.runs);
   if (withExt) {
     const ext: [string, string, string[]][] = [

@@ -14,6 +14,7 @@
  * EPBs (the block every current writer uses), no timestamps.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const CHUNK = 1 << 20;
 
@@ -36,12 +37,16 @@ function frameFlags(buf: Buffer, f: number, capLen: number, c: Counts): void {
   }
 }
 
-export function walk(path: string): Counts {
+/**
+ * Walks the packet records of a pcap or pcapng file, calling `onFrame` with
+ * each record's bytes (buf[f .. f + capLen), valid during the call only).
+ * Returns nothing: the callback keeps its own counts.
+ */
+export function walkRecords(path: string, onFrame: (buf: Buffer, f: number, capLen: number) => void): void {
   const fd = openSync(path, 'r');
   let buf = Buffer.allocUnsafe(CHUNK + 262144 + 64);
   let start = 0;
   let end = 0;
-  const c: Counts = { packets: 0, tcp: 0, flagSum: 0 };
   let le = true;
   let format: 'unknown' | 'pcap' | 'pcapng' = 'unknown';
   /** bytes the record at `start` needs in the buffer, when it did not fit */
@@ -76,7 +81,7 @@ export function walk(path: string): Counts {
         while (end - start >= 16) {
           const capLen = le ? buf.readUInt32LE(start + 8) : buf.readUInt32BE(start + 8);
           if (end - start < 16 + capLen) break;
-          frameFlags(buf, start + 16, capLen, c);
+          onFrame(buf, start + 16, capLen);
           start += 16 + capLen;
         }
       } else {
@@ -92,7 +97,7 @@ export function walk(path: string): Counts {
           }
           if (type === 6 && len >= 32) {
             const capLen = le ? buf.readUInt32LE(start + 20) : buf.readUInt32BE(start + 20);
-            if (capLen <= len - 32) frameFlags(buf, start + 28, capLen, c);
+            if (capLen <= len - 32) onFrame(buf, start + 28, capLen);
           }
           start += len;
         }
@@ -101,8 +106,15 @@ export function walk(path: string): Counts {
   } finally {
     closeSync(fd);
   }
+}
+
+export function walk(path: string): Counts {
+  const c: Counts = { packets: 0, tcp: 0, flagSum: 0 };
+  walkRecords(path, (buf, f, capLen) => frameFlags(buf, f, capLen, c));
   return c;
 }
 
-const r = walk(process.argv[2] ?? '');
-process.stdout.write(`${r.packets} ${r.tcp} ${r.flagSum}\n`);
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = walk(process.argv[2] ?? '');
+  process.stdout.write(`${r.packets} ${r.tcp} ${r.flagSum}\n`);
+}
