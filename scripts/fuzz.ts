@@ -101,7 +101,7 @@ export function runTarget(buf: Uint8Array, chunk = 0): TargetResult {
   for (const f of res.findings) byConn.set(f.connection, [...(byConn.get(f.connection) ?? []), f]);
   for (const r of res.connections) digest.add(r, byConn.get(r.id) ?? []);
   outputChars += findingsTable(res.inputs, digest).length;
-  outputChars += flowsTable(res.inputs, res.connections).length;
+  for (const piece of flowsTable(res.inputs, res.connections)) outputChars += piece.length;
   for (const r of res.connections) outputChars += zeekLine(r).length;
   outputChars += JSON.stringify(res).length;
 

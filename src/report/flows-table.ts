@@ -1,5 +1,4 @@
-/** Terminal table of connections (cli-table3). */
-import Table from 'cli-table3';
+/** Terminal table of connections (drawn like cli-table3's default style). */
 import type { ConnRecord } from '../tcp/record.js';
 import type { InputSummary } from '../cli/pipeline.js';
 import { formatEndpoint } from '../tcp/address.js';
@@ -15,26 +14,83 @@ function startTime(tsSec: number): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
-export function flowsTable(inputs: InputSummary[], records: ConnRecord[]): string {
-  let out = '';
+const HEAD = ['#', 'originator', 'responder', 'frames', 'start', 'dur s', 'state', 'history', 'pkts o/r', 'bytes o/r'];
+
+/**
+ * Longest history shown whole. Zeek repeats a letter for a repeated event
+ * (a RST with a new sequence number adds another 'r'), so a RST storm on one
+ * 4-tuple makes a history of hundreds of thousands of letters (measured:
+ * 500,005 on bench-data/storm1m.pcap), and every row of a table is as wide as
+ * its widest cell. The table shows the start and the length; JSON, NDJSON and
+ * Zeek output carry the whole history.
+ */
+const MAX_HISTORY_CELL = 40;
+
+function historyCell(h: string): string {
+  return h.length <= MAX_HISTORY_CELL ? h : `${h.slice(0, 24)}... (${h.length} letters)`;
+}
+
+function row(r: ConnRecord): string[] {
+  return [
+    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port), formatEndpoint(r.resp.ip, r.resp.port), `${r.firstFrame}-${r.lastFrame}`,
+    startTime(r.ts), r.duration.toFixed(3), r.state, historyCell(r.history),
+    `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
+  ];
+}
+
+/** A border line: left corner, a run of '─' per column joined by `mid`, right corner. */
+function border(widths: number[], left: string, mid: string, right: string): string {
+  return left + widths.map((w) => '─'.repeat(w + 2)).join(mid) + right + '\n';
+}
+
+function line(cells: string[], widths: number[]): string {
+  let s = '│';
+  for (let c = 0; c < cells.length; c++) s += ` ${cells[c].padEnd(widths[c])} │`;
+  return s + '\n';
+}
+
+/** Rows per piece of text handed to the writer. */
+const ROWS_PER_PIECE = 2000;
+
+/**
+ * One table per input, as text in pieces (write each as it comes; the CLI
+ * waits for stdout to drain between them): a header line, then the
+ * connections, with the box-drawing lines of cli-table3's default style.
+ *
+ * Drawn here, not with cli-table3 (which the findings table uses): its layout
+ * is quadratic in the rows (fillInTable checks every cell against all the rows
+ * above it, for row spans; cli-table3 issue #68 is open about it). Measured:
+ * 118 s for 26,073 connections (synth-p200000-c20000-s2.pcap), and past about
+ * 120,000 rows `push.apply` overflows the call stack (the 1 M-RST storm ended
+ * in "Maximum call stack size exceeded"). This is linear and byte-identical to
+ * cli-table3's output on every capture checked. Every cell is ASCII
+ * (addresses, numbers, Zeek letters; the file name is not in the table), so a
+ * column's width is its longest text.
+ */
+export function* flowsTable(inputs: InputSummary[], records: ConnRecord[]): Generator<string> {
   for (let i = 0; i < inputs.length; i++) {
     const inp = inputs[i];
     const rows = records.filter((r) => r.input === i);
-    out += `${inp.file}: ${inp.format}, ${inp.linkTypes.join('+') || 'no link type'}, ${inp.packets} packets, ${rows.length} TCP connections\n`;
-    for (const w of inp.warnings) out += `  warning: ${w}\n`;
-    if (rows.length === 0) continue;
-    const t = new Table({
-      head: ['#', 'originator', 'responder', 'frames', 'start', 'dur s', 'state', 'history', 'pkts o/r', 'bytes o/r'],
-      style: { head: [], border: [] },
-    });
-    for (const r of rows) {
-      t.push([
-        r.stream, formatEndpoint(r.orig.ip, r.orig.port), formatEndpoint(r.resp.ip, r.resp.port), `${r.firstFrame}-${r.lastFrame}`,
-        startTime(r.ts), r.duration.toFixed(3), r.state, r.history,
-        `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
-      ]);
+    let head = `${inp.file}: ${inp.format}, ${inp.linkTypes.join('+') || 'no link type'}, ${inp.packets} packets, ${rows.length} TCP connections\n`;
+    for (const w of inp.warnings) head += `  warning: ${w}\n`;
+    if (rows.length === 0) {
+      yield head;
+      continue;
     }
-    out += t.toString() + '\n';
+    const widths = HEAD.map((h) => h.length);
+    for (const r of rows) {
+      const cells = row(r);
+      for (let c = 0; c < cells.length; c++) if (cells[c].length > widths[c]) widths[c] = cells[c].length;
+    }
+    const separator = border(widths, '├', '┼', '┤');
+    let text = head + border(widths, '┌', '┬', '┐') + line(HEAD, widths);
+    for (let n = 0; n < rows.length; n++) {
+      text += separator + line(row(rows[n]), widths);
+      if ((n + 1) % ROWS_PER_PIECE === 0) {
+        yield text;
+        text = '';
+      }
+    }
+    yield text + border(widths, '└', '┴', '┘');
   }
-  return out;
 }

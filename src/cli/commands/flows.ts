@@ -61,7 +61,12 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     else if (format === 'json') {
       await writeJsonDocument({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, outBuffered, drained);
       flushOut();
-    } else if (format === 'table') out(flowsTable(res.inputs, res.connections));
+    } else if (format === 'table') {
+      for (const piece of flowsTable(res.inputs, res.connections)) {
+        outBuffered(piece);
+        await drained();
+      }
+    }
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, false);
   },

@@ -1,0 +1,69 @@
+/**
+ * The `flows` terminal table: drawn like cli-table3's default style, linear in
+ * the rows (cli-table3's own layout is quadratic and overflows the stack on
+ * long tables), and bounded in width.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Table from 'cli-table3';
+import { flowsTable } from '../src/report/flows-table.js';
+import type { InputSummary } from '../src/cli/pipeline.js';
+import type { ConnRecord } from '../src/tcp/record.js';
+
+function rec(i: number, history = 'ShADadFf'): ConnRecord {
+  return {
+    id: i + 1, input: 0, stream: i,
+    orig: { ip: i % 3 === 0 ? 'fd00::1' : `10.0.${(i >> 8) & 255}.${i & 255}`, port: 1024 + (i % 60000) },
+    resp: { ip: '192.0.2.1', port: 443 },
+    firstFrame: 3 * i + 1, lastFrame: 3 * i + 3, ts: 1764460800 + i / 1000, duration: (i % 7) / 3,
+    state: 'SF', history, origPkts: 4 + (i % 5), respPkts: 3, origBytes: i * 17, respBytes: 0,
+    origRetransBytes: 0, respRetransBytes: 0, rsts: 0, endReason: 'end', resets: [],
+  };
+}
+
+function input(): InputSummary {
+  return { file: 'x.pcap', format: 'pcap', linkTypes: ['ETHERNET'], packets: 1, bytes: 1, firstTs: null, lastTs: null, warnings: [] };
+}
+
+test('the flows table is what cli-table3 draws for the same rows', () => {
+  const records = Array.from({ length: 40 }, (_, i) => rec(i * 97));
+  const ours = [...flowsTable([input()], records)].join('');
+  const t = new Table({
+    head: ['#', 'originator', 'responder', 'frames', 'start', 'dur s', 'state', 'history', 'pkts o/r', 'bytes o/r'],
+    style: { head: [], border: [] },
+  });
+  for (const r of records) {
+    t.push([
+      r.stream, `${r.orig.ip.includes(':') ? `[${r.orig.ip}]` : r.orig.ip}:${r.orig.port}`, `${r.resp.ip}:${r.resp.port}`, `${r.firstFrame}-${r.lastFrame}`,
+      new Date(r.ts * 1000).toISOString().replace('T', ' ').replace('Z', ''), r.duration.toFixed(3), r.state, r.history,
+      `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
+    ]);
+  }
+  assert.equal(ours, `x.pcap: pcap, ETHERNET, 1 packets, 40 TCP connections\n${t.toString()}\n`);
+});
+
+test('a table of 200,000 connections is drawn in pieces, every line as wide as the first', () => {
+  const n = 200_000;
+  const records = Array.from({ length: n }, (_, i) => rec(i));
+  let lines = 0;
+  let width = -1;
+  let pieces = 0;
+  for (const piece of flowsTable([input()], records)) {
+    pieces++;
+    for (const l of piece.split('\n')) {
+      if (l === '' || l.startsWith('x.pcap')) continue;
+      lines++;
+      if (width < 0) width = l.length;
+      else assert.equal(l.length, width);
+    }
+  }
+  assert.ok(pieces > 10, `${pieces} pieces`);
+  assert.equal(lines, 2 * n + 3); // top border, header, then a separator and a row per connection, bottom border
+});
+
+test("a history of a RST storm's length is shown by its start and its length", () => {
+  const long = 'ShADa' + 'r'.repeat(500_000);
+  const text = [...flowsTable([input()], [rec(0), rec(1, long)])].join('');
+  assert.ok(text.includes(`ShADarrrrrrrrrrrrrrrrrrr... (${long.length} letters)`));
+  assert.ok(text.length < 5000, `${text.length} characters`);
+});
