@@ -823,8 +823,8 @@ export class Tracker {
       ep.headAck = p.ack;
     }
     // Evidence for the rules: the segment log and the teardown milestones.
-    // Without it (`evidence: false`, flows) the connection's log and milestone
-    // memory are never touched: one to three fewer cold cache lines per packet.
+    // Without it (`evidence: false`, flows) the connection has no log slot and
+    // its milestone records are never touched on the per-packet path.
     const ev = this.evidence;
     const m = c.milestones(fromOrig);
     let slot = -1;
@@ -937,9 +937,9 @@ export class Tracker {
     // falls back to the receiver's last one among the first segments.
     let trigFlags = -1; // none
     let trigAck = 0;
-    const last = peer.logSeg >> 1;
+    const last = Math.floor(peer.logSeg / 2); // not >> 1: past 2^30 segments logSeg is no int32
     if (peer.logSeg >= 0 && (last < HEAD_SEGMENTS || last > logIdx - TAIL_SEGMENTS)) {
-      trigFlags = (peer.logSeg & 1) !== 0 ? TCP_ACK : 0;
+      trigFlags = peer.logSeg % 2 !== 0 ? TCP_ACK : 0;
       trigAck = peer.logAck;
     } else if (peer.headSeg >= 0) {
       trigFlags = peer.headSeg !== 0 ? TCP_ACK : 0;
