@@ -198,3 +198,19 @@ test('collector: past --max-details, a more severe group takes the slot of a les
   assert.equal(m.findings, 5);
   assert.deepEqual(m.bySeverity, { error: 0, warning: 3, info: 2 });
 });
+
+test('collector: a group whose example was taken is not taken from again', () => {
+  const col = new ReportCollector({ maxDetails: 3, maxGroups: 10, payloadBytes: 0 });
+  const conn = { evidence: () => [], rsts: [], segments: 0, ipVersion: 4, orig: { sawSyn: true }, flipped: false } as never;
+  const rec = (i: number) => ({ id: i, input: 0, stream: i, orig: { ip: `10.0.0.${i}`, port: 1000 + i }, resp: { ip: '10.0.1.1', port: 80 }, rsts: 0, resets: [] }) as never;
+  const finding = (i: number, rule: string, severity: 'info' | 'warning' | 'error') => ({
+    rule, severity, connection: i, input: 0, stream: i, frame: i + 1, frames: [i + 1], ts: 100 + i, actor: 'server', summary: '', app: {}, evidence: {},
+  }) as never;
+  for (let i = 1; i <= 3; i++) col.onConnection(rec(i), [finding(i, 'half-close', 'info')], conn);
+  col.onConnection(rec(4), [finding(4, 'refused', 'warning')], conn); // first of its rule: kept beyond the cap
+  col.onConnection(rec(5), [finding(5, 'refused', 'warning')], conn); // takes the latest info example (10.0.0.3)
+  col.onConnection(rec(6), [finding(6, 'refused', 'warning')], conn); // takes the next one (10.0.0.2), not 10.0.0.3 again
+  const m = col.build({ inputs: [], problems: [], stats: { evicted: 0 } as never }, 'test');
+  const kept = m.groups.filter((g) => g.example).map((g) => `${g.rule}:${g.origIp}`).sort();
+  assert.deepEqual(kept, ['half-close:10.0.0.1', 'refused:10.0.0.4', 'refused:10.0.0.5', 'refused:10.0.0.6']);
+});
