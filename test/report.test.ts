@@ -180,18 +180,20 @@ test('--max-details 0 still works through one example per rule that fired', asyn
   assert.equal(bad.code, 2);
 });
 
+/** Stand-ins for the collector tests: a connection with no evidence, record i, finding i. */
+const stubConn = { evidence: () => [], rsts: [], segments: 0, ipVersion: 4, orig: { sawSyn: true }, flipped: false } as never;
+const stubRec = (i: number) => ({ id: i, input: 0, stream: i, orig: { ip: `10.0.0.${i}`, port: 1000 + i }, resp: { ip: '10.0.1.1', port: 80 }, rsts: 0, resets: [] }) as never;
+const stubFinding = (i: number, rule: string, severity: 'info' | 'warning' | 'error') => ({
+  rule, severity, connection: i, input: 0, stream: i, frame: i + 1, frames: [i + 1], ts: 100 + i, actor: 'server', summary: '', app: {}, evidence: {},
+}) as never;
+
 test('collector: past --max-details, a more severe group takes the slot of a less severe one, one example per rule stays', () => {
   const col = new ReportCollector({ maxDetails: 2, maxGroups: 10, payloadBytes: 0 });
-  const conn = { evidence: () => [], rsts: [], segments: 0, ipVersion: 4, orig: { sawSyn: true }, flipped: false } as never;
-  const rec = (i: number) => ({ id: i, input: 0, stream: i, orig: { ip: `10.0.0.${i}`, port: 1000 + i }, resp: { ip: '10.0.1.1', port: 80 }, rsts: 0, resets: [] }) as never;
-  const finding = (i: number, rule: string, severity: 'info' | 'warning' | 'error') => ({
-    rule, severity, connection: i, input: 0, stream: i, frame: i + 1, frames: [i + 1], ts: 100 + i, actor: 'server', summary: '', app: {}, evidence: {},
-  }) as never;
-  col.onConnection(rec(1), [finding(1, 'half-close', 'info')], conn);
-  col.onConnection(rec(2), [finding(2, 'half-close', 'info')], conn);
-  col.onConnection(rec(3), [finding(3, 'refused', 'warning')], conn); // first of its rule: kept beyond the cap
-  col.onConnection(rec(4), [finding(4, 'refused', 'warning')], conn); // replaces an info example of half-close
-  col.onConnection(rec(5), [finding(5, 'refused', 'warning')], conn); // nothing left to replace: half-close keeps one
+  col.onConnection(stubRec(1), [stubFinding(1, 'half-close', 'info')], stubConn);
+  col.onConnection(stubRec(2), [stubFinding(2, 'half-close', 'info')], stubConn);
+  col.onConnection(stubRec(3), [stubFinding(3, 'refused', 'warning')], stubConn); // first of its rule: kept beyond the cap
+  col.onConnection(stubRec(4), [stubFinding(4, 'refused', 'warning')], stubConn); // replaces an info example of half-close
+  col.onConnection(stubRec(5), [stubFinding(5, 'refused', 'warning')], stubConn); // nothing left to replace: half-close keeps one
   const m = col.build({ inputs: [], problems: [], stats: { evicted: 0 } as never }, 'test');
   const kept = m.groups.filter((g) => g.example).map((g) => `${g.rule}:${g.origIp}`).sort();
   assert.deepEqual(kept, ['half-close:10.0.0.1', 'refused:10.0.0.3', 'refused:10.0.0.4']);
@@ -201,15 +203,10 @@ test('collector: past --max-details, a more severe group takes the slot of a les
 
 test('collector: a group whose example was taken is not taken from again', () => {
   const col = new ReportCollector({ maxDetails: 3, maxGroups: 10, payloadBytes: 0 });
-  const conn = { evidence: () => [], rsts: [], segments: 0, ipVersion: 4, orig: { sawSyn: true }, flipped: false } as never;
-  const rec = (i: number) => ({ id: i, input: 0, stream: i, orig: { ip: `10.0.0.${i}`, port: 1000 + i }, resp: { ip: '10.0.1.1', port: 80 }, rsts: 0, resets: [] }) as never;
-  const finding = (i: number, rule: string, severity: 'info' | 'warning' | 'error') => ({
-    rule, severity, connection: i, input: 0, stream: i, frame: i + 1, frames: [i + 1], ts: 100 + i, actor: 'server', summary: '', app: {}, evidence: {},
-  }) as never;
-  for (let i = 1; i <= 3; i++) col.onConnection(rec(i), [finding(i, 'half-close', 'info')], conn);
-  col.onConnection(rec(4), [finding(4, 'refused', 'warning')], conn); // first of its rule: kept beyond the cap
-  col.onConnection(rec(5), [finding(5, 'refused', 'warning')], conn); // takes the latest info example (10.0.0.3)
-  col.onConnection(rec(6), [finding(6, 'refused', 'warning')], conn); // takes the next one (10.0.0.2), not 10.0.0.3 again
+  for (let i = 1; i <= 3; i++) col.onConnection(stubRec(i), [stubFinding(i, 'half-close', 'info')], stubConn);
+  col.onConnection(stubRec(4), [stubFinding(4, 'refused', 'warning')], stubConn); // first of its rule: kept beyond the cap
+  col.onConnection(stubRec(5), [stubFinding(5, 'refused', 'warning')], stubConn); // takes the latest info example (10.0.0.3)
+  col.onConnection(stubRec(6), [stubFinding(6, 'refused', 'warning')], stubConn); // takes the next one (10.0.0.2), not 10.0.0.3 again
   const m = col.build({ inputs: [], problems: [], stats: { evicted: 0 } as never }, 'test');
   const kept = m.groups.filter((g) => g.example).map((g) => `${g.rule}:${g.origIp}`).sort();
   assert.deepEqual(kept, ['half-close:10.0.0.1', 'refused:10.0.0.4', 'refused:10.0.0.5', 'refused:10.0.0.6']);
