@@ -16,6 +16,7 @@
  * The table doubles when half full (it keeps every connection of the file).
  */
 import { pathToFileURL } from 'node:url';
+import { i32, u16 } from '../src/decode/bytes.js';
 import { walkRecords } from './walk.js';
 
 /** per slot: 4 words of each address (IPv4: word 0) and the ports */
@@ -23,16 +24,13 @@ const KEY_I32 = 9;
 
 interface FloorCounts { packets: number; tcp: number; connections: number; bytes: number }
 
+/** A 32-bit finalizer (murmur3's): one round per endpoint, cheaper than the tracker's flowHash, as a floor should be. */
 function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-function word(b: Buffer, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 /** Open-addressing table of connections: keys, packets and bytes per direction, in typed arrays. */
@@ -78,7 +76,7 @@ export function floor(path: string): FloorCounts {
   walkRecords(path, (buf, f, capLen) => {
     out.packets++;
     if (capLen < 54) return;
-    const etherType = (buf[f + 12] << 8) | buf[f + 13];
+    const etherType = u16(buf, f + 12);
     let a0: number, a1 = 0, a2 = 0, a3 = 0, b0: number, b1 = 0, b2 = 0, b3 = 0;
     let tcp: number; // TCP header offset
     let payload: number;
@@ -86,20 +84,20 @@ export function floor(path: string): FloorCounts {
       const ip = f + 14;
       const ihl = (buf[ip] & 15) << 2;
       if (capLen < 14 + ihl + 20) return;
-      a0 = word(buf, ip + 12);
-      b0 = word(buf, ip + 16);
+      a0 = i32(buf, ip + 12);
+      b0 = i32(buf, ip + 16);
       tcp = ip + ihl;
-      payload = ((buf[ip + 2] << 8) | buf[ip + 3]) - ihl;
+      payload = u16(buf, ip + 2) - ihl;
     } else if (etherType === 0x86dd && buf[f + 20] === 6 && capLen >= 14 + 40 + 20) {
       const ip = f + 14;
-      a0 = word(buf, ip + 8); a1 = word(buf, ip + 12); a2 = word(buf, ip + 16); a3 = word(buf, ip + 20);
-      b0 = word(buf, ip + 24); b1 = word(buf, ip + 28); b2 = word(buf, ip + 32); b3 = word(buf, ip + 36);
+      a0 = i32(buf, ip + 8); a1 = i32(buf, ip + 12); a2 = i32(buf, ip + 16); a3 = i32(buf, ip + 20);
+      b0 = i32(buf, ip + 24); b1 = i32(buf, ip + 28); b2 = i32(buf, ip + 32); b3 = i32(buf, ip + 36);
       tcp = ip + 40;
-      payload = (buf[ip + 4] << 8) | buf[ip + 5];
+      payload = u16(buf, ip + 4);
     } else return;
     out.tcp++;
-    const sp = (buf[tcp] << 8) | buf[tcp + 1];
-    const dp = (buf[tcp + 2] << 8) | buf[tcp + 3];
+    const sp = u16(buf, tcp);
+    const dp = u16(buf, tcp + 2);
     payload -= (buf[tcp + 12] >> 4) << 2;
     const ha = mix(a0 ^ a1 ^ a2 ^ a3 ^ Math.imul(sp, 0x9e3779b1));
     const hb = mix(b0 ^ b1 ^ b2 ^ b3 ^ Math.imul(dp, 0x9e3779b1));
