@@ -106,8 +106,12 @@ export const RECORDS_PER_BATCH = tinyBatches ? 1 : 256;
 /** unacknowledged batches a worker may have in flight before it waits */
 export const MAX_UNACKED = tinyBatches ? 1 : 16;
 
-/** How a lane talks to the merge (in parallel.ts, on the main thread): through its worker thread's port. */
-export interface LanePort {
+/**
+ * How a lane talks to the merge (in parallel.ts, on the main thread): through
+ * its worker thread's port. One implementation since every lane runs in a
+ * worker thread; the seam keeps runLane free of worker_threads globals.
+ */
+interface LanePort {
   post(m: FromWorker, transfer?: ArrayBuffer[]): void;
   /** registers the handler of acknowledgements (a count of batches) */
   onAck(cb: (batches: number) => void): void;
@@ -132,7 +136,7 @@ if (parentPort !== null) {
  * Reads every input and tracks this lane's shard, streaming batches to the
  * merge, in its worker thread.
  */
-export async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
+async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   let unacked = 0;
   let wakeUp: (() => void) | null = null;
   port.onAck((batches) => {

@@ -814,7 +814,10 @@ export class Tracker {
       }
     }
 
-    // where this segment goes in the log, and what recordRst needs of it without one
+    // where this segment goes in the log, and what recordRst needs of it without
+    // one. Kept with evidence too, although the log holds it: the RST summaries
+    // then come from one code path, which test/tracker.test.ts checks against
+    // Connection.lastFrom on every RST of the bundled captures.
     const logIdx = c.segments;
     ep.logSeg = logIdx * 2 + (ackFlag ? 1 : 0);
     ep.logAck = p.ack;
