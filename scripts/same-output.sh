@@ -6,8 +6,8 @@
 #   scripts/same-output.sh record DIR [CAPTURE...]   # outputs of the current build into DIR
 #   scripts/same-output.sh check  DIR [CAPTURE...]   # same commands again; exit 1 on any difference
 #
-# Inputs: captures/*.pcap, the corpus traces (test/corpus/zeek/traces, or
-# $RSTSCOPE_ZEEK_CORPUS/traces), test/fixtures/formats/*, and any extra CAPTURE
+# Inputs: captures/*.pcap, the corpus traces ($RSTSCOPE_ZEEK_CORPUS/traces, else
+# ../shared/corpus/zeek/traces, else test/corpus/zeek/traces), test/fixtures/formats/*, and any extra CAPTURE
 # given (bench captures: bench-data/*.pcap). Commands per input:
 #   flows -f ndjson; flows -f zeek (minus #open/#close); analyze -f json;
 #   analyze -f ndjson --workers 2; report -o X.md; report -o X.html
@@ -17,8 +17,9 @@ cd "$(dirname "$0")/.."
 mode=${1:-}; dir=${2:-}
 [ -n "$mode" ] && [ -n "$dir" ] || { echo "usage: $0 record|check DIR [CAPTURE...]" >&2; exit 2; }
 shift 2
-corpus=${RSTSCOPE_ZEEK_CORPUS:-test/corpus/zeek}
-[ -d "$corpus/traces" ] || corpus=../shared/corpus/zeek
+# the corpus path is part of every output line that names a file: keep it the same between record and check
+corpus=${RSTSCOPE_ZEEK_CORPUS:-../shared/corpus/zeek}
+[ -d "$corpus/traces" ] || corpus=test/corpus/zeek
 inputs=(captures/*.pcap)
 [ -d "$corpus/traces" ] && inputs+=("$corpus"/traces/*)
 [ -d test/fixtures/formats ] && inputs+=(test/fixtures/formats/*)
