@@ -1,6 +1,6 @@
 /**
  * Conformance with Zeek: runs the tracker on every trace of the Zeek corpus
- * (../shared/corpus/zeek, or $RSTSCOPE_ZEEK_CORPUS) and compares conn_state
+ * (test/corpus/zeek, or $RSTSCOPE_ZEEK_CORPUS) and compares conn_state
  * and history with Zeek's own conn.log verdicts, connection by connection.
  * Matching (corpus README): unordered endpoint pair + first-packet time in
  * microseconds. Prints a per-trace table and the totals; `--json` prints the
@@ -53,16 +53,12 @@ function key(aIp: string, aPort: number, bIp: string, bPort: number, tsUs: numbe
   return (a < b ? `${a}|${b}` : `${b}|${a}`) + `|${tsUs}`;
 }
 
+/** The corpus bundled in test/corpus/zeek, or the folder $RSTSCOPE_ZEEK_CORPUS names. */
 export function findCorpus(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    process.env.RSTSCOPE_ZEEK_CORPUS,
-    resolve(here, '../../../shared/corpus/zeek'),
-    resolve(here, '../../shared/corpus/zeek'),
-    resolve(process.cwd(), '../shared/corpus/zeek'),
-  ].filter((x): x is string => !!x);
-  for (const c of candidates) if (existsSync(join(c, 'manifest.json'))) return c;
-  throw new Error(`Zeek corpus not found (looked in ${candidates.join(', ')}); set RSTSCOPE_ZEEK_CORPUS`);
+  // dist/scripts/conformance.js -> the repository root is two folders up
+  const corpus = process.env.RSTSCOPE_ZEEK_CORPUS || resolve(dirname(fileURLToPath(import.meta.url)), '../../test/corpus/zeek');
+  if (!existsSync(join(corpus, 'manifest.json'))) throw new Error(`Zeek corpus not found: no manifest.json in ${corpus}`);
+  return corpus;
 }
 
 export async function runConformance(corpus = findCorpus()): Promise<ConformanceSummary> {

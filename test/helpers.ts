@@ -8,6 +8,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CAPTURES = resolve(ROOT, 'captures');
 export const FIXTURES = resolve(ROOT, 'test/fixtures');
 export const BIN = resolve(ROOT, 'bin/rstscope.js');
+/** The Zeek conformance corpus bundled in test/corpus/zeek ($RSTSCOPE_ZEEK_CORPUS overrides, as in scripts/conformance.ts). */
+export const ZEEK_CORPUS = process.env.RSTSCOPE_ZEEK_CORPUS || resolve(ROOT, 'test/corpus/zeek');
+export const ZEEK_TRACES = resolve(ZEEK_CORPUS, 'traces');
 
 export interface CliResult {
   code: number | null;

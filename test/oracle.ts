@@ -10,19 +10,15 @@ import { readCaptureFile } from '../src/capture/reader.js';
 import type { InputInfo } from '../src/capture/parser.js';
 import { decodeFrame } from '../src/decode/decoder.js';
 import { DECODE_REASONS, DecodeResult, newPacket } from '../src/decode/packet.js';
-import { FIXTURES, ROOT } from './helpers.js';
+import { FIXTURES, ZEEK_TRACES } from './helpers.js';
 
 export const FORMATS = resolve(FIXTURES, 'formats');
 
-/** The Zeek corpus traces (../shared/corpus/zeek/traces), as scripts/conformance.ts finds them. */
+/** A trace of the Zeek corpus (test/corpus/zeek/traces, or $RSTSCOPE_ZEEK_CORPUS/traces). */
 export function corpusTrace(name: string): string {
-  const candidates = [
-    process.env.RSTSCOPE_ZEEK_CORPUS,
-    resolve(ROOT, '../shared/corpus/zeek'),
-    resolve(ROOT, '../../shared/corpus/zeek'),
-  ].filter((x): x is string => !!x);
-  for (const c of candidates) if (existsSync(resolve(c, 'traces', name))) return resolve(c, 'traces', name);
-  throw new Error(`corpus trace ${name} not found in ${candidates.join(', ')}`);
+  const file = resolve(ZEEK_TRACES, name);
+  if (!existsSync(file)) throw new Error(`corpus trace ${name} not found in ${ZEEK_TRACES}`);
+  return file;
 }
 
 export interface FrameRow {

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CAPTURES, runCli } from './helpers.js';
+import { CAPTURES, runCli, ZEEK_TRACES } from './helpers.js';
 
-const CORPUS_POP3 = join(CAPTURES, '../../shared/corpus/zeek/traces/pop3.pcap');
+const CORPUS_POP3 = join(ZEEK_TRACES, 'pop3.pcap');
 const INPUTS = [join(CAPTURES, 'port-reuse.pcap'), join(CAPTURES, 'write-after-peer-close-bug.pcap'), join(CAPTURES, 'refused.pcap'), CORPUS_POP3];
 
 type Line = Record<string, unknown> & { type: string };

@@ -13,9 +13,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, CAPTURES, ROOT, runCli, type CliResult } from './helpers.js';
+import { BIN, CAPTURES, ROOT, runCli, ZEEK_TRACES, type CliResult } from './helpers.js';
 
-const CORPUS = join(ROOT, '../shared/corpus/zeek/traces');
+const CORPUS = ZEEK_TRACES;
 const INPUTS = [
   ...readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(CAPTURES, f)),
   join(CORPUS, 'pop3.pcap'),
