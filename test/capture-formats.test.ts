@@ -14,6 +14,7 @@ import { CaptureStream, readCaptureFile } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
 import { analyzeFiles } from '../src/cli/pipeline.js';
 import { FORMATS, ourFrames } from './oracle.js';
+import { requires } from './requires.js';
 
 const F = (n: string): string => resolve(FORMATS, n);
 
@@ -101,7 +102,7 @@ function tsharkStreams(file: string): string[] {
 // Not dumpcap-2if.pcapng: it holds each packet twice (lo and any), the second copies after the first
 // connection closed; the tracker (like Zeek) starts a new connection there, tshark's tcp.stream does not.
 for (const name of ['lo-us.pcap', 'lo-ns.pcap', 'sll2.pcap', 'qinq.pcap', 'null-be.pcap', 'raw12.pcap', 'ipv6-229.pcap', 'lo-snap96.pcap']) {
-  test(`${name}: each connection's firstFrame/lastFrame equal tshark's frame.number range of its tcp.stream`, async () => {
+  test(`${name}: each connection's firstFrame/lastFrame equal tshark's frame.number range of its tcp.stream`, requires('tshark'), async () => {
     const res = await analyzeFiles([F(name)]);
     const ours = res.connections.map((c) => `${c.firstFrame}-${c.lastFrame}`).sort();
     assert.ok(ours.length >= 2);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { corpusTrace, FORMATS, ourFrames, tsharkFrames } from './oracle.js';
+import { requires } from './requires.js';
 
 const fixtures = readdirSync(FORMATS).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => resolve(FORMATS, f));
 const corpus = [
@@ -22,7 +23,7 @@ test('the fixture set is complete', () => {
 
 for (const file of [...fixtures, ...corpus]) {
   const name = file.slice(file.lastIndexOf('/') + 1);
-  test(`${name}: frames, times and TCP fields match tshark`, async () => {
+  test(`${name}: frames, times and TCP fields match tshark`, requires('tshark'), async () => {
     const theirs = tsharkFrames(file);
     const ours = await ourFrames(file);
     assert.deepEqual(ours.info.problems, [], 'no problems reading the file');

@@ -3,10 +3,9 @@
  * readiness line, collect its NDJSON output as it arrives (with arrival
  * times), and stop it with SIGINT.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createRequire } from 'node:module';
-import type { TestContext } from 'node:test';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BIN, ROOT } from './helpers.js';
+import { requires, type Requirement } from './requires.js';
 
 export interface Line {
   atMs: number;
@@ -116,32 +115,13 @@ export function startLive(args: string[], timeoutMs = 20_000): Promise<LiveRun> 
 }
 
 /**
- * Live capture needs root (or CAP_NET_RAW) and tcpdump. Returns the reason it
- * cannot run here, or null. Under CI=true a missing prerequisite is a failure,
- * not a skip.
+ * node:test options for a live test (test/requires.ts): live capture needs
+ * Linux, root (or CAP_NET_RAW; the tests ask for root) and tcpdump, the cap
+ * backend also the optional npm package cap. Missing: the test is skipped with
+ * the reason, or under CI=true the file fails.
  */
-export function liveUnavailable(backend: 'tcpdump' | 'cap'): string | null {
-  if (process.platform !== 'linux') return 'live tests drive loopback traffic on Linux';
-  if (process.getuid?.() !== 0) return 'live capture needs root (run the tests as root, or in CI)';
-  if (spawnSync('tcpdump', ['--version']).error) return 'tcpdump is not installed';
-  if (backend === 'cap') {
-    try {
-      createRequire(import.meta.url)('cap');
-    } catch (e) {
-      return `the optional npm package cap is not installed or did not build (${(e as Error).message.split('\n')[0]})`;
-    }
-  }
-  return null;
-}
-
-/** Skips the test with the reason printed, or fails it under CI=true. Returns true when the test must stop. */
-export function skipUnlessLive(t: TestContext, backend: 'tcpdump' | 'cap'): boolean {
-  const why = liveUnavailable(backend);
-  if (why === null) return false;
-  if (process.env.CI === 'true') throw new Error(`live test cannot run under CI: ${why}`);
-  process.stderr.write(`# skipping live test (${backend}): ${why}\n`);
-  t.skip(why);
-  return true;
+export function liveNeeds(backend: 'tcpdump' | 'cap', ...more: Requirement[]): { skip?: string } {
+  return requires('linux', 'root', 'tcpdump', ...(backend === 'cap' ? ['cap' as const] : []), ...more);
 }
 
 /** Runs the CLI with a modified environment, optionally as user nobody without capabilities (setpriv). */

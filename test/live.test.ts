@@ -4,7 +4,7 @@
  * normal close raises none, --write then `analyze` gives the same findings,
  * and a 50,000-packet burst is counted in full with zero drops.
  * Needs root and tcpdump (and the optional package cap for the cap backend);
- * elsewhere the tests skip with the reason, under CI=true they fail.
+ * elsewhere the tests skip with the reason, under CI=true they fail (test/requires.ts).
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli } from './helpers.js';
-import { runCliAs, skipUnlessLive, startLive, type LiveRun } from './live-helpers.js';
+import { liveNeeds, runCliAs, startLive, type LiveRun } from './live-helpers.js';
 
 const LOOP = '127.0.0.1';
 const FINDING_DEADLINE_MS = 2000;
@@ -158,7 +158,6 @@ async function driveScenarios(run: LiveRun, servers: Record<string, net.Server>,
 }
 
 async function scenarioTest(backend: 'tcpdump' | 'cap', t: import('node:test').TestContext): Promise<void> {
-  if (skipUnlessLive(t, backend)) return;
   const dir = await mkdtemp(join(tmpdir(), 'rstscope-live-'));
   const servers: Record<string, net.Server> = {
     wapc: net.createServer({ allowHalfOpen: false }, (s) => s.on('error', () => {})),
@@ -208,7 +207,6 @@ async function scenarioTest(backend: 'tcpdump' | 'cap', t: import('node:test').T
 }
 
 async function burstTest(backend: 'tcpdump' | 'cap', t: import('node:test').TestContext): Promise<void> {
-  if (skipUnlessLive(t, backend)) return;
   const PACKETS = 50_000;
   const rx = dgram.createSocket('udp4');
   rx.on('message', () => {});
@@ -258,14 +256,13 @@ async function burstTest(backend: 'tcpdump' | 'cap', t: import('node:test').Test
 
 for (const backend of ['tcpdump', 'cap'] as const) {
   describe(`live (${backend} backend)`, { concurrency: false }, () => {
-    test('refused, write after close, unread data, abortive and normal close: findings while capturing; --write then analyze agrees', { timeout: 60_000 }, (t) => scenarioTest(backend, t));
+    test('refused, write after close, unread data, abortive and normal close: findings while capturing; --write then analyze agrees', { timeout: 60_000, ...liveNeeds(backend) }, (t) => scenarioTest(backend, t));
     test(backend === 'tcpdump' ? 'a 50,000-packet loopback burst is counted in full with zero drops'
-      : 'a 50,000-packet loopback burst: counted packets never exceed those sent, drops reported as unknown', { timeout: 60_000 }, (t) => burstTest(backend, t));
+      : 'a 50,000-packet loopback burst: counted packets never exceed those sent, drops reported as unknown', { timeout: 60_000, ...liveNeeds(backend) }, (t) => burstTest(backend, t));
   });
 }
 
-test('kernel drops are reported while they happen and in the totals, never silently', { timeout: 60_000 }, async (t) => {
-  if (skipUnlessLive(t, 'tcpdump')) return;
+test('kernel drops are reported while they happen and in the totals, never silently', { timeout: 60_000, ...liveNeeds('tcpdump') }, async (t) => {
   const PACKETS = 50_000;
   const rx = dgram.createSocket('udp4');
   rx.on('message', () => {});
@@ -295,28 +292,24 @@ test('kernel drops are reported while they happen and in the totals, never silen
 });
 
 describe('live errors (exit 2, clear messages)', () => {
-  test('unknown interface lists the ones that exist', { timeout: 30_000 }, async (t) => {
-    if (skipUnlessLive(t, 'tcpdump')) return;
+  test('unknown interface lists the ones that exist', { timeout: 30_000, ...liveNeeds('tcpdump') }, async () => {
     const r = await runCli(['live', '--interface', 'rstscope-nosuch0', '--duration', '1']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /no interface named "rstscope-nosuch0"; interfaces here: .*\blo\b/);
   });
-  test('an invalid BPF filter shows tcpdump\'s message', { timeout: 30_000 }, async (t) => {
-    if (skipUnlessLive(t, 'tcpdump')) return;
+  test('an invalid BPF filter shows tcpdump\'s message', { timeout: 30_000, ...liveNeeds('tcpdump') }, async () => {
     const r = await runCli(['live', '--interface', 'lo', '--filter', 'tcp prot 80', '--duration', '1']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /invalid BPF filter "tcp prot 80": .*syntax error/);
   });
-  test('capture without privilege says what is needed', { timeout: 30_000 }, async (t) => {
-    if (skipUnlessLive(t, 'tcpdump')) return;
+  test('capture without privilege says what is needed', { timeout: 30_000, ...liveNeeds('tcpdump', 'setpriv') }, async () => {
     // drop root for the CLI only: setpriv as user nobody, with no capabilities
     const r = await runCliAs(['live', '--interface', 'lo', '--duration', '1'], { nobody: true });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot capture on lo: .*permission/i);
     assert.match(r.stderr, /root or CAP_NET_RAW/);
   });
-  test('cap backend: an invalid filter or unknown interface is a clear error, not a crash', { timeout: 30_000 }, async (t) => {
-    if (skipUnlessLive(t, 'cap')) return;
+  test('cap backend: an invalid filter or unknown interface is a clear error, not a crash', { timeout: 30_000, ...liveNeeds('cap') }, async () => {
     const bad = await runCliAs(['live', '--backend', 'cap', '--interface', 'lo', '--filter', 'tcp prot 80', '--duration', '1']);
     assert.equal(bad.code, 2, bad.stderr); // cap 0.2.1 segfaulted here (139) before its Buffer was kept alive
     assert.match(bad.stderr, /invalid BPF filter "tcp prot 80": .*syntax error/);
@@ -324,8 +317,7 @@ describe('live errors (exit 2, clear messages)', () => {
     assert.equal(nodev.code, 2, nodev.stderr);
     assert.match(nodev.stderr, /no interface named "rstscope-nosuch0"; interfaces here: .*\blo\b/);
   });
-  test('missing tcpdump says how to install it', { timeout: 30_000 }, async (t) => {
-    if (skipUnlessLive(t, 'tcpdump')) return;
+  test('missing tcpdump says how to install it', { timeout: 30_000, ...liveNeeds('tcpdump') }, async () => {
     const r = await runCliAs(['live', '--interface', 'lo', '--duration', '1'], { env: { ...process.env, PATH: '/nonexistent' } });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /tcpdump is not installed.*apt-get install tcpdump/);

@@ -2,7 +2,8 @@
  * The progress line (src/cli/progress.ts): drawn on stderr when it is a
  * terminal, with or without --workers; never with --quiet and never when
  * stderr is not a terminal. `script` (util-linux) gives the command a
- * pseudo-terminal; its output is what the terminal received.
+ * pseudo-terminal; its output is what the terminal received (without `script`
+ * those tests skip, test/requires.ts).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { BIN, CAPTURES, runCli } from './helpers.js';
+import { requires } from './requires.js';
 
 const run = promisify(execFile);
 const CAPTURE = join(CAPTURES, 'abortive-close.pcap');
@@ -23,7 +25,7 @@ async function onTerminal(args: string[]): Promise<string> {
 
 for (const extra of [[], ['--workers', '2']]) {
   const name = extra.length ? ' with --workers 2' : '';
-  test(`progress line on a terminal${name}: file, bar, percentage, rate, time left; cleared at the end`, async () => {
+  test(`progress line on a terminal${name}: file, bar, percentage, rate, time left; cleared at the end`, requires('script'), async () => {
     for (const cmd of ['flows', 'analyze']) {
       const screen = await onTerminal([cmd, '-f', 'ndjson', ...extra, CAPTURE]);
       assert.match(screen, /\r[^\r]*abortive-close\.pcap \[#+\.*\] +100% .* pkt\/s .* elapsed, .* left/, `${cmd}: ${JSON.stringify(screen)}`);
@@ -31,7 +33,7 @@ for (const extra of [[], ['--workers', '2']]) {
     }
   });
 
-  test(`no progress line with --quiet${name}`, async () => {
+  test(`no progress line with --quiet${name}`, requires('script'), async () => {
     assert.equal(await onTerminal(['flows', '-f', 'ndjson', '--quiet', ...extra, CAPTURE]), '');
   });
 }

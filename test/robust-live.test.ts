@@ -4,7 +4,8 @@
  * closed by its reader. Traffic is loopback connections to a port that was
  * bound (port 0) and closed again, so each one is refused; each run filters on
  * that port. The interface test uses a veth pair inside a network namespace
- * this test creates and deletes.
+ * this test creates and deletes. Needs Linux, root and tcpdump (and ip for the
+ * namespace): elsewhere the tests skip with the reason, under CI=true they fail.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { BIN, ROOT } from './helpers.js';
+import { liveNeeds } from './live-helpers.js';
 
 /** A loopback port that nothing listens on (bound by the kernel's choice, then closed). */
 async function closedPort(): Promise<number> {
@@ -76,7 +78,7 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-test('live: the capture child killed mid-run is reported, results so far printed, exit 3', { timeout: 60_000 }, async () => {
+test('live: the capture child killed mid-run is reported, results so far printed, exit 3', { timeout: 60_000, ...liveNeeds('tcpdump') }, async () => {
   const port = await closedPort();
   const run = start(process.execPath, [BIN, 'live', '-i', 'lo', '--filter', `tcp port ${port}`, '--format', 'ndjson']);
   try {
@@ -97,7 +99,7 @@ test('live: the capture child killed mid-run is reported, results so far printed
   }
 });
 
-test('live: the interface going away is reported, exit 3', { timeout: 60_000 }, async () => {
+test('live: the interface going away is reported, exit 3', { timeout: 60_000, ...liveNeeds('tcpdump', 'ip') }, async () => {
   const ns = `rsrobust${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
@@ -121,7 +123,7 @@ test('live: the interface going away is reported, exit 3', { timeout: 60_000 }, 
   }
 });
 
-test('live: the output pipe closed by its reader (`rstscope live | head -1`) ends the run quietly', { timeout: 60_000 }, async () => {
+test('live: the output pipe closed by its reader (`rstscope live | head -1`) ends the run quietly', { timeout: 60_000, ...liveNeeds('tcpdump') }, async () => {
   const port = await closedPort();
   const run = start(process.execPath, [BIN, 'live', '-i', 'lo', '--filter', `tcp port ${port}`, '--format', 'ndjson']);
   try {
