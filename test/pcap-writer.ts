@@ -15,6 +15,20 @@ export interface Seg {
   win?: number;
   ttl?: number;
   ipId?: number;
+  /** raw TCP option bytes (padded with zeros to a multiple of 4); see tcpOpt */
+  opts?: number[];
+}
+
+/** TCP option bytes: mss(n), wscale(n), ts(val, ecr), sackOk, nop */
+export const tcpOpt = {
+  mss: (n: number): number[] => [2, 4, n >> 8, n & 0xff],
+  wscale: (n: number): number[] => [1, 3, 3, n],
+  ts: (val: number, ecr: number): number[] => [1, 1, 8, 10, ...u32(val), ...u32(ecr)],
+  sackOk: (): number[] => [4, 2],
+};
+
+function u32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
 function ip4(s: string): number[] {
@@ -34,11 +48,12 @@ export function pcap(segs: Seg[]): Buffer {
   parts.push(hdr);
   for (const s of segs) {
     const len = s.len ?? 0;
-    const frame = Buffer.alloc(14 + 20 + 20 + len);
+    const optLen = ((s.opts?.length ?? 0) + 3) & ~3;
+    const frame = Buffer.alloc(14 + 20 + 20 + optLen + len);
     frame.writeUInt16BE(0x0800, 12);
     const ip = 14;
     frame[ip] = 0x45;
-    frame.writeUInt16BE(40 + len, ip + 2);
+    frame.writeUInt16BE(40 + optLen + len, ip + 2);
     frame.writeUInt16BE(s.ipId ?? 0, ip + 4);
     frame.writeUInt16BE(0x4000, ip + 6);
     frame[ip + 8] = s.ttl ?? 64;
@@ -50,7 +65,8 @@ export function pcap(segs: Seg[]): Buffer {
     frame.writeUInt16BE(s.dst[1], t + 2);
     frame.writeUInt32BE(s.seq >>> 0, t + 4);
     frame.writeUInt32BE((s.ack ?? 0) >>> 0, t + 8);
-    frame[t + 12] = 5 << 4;
+    frame[t + 12] = (5 + optLen / 4) << 4;
+    if (s.opts) Buffer.from(s.opts).copy(frame, t + 20);
     let fl = 0;
     for (const ch of s.flags) fl |= FLAG_BITS[ch] ?? 0;
     frame[t + 13] = fl;
