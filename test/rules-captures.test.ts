@@ -23,10 +23,14 @@ import { CAPTURES, runCli } from './helpers.js';
 interface Expected {
   capture: string;
   roles?: { client: string; server: string };
-  expect: { rule: string; actor: string; frame: number; frames: number[]; evidence: Record<string, unknown> }[];
+  expect: {
+    rule: string; actor: string; frame: number; frames: number[]; evidence: Record<string, unknown>;
+    /** an evidence byte count that must equal the bytes of these recorded application events (their numbers summed) */
+    bytesFromApp?: { evidence: string; role: string; events: string[] }[];
+  }[];
   mustNotFire?: string[];
   noProblems?: boolean;
-  app?: Record<string, { errno?: string }>;
+  app?: Record<string, { errno?: string; events?: string[] }>;
   /** a finding's application view known to contradict the recording, with why; the test fails once it is fixed */
   knownWrong?: { rule: string; role: string; claims: string; note: string }[];
 }
@@ -117,6 +121,18 @@ for (const file of files) {
         const kind = FRAME_KINDS[k];
         if (v === null || !kind) continue;
         assert.ok(kind[1](wire.get(v as number)!), `${what} evidence.${k} = ${v}: tshark shows ${JSON.stringify(wire.get(v as number))}, not ${kind[0]}`);
+      }
+      // the bytes the recorded applications wrote, as the recording says (not as the CLI said when pinned)
+      for (const b of want.bytesFromApp ?? []) {
+        const events = exp.app?.[b.role]?.events ?? [];
+        const left = [...events];
+        for (const ev of b.events) {
+          const i = left.indexOf(ev);
+          assert.ok(i >= 0, `${what}: the ${b.role} recorded "${ev}" (events: ${events.join('; ')})`);
+          left.splice(i, 1);
+        }
+        const bytes = b.events.reduce((n, ev) => n + Number(/\d+/.exec(ev)![0]), 0);
+        assert.equal(f.evidence[b.evidence], bytes, `${what} evidence.${b.evidence}: the ${b.role} wrote ${bytes} byte(s)`);
       }
       assert.ok(wire.has(f.frame) && want.frames.every((n) => wire.has(n)), `${what}: frames exist`);
       assert.ok(want.frames.includes(f.frame), `${what}: the key frame is among its frames`);
