@@ -45,3 +45,26 @@ test('write-after-peer-close (bug): bytes written after the FIN include those se
     { variant: w[0].evidence.variant, finFrame: w[0].evidence.finFrame, firstDataFrame: w[0].evidence.firstDataFrame, bytesAfterFin: w[0].evidence.bytesAfterFin },
     { variant: 'bug', finFrame: 4, firstDataFrame: 6, bytesAfterFin: 25 });
 });
+
+test('write-after-peer-close (race): the first data is the first the FIN did not acknowledge, not data the FIN covered', async () => {
+  const segs: Seg[] = [
+    { tsSec: 600, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 600, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 600, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 600, tsUsec: 3000, src: C, dst: S, flags: 'PA', seq: 101, ack: 9001, len: 50 }, // 4: read by the server
+    { tsSec: 600, tsUsec: 4000, src: C, dst: S, flags: 'PA', seq: 151, ack: 9001, len: 100 }, // 5: crosses the FIN
+    { tsSec: 600, tsUsec: 4100, src: S, dst: C, flags: 'FA', seq: 9001, ack: 151 }, // 6: FIN acknowledging frame 4 only
+    { tsSec: 600, tsUsec: 5000, src: S, dst: C, flags: 'R', seq: 9002 }, // 7: frame 5's data reached a closed socket
+    { tsSec: 600, tsUsec: 5100, src: C, dst: S, flags: 'A', seq: 251, ack: 9002 }, // 8: the client acknowledges the FIN
+  ];
+  const file = join(dir, 'wapc-race-edge.pcap');
+  writeFileSync(file, pcap(segs));
+  const r = await runCli(['analyze', '-f', 'json', file]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { findings: { rule: string; frame: number; evidence: Record<string, unknown> }[] };
+  const w = doc.findings.filter((f) => f.rule === 'write-after-peer-close');
+  assert.equal(w.length, 1, JSON.stringify(doc.findings));
+  assert.deepEqual(
+    { frame: w[0].frame, variant: w[0].evidence.variant, finFrame: w[0].evidence.finFrame, firstDataFrame: w[0].evidence.firstDataFrame, bytesAfterFin: w[0].evidence.bytesAfterFin },
+    { frame: 7, variant: 'race', finFrame: 6, firstDataFrame: 5, bytesAfterFin: 100 });
+});
