@@ -13,8 +13,10 @@ import { join, resolve } from 'node:path';
 import { CaptureStream, readCaptureFile } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
 import { analyzeFiles } from '../src/cli/pipeline.js';
-import { FORMATS, ourFrames } from './oracle.js';
+import { FORMATS, ourFrames, tsharkFrames } from './oracle.js';
 import { requires } from './requires.js';
+import { pcapngBlock, pcapngShb } from '../scripts/make-hostile.js';
+import { ethFrame } from './pcap-writer.js';
 
 const F = (n: string): string => resolve(FORMATS, n);
 
@@ -73,8 +75,101 @@ test('pcapng: sections in both byte orders, interfaces with different link types
   assert.ok(rows.slice(0, 6).every((r) => r.time === ''));
   assert.ok(rows.slice(6).every((r) => r.time !== ''));
   assert.ok(rows.every((r) => r.tcp !== ''), 'every packet of every interface decodes as TCP');
+  // if_tsresol matters here (2^-20, 10^-9, 10^-3 and 2^-30 interfaces): every time is tshark's, to the nanosecond
+  const ts = tsharkFrames(F('crafted.pcapng'));
+  assert.deepEqual(rows.map((r) => `${r.frame} ${r.time}`), ts.map((r) => `${r.frame} ${r.time}`));
   const res = await analyzeFiles([F('crafted.pcapng')]);
   assert.ok(res.inputs[0].warnings.some((w) => /3 pcapng block\(s\) of unknown type/.test(w)));
+});
+
+/** pcapng option (little-endian), padded to 4 */
+function ngOption(code: number, value: Buffer): Buffer {
+  const b = Buffer.alloc(4 + ((value.length + 3) & ~3));
+  b.writeUInt16LE(code, 0);
+  b.writeUInt16LE(value.length, 2);
+  value.copy(b, 4);
+  return b;
+}
+/** IDB for Ethernet with if_tsresol (9) and if_tsoffset (14, signed 64-bit seconds) when given */
+function ngIdb(o: { tsresol?: number; tsoffset?: bigint } = {}): Buffer {
+  const opts: Buffer[] = [];
+  if (o.tsresol !== undefined) opts.push(ngOption(9, Buffer.from([o.tsresol])));
+  if (o.tsoffset !== undefined) {
+    const v = Buffer.alloc(8);
+    v.writeBigInt64LE(o.tsoffset);
+    opts.push(ngOption(14, v));
+  }
+  const head = Buffer.alloc(8);
+  head.writeUInt16LE(1, 0);
+  head.writeUInt32LE(262144, 4);
+  return pcapngBlock(1, Buffer.concat([head, ...opts, ...(opts.length ? [Buffer.alloc(4)] : [])]));
+}
+/** EPB on interface `ifId` at `units` of that interface's resolution */
+function ngEpb(ifId: number, units: bigint, data: Buffer): Buffer {
+  const head = Buffer.alloc(20);
+  head.writeUInt32LE(ifId, 0);
+  head.writeUInt32LE(Number(units >> 32n), 4);
+  head.writeUInt32LE(Number(units & 0xffffffffn), 8);
+  head.writeUInt32LE(data.length, 12);
+  head.writeUInt32LE(data.length, 16);
+  const padded = Buffer.alloc((data.length + 3) & ~3);
+  data.copy(padded);
+  return pcapngBlock(6, Buffer.concat([head, padded]));
+}
+
+test('pcapng if_tsresol and if_tsoffset give exact timestamps; the fast path crosses a second at exactly N+1 s', async () => {
+  const pkt = ethFrame({ tsSec: 0, src: ['10.3.0.1', 1234], dst: ['10.3.0.2', 80], flags: 'S', seq: 1 });
+  // N s + (10^9 - 1) ns and (N+1) s share the 64-bit timestamp's high word (checked below), so
+  // the second EPB is on the fast path's cached second and must not be read as N s + 10^9 ns
+  const N = 1_700_000_000n;
+  const NS = 1_000_000_000n;
+  assert.equal((N * NS + NS - 1n) >> 32n, ((N + 1n) * NS + 1n) >> 32n, 'same high word');
+  const parts = [pcapngShb(),
+    ngIdb(), // 0: default 10^-6
+    ngIdb({ tsresol: 9 }), // 1: 10^-9
+    ngIdb({ tsresol: 3 }), // 2: 10^-3
+    ngIdb({ tsresol: 0x80 | 20 }), // 3: 2^-20
+    ngIdb({ tsresol: 9, tsoffset: 1_000_000n }), // 4: 10^-9, +1,000,000 s
+    ngIdb({ tsoffset: 86_400n }), // 5: 10^-6, +1 day
+  ];
+  const want: string[] = [];
+  const put = (ifId: number, units: bigint, time: string): void => { parts.push(ngEpb(ifId, units, pkt)); want.push(time); };
+  // the same unit count 1,700,000,000,123,456 on each resolution
+  put(0, 1_700_000_000_123_456n, '1700000000.123456000');
+  put(1, 1_700_000_000_123_456n, '1700000.000123456');
+  put(2, 1_700_000_000_123_456n, '1700000000123.456000000');
+  put(3, (1_700_000_000n << 20n) + 524_288n + 1n, '1700000000.500000953'); // 2^-20 s = 953.67 ns, truncated
+  put(4, N * NS + 1n, '1701000000.000000001');
+  put(5, 1_700_000_000_000_001n, '1700086400.000001000');
+  // a run on the ns interface: the first EPB sets the fast path's second, the next ones take it
+  put(1, N * NS + 500_000_000n, '1700000000.500000000');
+  put(1, N * NS + NS - 1n, '1700000000.999999999');
+  put(1, (N + 1n) * NS, '1700000001.000000000');
+  put(1, (N + 1n) * NS + 1n, '1700000001.000000001');
+  // and on the offset interface (the cached second includes the offset)
+  put(4, N * NS + 2n, '1701000000.000000002');
+  put(4, N * NS + NS - 1n, '1701000000.999999999');
+  put(4, (N + 1n) * NS, '1701000001.000000000');
+  const dir = mkdtempSync(join(tmpdir(), 'rstscope-tsresol-'));
+  try {
+    const file = join(dir, 'tsresol.pcapng');
+    writeFileSync(file, Buffer.concat(parts));
+    const got: string[] = [];
+    const info = await readCaptureFile(file, (f: Frame) => { got.push(`${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`); });
+    assert.deepEqual(info.problems, []);
+    assert.deepEqual(got, want);
+    // the same bytes in chunks (the fast path then restarts at every chunk edge)
+    const chunked: string[] = [];
+    const cs = new CaptureStream('chunks', (f: Frame) => { chunked.push(`${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`); });
+    const bytes = Buffer.concat(parts);
+    for (let o = 0; o < bytes.length; o += 4096) cs.push(bytes.subarray(o, o + 4096));
+    cs.end();
+    assert.deepEqual(chunked, want);
+    // tshark (which applies if_tsresol and if_tsoffset) reads the same times
+    assert.deepEqual(tsharkFrames(file).map((r) => r.time), want);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('pcapng from dumpcap: two interfaces (Ethernet and Linux cooked) in one section; concatenated sections', async () => {

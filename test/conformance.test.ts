@@ -1,24 +1,38 @@
 /**
- * Holds the Zeek conformance result (npm run conformance prints the table):
- * conn_state agrees on >= 95% of connections overall and per trace on average,
- * history on >= 80%, with the two tunnelled traces not counted.
+ * Conformance with Zeek, pinned: today's disagreements with Zeek's conn.log on
+ * the corpus (test/conformance-known.json, per trace and connection, each with
+ * why) are the expectation. Any new disagreement fails naming the trace and
+ * the connection; any listed one that went away (fixed, or changed) fails
+ * asking for the list to be updated. Runs the built CLI over every trace of
+ * the corpus manifest (test/conformance-known.ts); `npm run conformance`
+ * prints the agreement table.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { runConformance } from '../scripts/conformance.js';
+import { corpusDir, currentDisagreements, type Disagreement } from './conformance-known.js';
+import { ROOT } from './helpers.js';
 
-test('conn_state and history agree with Zeek on the corpus', async () => {
-  const s = await runConformance();
-  const counted = s.traces.filter((t) => !t.excluded);
-  assert.equal(counted.length, 40, 'all 40 non-tunnel traces are counted');
-  assert.ok(s.total.zeek >= 1490, `corpus rows: ${s.total.zeek}`);
-  assert.ok(s.stateAll >= 0.95, `conn_state over all connections: ${s.stateAll}`);
-  assert.ok(s.stateMeanPerTrace >= 0.95, `conn_state per-trace mean: ${s.stateMeanPerTrace}`);
-  assert.ok(s.historyAll >= 0.8, `history over all connections: ${s.historyAll}`);
-  assert.ok(s.historyMeanPerTrace >= 0.8, `history per-trace mean: ${s.historyMeanPerTrace}`);
-  // the FDDI trace alone must not carry the result: without it the bar still holds
-  const rest = counted.filter((t) => t.file !== 'llc.pcap');
-  const zeek = rest.reduce((n, t) => n + t.zeek, 0);
-  const agree = rest.reduce((n, t) => n + t.stateAgree, 0);
-  assert.ok(agree / zeek >= 0.95, `conn_state without llc.pcap: ${agree}/${zeek}`);
+const KNOWN = join(ROOT, 'test/conformance-known.json');
+
+interface Known { traces: Record<string, (Disagreement & { why: string })[]> }
+
+const show = (d: Disagreement): string => `${d.conn}: zeek ${d.zeek ?? '(no row)'}, ours ${d.ours ?? '(no connection)'}`;
+
+test('the disagreements with Zeek on the corpus are exactly the known ones (test/conformance-known.json)', async () => {
+  const known = JSON.parse(readFileSync(KNOWN, 'utf8')) as Known;
+  const names = Object.keys(known.traces);
+  assert.ok(names.length >= 42, `${names.length} traces listed`);
+  const now = await currentDisagreements(corpusDir(names[0]));
+  assert.deepEqual(Object.keys(now).sort(), [...names].sort(), 'the known list names every trace of the corpus manifest, and only those');
+  const problems: string[] = [];
+  for (const trace of names) {
+    const want = new Map(known.traces[trace].map((d) => [show(d), d]));
+    const got = new Map(now[trace].map((d) => [show(d), d]));
+    for (const [k] of got) if (!want.has(k)) problems.push(`NEW disagreement in ${trace}: ${k}`);
+    for (const [k] of want) if (!got.has(k)) problems.push(`${trace}: ${k} no longer happens: update test/conformance-known.json (and docs/conformance.md)`);
+    for (const d of known.traces[trace]) assert.ok(d.why && d.why.length > 20, `${trace}: ${show(d)} says why`);
+  }
+  assert.deepEqual(problems, [], problems.join('\n'));
 });

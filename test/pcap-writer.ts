@@ -15,6 +15,20 @@ export interface Seg {
   win?: number;
   ttl?: number;
   ipId?: number;
+  /** raw TCP option bytes (padded with zeros to a multiple of 4); see tcpOpt */
+  opts?: number[];
+}
+
+/** TCP option bytes: mss(n), wscale(n), ts(val, ecr), sackOk, nop */
+export const tcpOpt = {
+  mss: (n: number): number[] => [2, 4, n >> 8, n & 0xff],
+  wscale: (n: number): number[] => [1, 3, 3, n],
+  ts: (val: number, ecr: number): number[] => [1, 1, 8, 10, ...u32(val), ...u32(ecr)],
+  sackOk: (): number[] => [4, 2],
+};
+
+function u32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
 function ip4(s: string): number[] {
@@ -33,28 +47,7 @@ export function pcap(segs: Seg[]): Buffer {
   hdr.writeUInt32LE(1, 20);
   parts.push(hdr);
   for (const s of segs) {
-    const len = s.len ?? 0;
-    const frame = Buffer.alloc(14 + 20 + 20 + len);
-    frame.writeUInt16BE(0x0800, 12);
-    const ip = 14;
-    frame[ip] = 0x45;
-    frame.writeUInt16BE(40 + len, ip + 2);
-    frame.writeUInt16BE(s.ipId ?? 0, ip + 4);
-    frame.writeUInt16BE(0x4000, ip + 6);
-    frame[ip + 8] = s.ttl ?? 64;
-    frame[ip + 9] = 6;
-    Buffer.from(ip4(s.src[0])).copy(frame, ip + 12);
-    Buffer.from(ip4(s.dst[0])).copy(frame, ip + 16);
-    const t = ip + 20;
-    frame.writeUInt16BE(s.src[1], t);
-    frame.writeUInt16BE(s.dst[1], t + 2);
-    frame.writeUInt32BE(s.seq >>> 0, t + 4);
-    frame.writeUInt32BE((s.ack ?? 0) >>> 0, t + 8);
-    frame[t + 12] = 5 << 4;
-    let fl = 0;
-    for (const ch of s.flags) fl |= FLAG_BITS[ch] ?? 0;
-    frame[t + 13] = fl;
-    frame.writeUInt16BE(s.win ?? 65535, t + 14);
+    const frame = ethFrame(s);
     const rec = Buffer.alloc(16);
     rec.writeUInt32LE(s.tsSec, 0);
     rec.writeUInt32LE(s.tsUsec ?? 0, 4);
@@ -63,4 +56,33 @@ export function pcap(segs: Seg[]): Buffer {
     parts.push(rec, frame);
   }
   return Buffer.concat(parts);
+}
+
+/** One Ethernet/IPv4/TCP frame of a segment (checksums left zero; payload zeros). */
+export function ethFrame(s: Seg): Buffer {
+  const len = s.len ?? 0;
+  const optLen = ((s.opts?.length ?? 0) + 3) & ~3;
+  const frame = Buffer.alloc(14 + 20 + 20 + optLen + len);
+  frame.writeUInt16BE(0x0800, 12);
+  const ip = 14;
+  frame[ip] = 0x45;
+  frame.writeUInt16BE(40 + optLen + len, ip + 2);
+  frame.writeUInt16BE(s.ipId ?? 0, ip + 4);
+  frame.writeUInt16BE(0x4000, ip + 6);
+  frame[ip + 8] = s.ttl ?? 64;
+  frame[ip + 9] = 6;
+  Buffer.from(ip4(s.src[0])).copy(frame, ip + 12);
+  Buffer.from(ip4(s.dst[0])).copy(frame, ip + 16);
+  const t = ip + 20;
+  frame.writeUInt16BE(s.src[1], t);
+  frame.writeUInt16BE(s.dst[1], t + 2);
+  frame.writeUInt32BE(s.seq >>> 0, t + 4);
+  frame.writeUInt32BE((s.ack ?? 0) >>> 0, t + 8);
+  frame[t + 12] = (5 + optLen / 4) << 4;
+  if (s.opts) Buffer.from(s.opts).copy(frame, t + 20);
+  let fl = 0;
+  for (const ch of s.flags) fl |= FLAG_BITS[ch] ?? 0;
+  frame[t + 13] = fl;
+  frame.writeUInt16BE(s.win ?? 65535, t + 14);
+  return frame;
 }
