@@ -1,0 +1,168 @@
+/**
+ * Mutation testing (StrykerJS) over the modules where a silent bug costs most.
+ *
+ *   npm run mutate                 # every group below
+ *   npm run mutate -- state rst    # only these groups
+ *   npm run mutate -- --list       # the groups, their files and tests
+ *
+ * Each group is one Stryker run: it mutates the group's source files in a
+ * sandbox copy of the project, builds it with tsc (mutants are compiled in
+ * once and switched on one at a time by Stryker's environment variable) and
+ * runs the group's test files with the TAP runner (node:test prints TAP when
+ * its output is not a terminal). Coverage analysis is off: many tests run the
+ * built CLI as a child process, which inherits the active mutant through the
+ * environment but reports no coverage back, so every mutant runs every test
+ * file of its group. The TypeScript checker drops mutants that do not compile.
+ *
+ * Equivalent mutants (no test can tell them from the original) are marked in
+ * the source with `// Stryker disable next-line <mutator>: <reason>`; Stryker
+ * reports them as Ignored and leaves them out of the score. docs/testing.md
+ * lists them with the scores.
+ *
+ * Output: per group, the clear-text report on stdout and a JSON report in
+ * reports/mutation/<group>.json (git-ignored); at the end one Markdown table
+ * (file, killed, timeout, survived, no coverage, ignored, score) and every
+ * surviving mutant with its place, ready for docs/testing.md.
+ *
+ * Not part of `npm test`: a full run takes tens of minutes on 2 cores.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Group {
+  name: string;
+  what: string;
+  /** files (or file:line-line ranges) to mutate, relative to the repository */
+  mutate: string[];
+  /** compiled test files (dist/test/*.test.js) that must kill them */
+  tests: string[];
+}
+
+export const GROUPS: Group[] = [
+  {
+    name: 'state',
+    what: "Zeek's endpoint state machine and conn_state",
+    mutate: ['src/tcp/state.ts'],
+    tests: ['dist/test/conformance.test.js', 'dist/test/tracker.test.js'],
+  },
+  {
+    name: 'rst',
+    what: 'RST acceptance and shape',
+    mutate: ['src/tcp/rst.ts'],
+    tests: ['dist/test/tracker.test.js', 'dist/test/rules-captures.test.js'],
+  },
+  {
+    name: 'rst-causes',
+    what: 'the RST-cause chain of the rules',
+    mutate: ['src/rules/teardown.ts', 'src/rules/rst-suspicious.ts', 'src/rules/abortive-close.ts',
+      'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts'],
+    tests: ['dist/test/rules-captures.test.js'],
+  },
+  {
+    name: 'timestamps',
+    what: 'pcap and pcapng timestamp paths',
+    mutate: ['src/capture/pcap.ts', 'src/capture/pcapng.ts', 'src/capture/frame.ts'],
+    tests: ['dist/test/capture-formats.test.js', 'dist/test/capture-fastpath.test.js', 'dist/test/fuzz-regressions.test.js'],
+  },
+  {
+    name: 'flow-hash',
+    what: 'the symmetric flow hash (shards and worker lanes)',
+    mutate: ['src/tcp/tracker.ts:100-145'],
+    tests: ['dist/test/shard.test.js', 'dist/test/workers.test.js'],
+  },
+  {
+    name: 'merge',
+    what: 'the --workers merge (order and renumbering)',
+    mutate: ['src/cli/parallel.ts'],
+    tests: ['dist/test/workers.test.js'],
+  },
+];
+
+interface Counts { killed: number; timeout: number; survived: number; noCoverage: number; ignored: number; errors: number }
+
+function score(c: Counts): number {
+  const detected = c.killed + c.timeout;
+  const valid = detected + c.survived + c.noCoverage;
+  return valid === 0 ? 100 : (100 * detected) / valid;
+}
+
+async function runGroup(g: Group): Promise<{ perFile: Map<string, Counts>; survivors: string[] }> {
+  const { Stryker } = await import('@stryker-mutator/core');
+  const report = join('reports/mutation', `${g.name}.json`);
+  const stryker = new Stryker({
+    packageManager: 'npm',
+    testRunner: 'tap',
+    tap: { testFiles: g.tests },
+    buildCommand: 'npx tsc -p tsconfig.json',
+    checkers: ['typescript'],
+    tsconfigFile: 'tsconfig.json',
+    mutate: g.mutate,
+    coverageAnalysis: 'off',
+    concurrency: 2,
+    timeoutMS: 60_000,
+    reporters: ['clear-text', 'json'],
+    jsonReporter: { fileName: report },
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    plugins: ['@stryker-mutator/tap-runner', '@stryker-mutator/typescript-checker'],
+  });
+  const results = await stryker.runMutationTest();
+  const perFile = new Map<string, Counts>();
+  const survivors: string[] = [];
+  for (const r of results) {
+    const file = relative(ROOT, resolve(ROOT, r.fileName));
+    let c = perFile.get(file);
+    if (!c) perFile.set(file, c = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0, errors: 0 });
+    switch (r.status) {
+      case 'Killed': c.killed++; break;
+      case 'Timeout': c.timeout++; break;
+      case 'Survived': c.survived++; break;
+      case 'NoCoverage': c.noCoverage++; break;
+      case 'Ignored': c.ignored++; break;
+      default: c.errors++; // CompileError, RuntimeError: not valid mutants
+    }
+    if (r.status === 'Survived' || r.status === 'NoCoverage') {
+      const at = `${file}:${r.location.start.line}:${r.location.start.column}`;
+      survivors.push(`- \`${at}\` ${r.mutatorName}: \`${(r.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}\` (${r.status})`);
+    }
+  }
+  return { perFile, survivors };
+}
+
+async function main(): Promise<void> {
+  process.chdir(ROOT);
+  const args = process.argv.slice(2);
+  if (args.includes('--list')) {
+    for (const g of GROUPS) console.log(`${g.name}: ${g.what}\n  mutate: ${g.mutate.join(' ')}\n  tests:  ${g.tests.join(' ')}`);
+    return;
+  }
+  const unknown = args.filter((a) => !GROUPS.some((g) => g.name === a));
+  if (unknown.length > 0) {
+    console.error(`mutate: unknown group ${unknown.join(', ')} (groups: ${GROUPS.map((g) => g.name).join(', ')})`);
+    process.exitCode = 2;
+    return;
+  }
+  const chosen = args.length > 0 ? GROUPS.filter((g) => args.includes(g.name)) : GROUPS;
+  mkdirSync('reports/mutation', { recursive: true });
+  const rows: string[] = ['| group | file | killed | timeout | survived | no coverage | ignored (equivalent) | score |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  const survivors: string[] = [];
+  for (const g of chosen) {
+    const started = Date.now();
+    const r = await runGroup(g);
+    for (const [file, c] of r.perFile) {
+      rows.push(`| ${g.name} | \`${file}\` | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.ignored} | ${score(c).toFixed(1)}% |`);
+    }
+    survivors.push(`### ${g.name} (${((Date.now() - started) / 1000).toFixed(0)} s)`, ...(r.survivors.length ? r.survivors : ['- none']));
+  }
+  const md = [`Mutation testing, ${new Date().toISOString()}`, '', ...rows, '', 'Surviving mutants:', '', ...survivors, ''].join('\n');
+  writeFileSync('reports/mutation/summary.md', md);
+  console.log(md);
+}
+
+main().catch((e: unknown) => {
+  console.error(`mutate: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  process.exitCode = 1;
+});
