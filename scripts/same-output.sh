@@ -13,6 +13,7 @@
 #   analyze -f ndjson --workers 2; report -o X.md; report -o X.html
 # Exit codes are recorded with the outputs (a changed exit code is a difference).
 set -uo pipefail
+shopt -s dotglob  # corpus outputs are named .._shared_..., which a plain glob skips
 cd "$(dirname "$0")/.."
 mode=${1:-}; dir=${2:-}
 [ -n "$mode" ] && [ -n "$dir" ] || { echo "usage: $0 record|check DIR [CAPTURE...]" >&2; exit 2; }
