@@ -39,7 +39,7 @@ import { DEFAULT_TRACKER_OPTIONS } from '../../tcp/tracker.js';
 import { reportProblems } from '../common.js';
 import { exitCodeFor, EXIT_PARTIAL, EXIT_USAGE, UsageError } from '../exit.js';
 import { err, onStdoutClosed, out } from '../output.js';
-import { Analyzer } from '../pipeline.js';
+import { Analyzer } from '../../analysis/pipeline.js';
 
 const TICK_MS = 100;
 /** quiet time after the last packet of a settled connection before its findings are printed */
