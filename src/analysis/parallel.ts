@@ -2,8 +2,10 @@
  * `--workers N`: N lanes (worker.ts runLane) each read every input and track
  * one shard of the connections (by the symmetric flow hash, so both
  * directions of a connection meet in one lane), each in its own worker
- * thread. This thread only merges their streams as they come and hands
- * records to the command, in bounded memory. (Below, "worker" means any lane.)
+ * thread. This thread only merges their streams as they come (the Merge
+ * class, merge.ts: order, numbering, maxLive) and hands records to the
+ * caller of analyze() (analyze.ts), in bounded memory. (Below, "worker"
+ * means any lane.)
  *
  * Why no lane in this thread: measured on the 2 M-packet bench capture with
  * `analyze -f ndjson --workers 2`, a lane here left the merge (and the
@@ -11,7 +13,7 @@
  * sat idle 20% of the run waiting for acknowledgements, and two workers ran no
  * faster than one process.
  *
- * Merge order (the Merge class, merge.ts). Every record is tagged with its close frame (the frame being
+ * Merge order. Every record is tagged with its close frame (the frame being
  * processed when it was closed out; END_FRAME for the end-of-input flush).
  * Records are emitted in the order (input, closeFrame, firstFrame): each
  * worker's stream is already ordered by close frame, and a record is emitted
@@ -22,7 +24,7 @@
  * first frame), so streamed output is byte-identical to one process's and
  * between N = 1, 2, 3 (--workers 1 runs the same path with one worker).
  *
- * Numbering (merge.ts). One process numbers connections (`id`, run-wide; `stream`, per
+ * Numbering. One process numbers connections (`id`, run-wide; `stream`, per
  * input) in creation order, i.e. by (input, firstFrame). Workers report the
  * firstFrame of every connection they create, ascending; this thread merges
  * those lists up to the common progress and gives each creation its global
@@ -61,6 +63,7 @@ import { META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig } from '
 
 export const MAX_WORKERS = 64;
 
+/** analyze()'s options as this path takes them (analyze.ts AnalyzeOptions without onCloseOut). */
 export interface ParallelOptions extends Partial<TrackerOptions> {
   /** evaluate teardown rules (default true) */
   rules?: boolean;
