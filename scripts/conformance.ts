@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
-import { analyzeFiles } from '../src/cli/pipeline.js';
+import { analyze } from '../src/analysis/analyze.js';
 import type { ConnRecord } from '../src/tcp/record.js';
 
 interface ZeekConn {
@@ -66,7 +66,7 @@ export async function runConformance(corpus = findCorpus()): Promise<Conformance
   const traces: TraceResult[] = [];
   for (const t of manifest.traces) {
     const checksums = t.run_options['ignore_checksums_-C'] === false;
-    const res = await analyzeFiles([join(corpus, t.file)], { checksums });
+    const res = await analyze([join(corpus, t.file)], { checksums });
     const ours = new Map<string, ConnRecord[]>();
     for (const r of res.connections) {
       const k = key(r.orig.ip, r.orig.port, r.resp.ip, r.resp.port, Math.round(r.ts * 1e6));

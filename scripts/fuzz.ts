@@ -30,7 +30,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CaptureStream } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
 import type { Problem } from '../src/capture/problems.js';
-import { Analyzer } from '../src/cli/pipeline.js';
+import { Analyzer } from '../src/analysis/pipeline.js';
 import { FindingsDigest, findingsTable } from '../src/report/findings.js';
 import type { Finding } from '../src/rules/types.js';
 import { flowsTable } from '../src/report/flows-table.js';

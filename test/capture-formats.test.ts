@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CaptureStream, readCaptureFile } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
-import { analyzeFiles } from '../src/cli/pipeline.js';
+import { analyze } from '../src/analysis/analyze.js';
 import { FORMATS, ourFrames, tsharkFrames } from './oracle.js';
 import { requires } from './requires.js';
 import { pcapngBlock, pcapngShb } from '../scripts/make-hostile.js';
@@ -53,7 +53,7 @@ test('snaplen 96: packets are cut, yet payload and sequence accounting use the I
   // the client sent 20000 bytes in segments whose captured part is at most 96 bytes
   const dataRows = rows.filter((r) => r.tcp && Number(r.tcp.split(' ')[3]) > 96);
   assert.ok(dataRows.length > 0);
-  const res = await analyzeFiles([F('lo-snap96.pcap')]);
+  const res = await analyze([F('lo-snap96.pcap')]);
   const conv = res.connections.find((c) => c.resp.port === 47809);
   assert.ok(conv, 'the conversation is tracked');
   assert.equal(conv.origBytes, 20000);
@@ -78,7 +78,7 @@ test('pcapng: sections in both byte orders, interfaces with different link types
   // if_tsresol matters here (2^-20, 10^-9, 10^-3 and 2^-30 interfaces): every time is tshark's, to the nanosecond
   const ts = tsharkFrames(F('crafted.pcapng'));
   assert.deepEqual(rows.map((r) => `${r.frame} ${r.time}`), ts.map((r) => `${r.frame} ${r.time}`));
-  const res = await analyzeFiles([F('crafted.pcapng')]);
+  const res = await analyze([F('crafted.pcapng')]);
   assert.ok(res.inputs[0].warnings.some((w) => /3 pcapng block\(s\) of unknown type/.test(w)));
 });
 
@@ -198,7 +198,7 @@ function tsharkStreams(file: string): string[] {
 // connection closed; the tracker (like Zeek) starts a new connection there, tshark's tcp.stream does not.
 for (const name of ['lo-us.pcap', 'lo-ns.pcap', 'sll2.pcap', 'qinq.pcap', 'null-be.pcap', 'raw12.pcap', 'ipv6-229.pcap', 'lo-snap96.pcap']) {
   test(`${name}: each connection's firstFrame/lastFrame equal tshark's frame.number range of its tcp.stream`, requires('tshark'), async () => {
-    const res = await analyzeFiles([F(name)]);
+    const res = await analyze([F(name)]);
     const ours = res.connections.map((c) => `${c.firstFrame}-${c.lastFrame}`).sort();
     assert.ok(ours.length >= 2);
     assert.deepEqual(ours, tsharkStreams(F(name)));

@@ -114,3 +114,53 @@ test('output into a closed pipe ends quietly', async () => {
   });
   assert.equal(code, 0);
 });
+
+test('report checks --shard as analyze does: a malformed shard is a usage error (exit 2)', async () => {
+  for (const cmd of [['analyze'], ['report', '--format', 'md']]) {
+    for (const bad of ['9/2', '2/2', 'x/2']) {
+      const r = await runCli([...cmd, '--shard', bad, WAPC]);
+      assert.equal(r.code, 2, `${cmd[0]} --shard ${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /--shard takes K\/N with 0 <= K < N/);
+      assert.equal(r.stdout, '', 'no report');
+    }
+  }
+});
+
+test('report --shard K/N reports shard K only: the shards together hold every connection and finding once', async () => {
+  const { readdirSync } = await import('node:fs');
+  const files = readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(CAPTURES, f));
+  const counts = async (extra: string[]): Promise<[number, number]> => {
+    const r = await runCli(['report', '--format', 'md', ...extra, ...files]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = /(\d+) finding\(s\) in (\d+) connection\(s\)/.exec(r.stdout);
+    assert.ok(m, 'the report names its counts');
+    return [Number(m[1]), Number(m[2])];
+  };
+  const [findings, connections] = await counts([]);
+  const [f0, c0] = await counts(['--shard', '0/2']);
+  const [f1, c1] = await counts(['--shard', '1/2']);
+  assert.ok(c0 > 0 && c1 > 0 && c0 < connections, `both shards hold some connections (${c0}, ${c1} of ${connections})`);
+  assert.equal(c0 + c1, connections);
+  assert.equal(f0 + f1, findings);
+});
+
+test('report does not take --workers (its collector needs the tracker\'s connections, which workers do not send)', async () => {
+  const r = await runCli(['report', '--format', 'md', '--workers', '2', WAPC]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /Unknown argument: workers/);
+});
+
+test('numeric options take whole numbers in range: a usage error names the option', async () => {
+  for (const args of [
+    ['analyze', '--max-connections', '0', WAPC],
+    ['flows', '--max-connections', 'many', WAPC],
+    ['report', '--format', 'md', '--max-connections', '1.5', WAPC],
+    ['report', '--format', 'md', '--max-details', '-1', WAPC],
+    ['report', '--format', 'md', '--payload-bytes', 'x', WAPC],
+  ]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    const option = args.find((a) => a.startsWith('--') && a !== '--format')!;
+    assert.match(r.stderr, new RegExp(`${option} takes a whole number >= \\d+, not "`), args.join(' '));
+  }
+});

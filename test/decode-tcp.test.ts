@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readCaptureFile } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
-import { analyzeFiles } from '../src/cli/pipeline.js';
+import { analyze } from '../src/analysis/analyze.js';
 import { decodeFrame } from '../src/decode/decoder.js';
 import {
   DECODE_REASONS, DecodeResult, newPacket, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TS, OPT_WSCALE, TCP_SYN,
@@ -127,13 +127,13 @@ test('unknown and malformed TCP option kinds are skipped safely', async () => {
 });
 
 test('--checksums: a wrong TCP checksum is counted and gives history C; without it the packet counts', async () => {
-  const on = await analyzeFiles([F('checksum.pcap')], { checksums: true });
+  const on = await analyze([F('checksum.pcap')], { checksums: true });
   assert.equal(on.stats.badChecksums, 1);
   const c = on.connections.find((r) => r.resp.port === 47801);
   assert.ok(c);
   assert.match(c.history, /C/);
   assert.equal(on.connections.find((r) => r.resp.port === 47802)?.history.includes('C'), false);
-  const off = await analyzeFiles([F('checksum.pcap')], { checksums: false });
+  const off = await analyze([F('checksum.pcap')], { checksums: false });
   assert.equal(off.stats.badChecksums, 0);
   const d = off.connections.find((r) => r.resp.port === 47801);
   assert.ok(d);
@@ -151,7 +151,7 @@ test('--checksums: a wrong TCP checksum is counted and gives history C; without 
 });
 
 test('IPv4 total length 0 (TSO): payload length from the wire length, as tshark ip.tso_support does', async () => {
-  const res = await analyzeFiles([F('tso-len0.pcap')]);
+  const res = await analyze([F('tso-len0.pcap')]);
   const c = res.connections.find((r) => r.resp.port === 47801);
   assert.ok(c);
   assert.equal(c.origBytes, 300);
@@ -160,7 +160,7 @@ test('IPv4 total length 0 (TSO): payload length from the wire length, as tshark 
 });
 
 test('frames that are not TCP are counted by reason, never thrown (Teredo.pcap, gtp2 trace: UDP tunnels)', async () => {
-  const res = await analyzeFiles([corpusTrace('Teredo.pcap'), corpusTrace('gtp2_different_udp_port.pcap'), corpusTrace('llc.pcap')]);
+  const res = await analyze([corpusTrace('Teredo.pcap'), corpusTrace('gtp2_different_udp_port.pcap'), corpusTrace('llc.pcap')]);
   const skipped = res.stats.skipped;
   assert.ok((skipped['not-tcp'] ?? 0) > 0, JSON.stringify(skipped));
   for (const k of Object.keys(skipped)) assert.ok(DECODE_REASONS.includes(k), k);

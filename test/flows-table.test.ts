@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Table from 'cli-table3';
 import { flowsTable } from '../src/report/flows-table.js';
-import type { InputSummary } from '../src/cli/pipeline.js';
+import type { InputSummary } from '../src/report/input-summary.js';
 import type { ConnRecord } from '../src/tcp/record.js';
 
 function rec(i: number, history = 'ShADadFf'): ConnRecord {

@@ -43,3 +43,10 @@ test('no progress line when stderr is not a terminal', async () => {
   assert.equal(r.code, 0);
   assert.equal(r.stderr, '');
 });
+
+test('report draws the progress line of its analysis pass on a terminal, and none with --quiet', async () => {
+  const screen = await onTerminal(['report', '--format', 'md', CAPTURE]);
+  assert.match(screen, /\r[^\r]*abortive-close\.pcap \[#+\.*\] +100% .* pkt\/s .* elapsed, .* left/, JSON.stringify(screen));
+  assert.ok(screen.endsWith('\r\x1b[K'), `the line is cleared at the end: ${JSON.stringify(screen.slice(-20))}`);
+  assert.equal(await onTerminal(['report', '--format', 'md', '--quiet', CAPTURE]), '');
+});

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeFiles } from '../src/cli/pipeline.js';
+import { analyze } from '../src/analysis/analyze.js';
 import {
   daysLong, ip4Tcp, pcapngBlock, pcapngEpb, pcapngIdb, pcapngShb, rstStorm, seqWrap, synFlood, T0_SEC,
 } from '../scripts/make-hostile.js';
@@ -45,10 +45,10 @@ function runCapped(args: string[], heapMiB: number): Promise<CliResult> {
 /** Analyzes `bytes` (written to `path`) twice; the faster run's time and result. */
 async function bestOfTwo(bytes: Buffer, path: string) {
   writeFileSync(path, bytes);
-  let best: { ms: number; res: Awaited<ReturnType<typeof analyzeFiles>> } | undefined;
+  let best: { ms: number; res: Awaited<ReturnType<typeof analyze>> } | undefined;
   for (let i = 0; i < 2; i++) {
     const t0 = process.hrtime.bigint();
-    const res = await analyzeFiles([path], { rules: false, keepRecords: false });
+    const res = await analyze([path], { rules: false, keepRecords: false });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (!best || ms < best.ms) best = { ms, res };
   }
@@ -94,7 +94,7 @@ describe('hostile traffic', { concurrency: 2 }, () => {
     const r = await runCapped(['analyze', '-f', 'json', path], 512);
     noCrash(r);
     assert.equal(r.code, 0, r.stderr);
-    const res = await analyzeFiles([path], { maxConnections: 100_000 });
+    const res = await analyze([path], { maxConnections: 100_000 });
     assert.equal(res.stats.frames, gen.frames);
     assert.equal(res.connections.length, 1 + gen.strayRsts, 'one connection per stray RST tuple, plus the real one');
     const main = res.connections[0];
@@ -109,7 +109,7 @@ describe('hostile traffic', { concurrency: 2 }, () => {
   test('sequence numbers wrapping past 2^32 three times: exact bytes, exactly the one real retransmission', async () => {
     const path = join(dir, 'wrap.pcap');
     const gen = seqWrap(path, 3, 100_000);
-    const res = await analyzeFiles([path], {});
+    const res = await analyze([path], {});
     assert.equal(res.connections.length, 1);
     const c = res.connections[0];
     assert.ok(gen.bytes > 3 * 2 ** 32);
@@ -124,7 +124,7 @@ describe('hostile traffic', { concurrency: 2 }, () => {
   test('a connection lasting three days of capture time stays one connection', async () => {
     const path = join(dir, 'days.pcap');
     const gen = daysLong(path, 3);
-    const res = await analyzeFiles([path], {});
+    const res = await analyze([path], {});
     assert.equal(res.connections.length, 1);
     const c = res.connections[0];
     assert.equal(c.duration, gen.durationSec);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { analyzeFiles } from '../src/cli/pipeline.js';
+import { analyze } from '../src/analysis/analyze.js';
 import { CAPTURES } from './helpers.js';
 import { pcap, type Seg } from './pcap-writer.js';
 
@@ -37,7 +37,7 @@ function normal(t: number, isnC: number, isnS: number, cli: [string, number] = C
 }
 
 test('an orderly close is SF with the full history and exact byte counts', async () => {
-  const r = await analyzeFiles([file(normal(1000, 100, 5000))]);
+  const r = await analyze([file(normal(1000, 100, 5000))]);
   assert.equal(r.connections.length, 1);
   const c = r.connections[0];
   assert.equal(c.state, 'SF');
@@ -50,7 +50,7 @@ test('an orderly close is SF with the full history and exact byte counts', async
 });
 
 test('port reuse: a new SYN with a new ISN after the close starts a new connection', async () => {
-  const r = await analyzeFiles([file([...normal(1000, 100, 5000), ...normal(1001, 900000, 7000)])]);
+  const r = await analyze([file([...normal(1000, 100, 5000), ...normal(1001, 900000, 7000)])]);
   assert.equal(r.connections.length, 2);
   assert.deepEqual(r.connections.map((c) => [c.state, c.firstFrame, c.endReason]), [['SF', 1, 'reused'], ['SF', 9, 'end']]);
   assert.equal(r.stats.reused, 1);
@@ -58,7 +58,7 @@ test('port reuse: a new SYN with a new ISN after the close starts a new connecti
 });
 
 test('the real port-reuse capture gives two SF connections on one 4-tuple', async () => {
-  const r = await analyzeFiles([join(CAPTURES, 'port-reuse.pcap')]);
+  const r = await analyze([join(CAPTURES, 'port-reuse.pcap')]);
   const tuples = new Set(r.connections.map((c) => `${c.orig.port}-${c.resp.port}`));
   assert.equal(r.connections.length, 2);
   assert.equal(tuples.size, 1);
@@ -69,14 +69,14 @@ test('timers run on capture time: a packet 10 s after a complete close starts a 
   const segs = normal(1000, 100, 5000);
   // a late ACK 10 s after the close: Zeek has dropped the connection by then (5 s close delay)
   segs.push({ tsSec: 1010, src: C, dst: S, flags: 'A', seq: 112, ack: 5022 });
-  const r = await analyzeFiles([file(segs)]);
+  const r = await analyze([file(segs)]);
   assert.equal(r.connections.length, 2);
   assert.equal(r.connections[1].history, 'A');
   assert.equal(r.connections[1].state, 'OTH');
 });
 
 test('an unanswered SYN times out after 5 s of capture time (S0), later packets start a new row', async () => {
-  const r = await analyzeFiles([file([
+  const r = await analyze([file([
     { tsSec: 1000, src: C, dst: S, flags: 'S', seq: 1 },
     { tsSec: 1001, src: C, dst: S, flags: 'S', seq: 1 },
     { tsSec: 1003, src: C, dst: S, flags: 'S', seq: 1 },
@@ -93,7 +93,7 @@ test('an unanswered SYN times out after 5 s of capture time (S0), later packets 
 test('--max-connections evicts the longest-idle connection and counts it', async () => {
   const segs: Seg[] = [];
   for (let i = 0; i < 50; i++) segs.push({ tsSec: 1000 + i, src: ['10.0.1.1', 20000 + i], dst: S, flags: 'S', seq: i });
-  const r = await analyzeFiles([file(segs)], { maxConnections: 10 });
+  const r = await analyze([file(segs)], { maxConnections: 10 });
   assert.equal(r.connections.length, 50);
   assert.equal(r.stats.evicted, 40);
   assert.ok(r.stats.maxLive <= 10);
@@ -113,7 +113,7 @@ test('sequence numbers wrapping past 2^32 cause no false retransmissions', async
     seq += 100;
     segs.push({ tsSec: 1001, tsUsec: i + 1, src: S, dst: C, flags: 'A', seq: 2, ack: seq >>> 0 });
   }
-  const r = await analyzeFiles([file(segs)]);
+  const r = await analyze([file(segs)]);
   assert.equal(r.connections.length, 1);
   assert.equal(r.connections[0].origRetransBytes, 0);
   assert.equal(r.connections[0].origBytes, 4000);
@@ -121,7 +121,7 @@ test('sequence numbers wrapping past 2^32 cause no false retransmissions', async
 });
 
 test('a mid-stream start is partial and keeps exact relative numbering', async () => {
-  const r = await analyzeFiles([file([
+  const r = await analyze([file([
     { tsSec: 1000, src: C, dst: S, flags: 'PA', seq: 5000, ack: 9000, len: 10 },
     { tsSec: 1000, tsUsec: 5, src: S, dst: C, flags: 'PA', seq: 9000, ack: 5010, len: 30 },
     { tsSec: 1000, tsUsec: 9, src: C, dst: S, flags: 'A', seq: 5010, ack: 9030 },
@@ -163,8 +163,8 @@ test('history: letters past the tenth, flips and reuse keep the exact string (pa
 /** Runs one capture with evidence (analyze) and without (flows); checks the records agree and each RST summary matches its full record. */
 async function bothWays(files: string[]): Promise<import('../src/tcp/record.js').ConnRecord[]> {
   const { rstShape } = await import('../src/tcp/rst.js');
-  const full = await analyzeFiles(files, {
-    onConnection: (rec, _found, c) => {
+  const full = await analyze(files, {
+    onCloseOut: (rec, _found, c) => {
       assert.equal(rec.resets.length, c.rsts.length, `connection ${rec.id}`);
       rec.resets.forEach((r, i) => {
         const x = c.rsts[i];
@@ -172,7 +172,7 @@ async function bothWays(files: string[]): Promise<import('../src/tcp/record.js')
       });
     },
   });
-  const lean = await analyzeFiles(files, { rules: false });
+  const lean = await analyze(files, { rules: false });
   assert.deepEqual(lean.connections, full.connections);
   return full.connections;
 }

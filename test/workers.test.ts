@@ -1,6 +1,6 @@
 /**
  * --workers N: every worker reads the inputs and tracks one shard of the
- * connections; the main thread merges their streams (src/cli/parallel.ts).
+ * connections; the main thread merges their streams (src/analysis/parallel.ts).
  * Held here: every format is byte-identical for N = 1, 2, 3; JSON documents
  * and tables equal one process's; NDJSON and Zeek lines are one process's
  * lines (the order may differ only among connections closed out at the same

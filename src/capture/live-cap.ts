@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { newFrame, type Frame } from './frame.js';
 import { newInputInfo, type InputInfo } from './parser.js';
-import { drainQuiet, LiveError, PERMISSION_HINT, type LiveOptions, type LiveSource } from './live.js';
+import { drainQuiet, LiveError, PERMISSION_HINT, type LiveOptions, type LiveSource } from './live-source.js';
 
 interface CapInstance {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;

@@ -22,7 +22,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CaptureStream } from './reader.js';
 import type { InputInfo } from './parser.js';
-import { DRAIN_MAX_MS, drainQuiet, listInterfaces, LiveError, PERMISSION_HINT, type LiveOptions, type LiveSource } from './live.js';
+import { DRAIN_MAX_MS, drainQuiet, listInterfaces, LiveError, PERMISSION_HINT, type LiveOptions, type LiveSource } from './live-source.js';
 
 const STATS_INTERVAL_MS = 1000;
 const STOP_GRACE_MS = 5000;

@@ -2,9 +2,8 @@
 import type { Argv } from 'yargs';
 import { describeProblem } from '../capture/problems.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../tcp/tracker.js';
-import { UsageError } from './exit.js';
 import { err } from './output.js';
-import type { AnalysisResult } from './pipeline.js';
+import type { AnalysisResult } from '../analysis/analyze.js';
 
 export interface CaptureArgs {
   files: string[];
@@ -26,10 +25,6 @@ export function captureOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: 'K/N: analyze only shard K (0-based) of N, by a symmetric hash of each connection\'s addresses and ports; N processes with K = 0..N-1 together cover every connection exactly once (docs/scaling.md)',
     })
-    .option('workers', {
-      type: 'number',
-      describe: 'worker threads that track connections (by a symmetric hash of addresses and ports), each reading the input; results stream; output is byte for byte one process\'s (docs/performance.md). Pays off on long captures (10 M packets: 1.2-1.3x with 2); use at most the number of cores',
-    })
     .option('quiet', {
       alias: 'q', type: 'boolean', default: false,
       describe: 'no progress line on stderr (it is shown only when stderr is a terminal)',
@@ -38,6 +33,14 @@ export function captureOptions<T>(y: Argv<T>) {
       type: 'boolean', default: false,
       describe: 'validate IP/TCP checksums and ignore bad packets as Zeek does (off by default: loopback and offloaded captures carry partial checksums)',
     });
+}
+
+/** --workers, for the commands that can run in worker threads (analyze, flows). */
+export function workersFlag<T>(y: Argv<T>) {
+  return y.option('workers', {
+    type: 'number',
+    describe: 'worker threads that track connections (by a symmetric hash of addresses and ports), each reading the input; results stream; output is byte for byte one process\'s (docs/performance.md). Pays off on long captures (10 M packets: 1.2-1.3x with 2); use at most the number of cores',
+  });
 }
 
 /** Prints every input problem and the eviction count on stderr. */
@@ -51,14 +54,4 @@ export function reportProblems(res: AnalysisResult): void {
   if (res.stats.evicted > 0) {
     err(`rstscope: ${res.stats.evicted} connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)\n`);
   }
-}
-
-/** Parses --shard K/N into tracker options (a usage error when malformed). */
-export function shardOptions(shard: string | undefined): { shardIndex: number; shardCount: number } {
-  if (shard === undefined) return { shardIndex: 0, shardCount: 1 };
-  const m = /^(\d+)\/(\d+)$/.exec(shard);
-  const k = m ? Number(m[1]) : NaN;
-  const n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || n > 65536 || k >= n) throw new UsageError(`--shard takes K/N with 0 <= K < N (for example 0/4), not "${shard}"`);
-  return { shardIndex: k, shardCount: n };
 }

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import Table from 'cli-table3';
-import type { InputSummary } from '../cli/pipeline.js';
+import type { InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 import type { Finding, Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';

@@ -1,6 +1,6 @@
 /** Terminal table of connections (drawn like cli-table3's default style). */
 import type { ConnRecord } from '../tcp/record.js';
-import type { InputSummary } from '../cli/pipeline.js';
+import type { InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 
 /**

@@ -19,23 +19,20 @@
  *
  * Payload previews are read in a second pass over the inputs that have worked
  * examples, for the data-carrying frames of those examples only (the tracker
- * keeps no payload bytes).
+ * keeps no payload bytes): src/analysis/report-run.ts, which runs both passes.
  */
 import { readFileSync } from 'node:fs';
-import { readCaptureFile } from '../capture/reader.js';
-import type { Frame } from '../capture/frame.js';
 import { tsSeconds } from '../capture/frame.js';
 import { describeProblem, type Problem } from '../capture/problems.js';
-import { decodeFrame } from '../decode/decoder.js';
-import { DecodeResult, newPacket, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../decode/packet.js';
-import { Analyzer, type InputSummary } from '../cli/pipeline.js';
+import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../decode/packet.js';
+import type { InputSummary } from './input-summary.js';
 import { actorOf } from '../rules/teardown.js';
 import { RULES, findRule } from '../rules/registry.js';
 import type { Actor, Finding, Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, type Connection } from '../tcp/connection.js';
 import { formatEndpoint } from '../tcp/address.js';
 import type { ConnRecord } from '../tcp/record.js';
-import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
+import type { TrackerStats } from '../tcp/tracker.js';
 
 export const MAX_GROUP_STREAMS = 20;
 export const MAX_RST_SENDERS = 50_000;
@@ -390,58 +387,6 @@ export function previewText(b: Uint8Array): string {
     else s += '\\x' + x.toString(16).padStart(2, '0');
   }
   return s;
-}
-
-/** Second pass: payload previews for the data segments of the worked examples. */
-async function readPreviews(files: string[], examples: Example[], bytes: number): Promise<void> {
-  if (bytes <= 0) return;
-  const wanted = new Map<number, Map<number, LadderSeg[]>>();
-  for (const ex of examples) {
-    const key = ex.finding.frame;
-    const data = ex.segments.filter((s) => s.len > 0)
-      .sort((a, b) => Math.abs(a.frame - key) - Math.abs(b.frame - key)).slice(0, MAX_PREVIEWS_PER_EXAMPLE);
-    if (data.length === 0) continue;
-    let m = wanted.get(ex.finding.input);
-    if (!m) wanted.set(ex.finding.input, (m = new Map()));
-    for (const s of data) {
-      const l = m.get(s.frame) ?? [];
-      l.push(s);
-      m.set(s.frame, l);
-    }
-  }
-  const p = newPacket();
-  for (const [input, frames] of wanted) {
-    let last = 0;
-    for (const k of frames.keys()) if (k > last) last = k;
-    await readCaptureFile(files[input], (f: Frame) => {
-      if (f.frameNo > last) return;
-      const segs = frames.get(f.frameNo);
-      if (!segs) return;
-      if (decodeFrame(f, p, { checksums: false }) !== DecodeResult.Tcp) return;
-      const start = p.tcpOffset + p.tcpHeaderLen;
-      const n = Math.min(bytes, p.payloadCaptured);
-      const text = previewText(f.buf.subarray(start, start + n));
-      for (const s of segs) {
-        s.payload = text;
-        s.payloadMore = p.payloadLen > n;
-      }
-    });
-  }
-}
-
-/** Reads the inputs and builds the report model. */
-export async function buildReport(files: string[], opts: ReportOptions, tracker: Partial<TrackerOptions> & { version?: string } = {}): Promise<ReportModel> {
-  const col = new ReportCollector(opts);
-  const a = new Analyzer({ ...tracker, keepRecords: false, onConnection: col.onConnection });
-  for (const file of files) {
-    a.beginInput();
-    const info = await readCaptureFile(file, a.onFrame);
-    a.endInput(info);
-  }
-  const res = a.result();
-  await readPreviews(files, col.examples(), opts.payloadBytes);
-  const problems = res.infos.flatMap((i) => i.problems);
-  return col.build({ inputs: res.inputs, problems, stats: res.stats }, tracker.version ?? packageVersion());
 }
 
 let cachedVersion: string | undefined;

@@ -18,7 +18,7 @@ import { formatEndpoint } from '../tcp/address.js';
 import type { Connection, RstRecord, Segment } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { rstShape, type RstShape } from '../tcp/rst.js';
-import type { Actor } from './types.js';
+import type { Actor } from './actor.js';
 
 export type RstCause =
   | 'rst-suspicious' | 'refused' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'

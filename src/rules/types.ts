@@ -6,13 +6,14 @@
  */
 import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
+import type { Actor } from './actor.js';
 import type { RstVerdict } from './teardown.js';
 
 export type Severity = 'info' | 'warning' | 'error';
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error'];
 
 /** Which side did it: orig/resp, or client/server where the handshake made roles known. */
-export type Actor = 'orig' | 'resp' | 'client' | 'server';
+export type { Actor } from './actor.js';
 
 export interface RuleHit {
   /** the frame a reviewer should look at first */

@@ -5,11 +5,11 @@ import { FindingsDigest, findingsTable, totals } from '../../report/findings.js'
 import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
+import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
+import { trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
-import { analyzeFiles, type InputSummary } from '../pipeline.js';
-import { analyzeFilesParallel } from '../parallel.js';
+import { analyze, type InputSummary } from '../../analysis/analyze.js';
 import type { ConnRecord } from '../../tcp/record.js';
 
 interface AnalyzeArgs extends CaptureArgs {
@@ -20,7 +20,7 @@ interface AnalyzeArgs extends CaptureArgs {
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   command: 'analyze <files..>',
   describe: 'Tell who ended each connection that was refused, reset or closed oddly, how, why, and what the applications saw',
-  builder: (y) => captureOptions(y)
+  builder: (y) => workersFlag(captureOptions(y))
     .option('format', {
       alias: 'f', choices: ['table', 'json', 'ndjson'] as const, default: 'table' as const,
       describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete)',
@@ -33,43 +33,34 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .example('$0 analyze --format json capture.pcapng > findings.json', 'everything, for tooling')
     .example('$0 analyze --fail-on warning recorded.pcap', 'fail a CI job on resets') as never,
   handler: async (argv) => {
-    const progress = makeProgress(argv.quiet);
     const format = argv.format;
     const failOn = argv['fail-on'];
+    const tracker = trackerOptions(argv);
+    const workers = workersOption(argv.workers);
+    const progress = makeProgress(argv.quiet);
     let hit = false;
+    const check = (s: Severity | null) => {
+      if (failOn && s !== null && SEVERITY_RANK[s] >= SEVERITY_RANK[failOn]) hit = true;
+    };
     const digest = format === 'table' ? new FindingsDigest() : null;
-    const check = (f: Finding) => {
-      if (failOn && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) hit = true;
-    };
-    const onConnection = (rec: ConnRecord, found: Finding[]) => {
-      for (const f of found) check(f);
-      if (digest !== null) digest.add(rec, found);
-      if (format === 'ndjson') {
-        outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
-        for (const f of found) outBuffered(`{"type":"finding",${JSON.stringify(f).slice(1)}\n`);
-      }
-    };
-    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
-    const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
-    const res = argv.workers !== undefined
-      ? await analyzeFilesParallel(argv.files, argv.workers, {
-        onProgress: progress?.update,
-        ...trackerOpts, onInputEnd, keepRecords: format === 'json', pace: format === 'ndjson' ? drained : undefined,
-        ...(format === 'ndjson'
-          ? { onNdjson: (lines: string, worst: Severity | null) => { if (worst !== null) check({ severity: worst } as Finding); outBuffered(lines); } }
-          : { onConnection }),
-      })
-      : await analyzeFiles(argv.files, {
-        ...trackerOpts,
-        onProgress: progress?.update,
-        onInputEnd,
-        // the table keeps a bounded digest, not every record: a flood stays small
-        keepRecords: format === 'json',
-        // streaming to a slow reader: wait for stdout between reads (bounded memory)
-        pace: format === 'ndjson' ? drained : undefined,
-        // in the order --workers merges in: the same bytes with and without workers
-        onConnectionInOrder: onConnection,
-      });
+    const res = await analyze(argv.files, {
+      ...tracker,
+      workers,
+      onProgress: progress?.update,
+      // the table keeps a bounded digest, not every record: a flood stays small
+      keepRecords: format === 'json',
+      // streaming to a slow reader: wait for stdout (bounded memory)
+      pace: format === 'ndjson' ? drained : undefined,
+      onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
+      ...(format === 'ndjson'
+        ? { onNdjson: (lines: string, worst: Severity | null) => { check(worst); outBuffered(lines); } }
+        : {
+          onConnection: (rec: ConnRecord, found: Finding[]) => {
+            for (const f of found) check(f.severity);
+            digest?.add(rec, found);
+          },
+        }),
+    });
     // (ndjson: every line was written as its connection or input ended)
     progress?.done();
     flushOut();

@@ -4,11 +4,11 @@ import { writeJsonDocument } from '../../report/json.js';
 import { flowsTable } from '../../report/flows-table.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
+import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
+import { trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
-import { analyzeFiles, type InputSummary } from '../pipeline.js';
-import { analyzeFilesParallel } from '../parallel.js';
+import { analyze, type InputSummary } from '../../analysis/analyze.js';
 import type { ConnRecord } from '../../tcp/record.js';
 
 interface FlowsArgs extends CaptureArgs {
@@ -18,7 +18,7 @@ interface FlowsArgs extends CaptureArgs {
 export const flowsCommand: CommandModule<object, FlowsArgs> = {
   command: 'flows <files..>',
   describe: 'List every TCP connection with its Zeek-compatible conn_state and history',
-  builder: (y) => captureOptions(y)
+  builder: (y) => workersFlag(captureOptions(y))
     .option('format', {
       alias: 'f', choices: ['table', 'json', 'ndjson', 'zeek'] as const, default: 'table' as const,
       describe: 'table; json (one document, see docs/schema.md); ndjson (one connection per line as it closes); zeek (conn.log TSV for zeek-cut)',
@@ -26,35 +26,24 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     .example('$0 flows capture.pcap', 'table of connections')
     .example('$0 flows -f zeek capture.pcapng | zeek-cut id.orig_h conn_state history', 'conn.log for Zeek tooling') as never,
   handler: async (argv) => {
-    const progress = makeProgress(argv.quiet);
     const format = argv.format;
+    const tracker = trackerOptions(argv);
+    const workers = workersOption(argv.workers);
+    const progress = makeProgress(argv.quiet);
     const streaming = format === 'ndjson' || format === 'zeek';
     if (format === 'zeek') out(zeekHeader());
-    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
-    const onConnection = streaming
-      ? (rec: ConnRecord) => {
-        if (format === 'ndjson') outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
-        else outBuffered(zeekLine(rec));
-      }
-      : undefined;
-    const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
-    const res = argv.workers !== undefined
-      ? await analyzeFilesParallel(argv.files, argv.workers, {
-        onProgress: progress?.update,
-        ...trackerOpts, onInputEnd, keepRecords: !streaming, pace: streaming ? drained : undefined, rules: false,
-        ...(format === 'ndjson' ? { onNdjson: (lines: string) => outBuffered(lines) } : { onConnection }),
-      })
-      : await analyzeFiles(argv.files, {
-        ...trackerOpts,
-        onProgress: progress?.update,
-        onInputEnd,
-        keepRecords: !streaming,
-        // streaming to a slow reader: wait for stdout between reads (bounded memory)
-        pace: streaming ? drained : undefined,
-        rules: false,
-        // in the order --workers merges in: the same bytes with and without workers
-        onConnectionInOrder: onConnection,
-      });
+    const res = await analyze(argv.files, {
+      ...tracker,
+      workers,
+      rules: false,
+      onProgress: progress?.update,
+      keepRecords: !streaming,
+      // streaming to a slow reader: wait for stdout (bounded memory)
+      pace: streaming ? drained : undefined,
+      onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
+      ...(format === 'ndjson' ? { onNdjson: (lines: string) => outBuffered(lines) } : {}),
+      ...(format === 'zeek' ? { onConnection: (rec: ConnRecord) => outBuffered(zeekLine(rec)) } : {}),
+    });
     progress?.done();
     flushOut();
     if (format === 'zeek') out(zeekFooter());

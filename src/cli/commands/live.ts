@@ -2,25 +2,11 @@
  * `rstscope live`: watch real traffic and print teardown findings as they are
  * decided, with the rules and output formats of `analyze` (docs/live.md).
  *
- * When a finding is printed. The tracker closes a connection out on Zeek's
- * timers (5 s after a complete close, 5 min idle), which is too late for a
- * console. So, in addition, every TICK_MS the command:
- * - advances the tracker's clock to the wall clock minus ADVANCE_LAG_SEC
- *   (Tracker.advance, once a second), so expired timers close connections out while the wire
- *   is quiet (syn-unanswered after its 5 s attempt timer, idle timeouts);
- * - evaluates the rules provisionally on every connection that is settled (a
- *   RST was seen, or both sides closed) and became quiet for SETTLE_SEC since
- *   the previous tick (found newest first via Tracker.forEachRecent, so the
- *   cost follows recent activity, not table size), and
- *   prints the findings not printed before. Tracking is not changed by this:
- *   the connection stays in the table and is closed out on the same timers as
- *   in `analyze`, so records, ids and frame numbers are the same as `analyze`
- *   of the --write file. At the real close-out only findings not yet printed
- *   are added. Worst-case delay from the deciding packet: SETTLE_SEC + TICK_MS
- *   + capture delivery (~4 ms for tcpdump).
- * Known gap: if packets arrive after a provisional evaluation and change a
- * finding (its key frame or actor), both versions are printed; `analyze` of
- * the saved capture shows only the final one.
+ * When a finding is printed: as soon as the live session
+ * (src/analysis/live-session.ts) decides it, within about half a second of
+ * the deciding packet, without changing tracking: records, ids and frame
+ * numbers are those of `analyze` of the --write file (see there for the
+ * policy and its known gap).
  *
  * --format json prints one document at the end (the `analyze` document plus
  * a "live" member); table and ndjson stream.
@@ -30,25 +16,14 @@ import {
   DEFAULT_BUFFER_KIB, DEFAULT_CAP_BUFFER_KIB, DEFAULT_SNAPLEN_BYTES, LiveError, openLiveSource, type LiveBackend, type LiveSource,
 } from '../../capture/live.js';
 import { findingLine, totals, type Totals } from '../../report/findings.js';
-import { evaluateRules } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
-import type { Connection } from '../../tcp/connection.js';
-import { EpState } from '../../tcp/endpoint.js';
-import { toRecord, type ConnRecord } from '../../tcp/record.js';
+import type { ConnRecord } from '../../tcp/record.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../../tcp/tracker.js';
+import { LIVE_TICK_MS, LiveSession } from '../../analysis/live-session.js';
 import { reportProblems } from '../common.js';
-import { exitCodeFor, EXIT_PARTIAL, EXIT_USAGE, UsageError } from '../exit.js';
+import { exitCodeFor, EXIT_PARTIAL, EXIT_USAGE } from '../exit.js';
+import { positiveNumber, wholeNumber } from '../options.js';
 import { err, onStdoutClosed, out } from '../output.js';
-import { Analyzer } from '../pipeline.js';
-
-const TICK_MS = 100;
-/** quiet time after the last packet of a settled connection before its findings are printed */
-const SETTLE_SEC = 0.3;
-/** the tracker's clock trails the wall clock by this much, so no packet still in the pipe is older */
-const ADVANCE_LAG_SEC = 1;
-const ADVANCE_EVERY_SEC = 1;
-/** connections are visited newest first down to the previous tick's window, minus this slack */
-const RECENT_SLACK_SEC = 1;
 
 interface LiveArgs {
   interface: string;
@@ -62,16 +37,6 @@ interface LiveArgs {
   'buffer-kib'?: number;
   'max-connections': number;
   checksums: boolean;
-}
-
-/** A connection whose end is on the wire: a RST, or both sides closed (or Zeek's close timer armed). */
-function settled(c: Connection): boolean {
-  return c.deleteAt !== Infinity || c.orig.state === EpState.Reset || c.resp.state === EpState.Reset
-    || (c.orig.didClose && c.resp.didClose);
-}
-
-function findingKey(f: Finding): string {
-  return `${f.rule}|${f.frame}|${f.actor}`;
 }
 
 export const liveCommand: CommandModule<object, LiveArgs> = {
@@ -105,11 +70,12 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     })
     .option('checksums', { type: 'boolean', default: false, describe: 'validate IP/TCP checksums (off: loopback and offloaded traffic carries partial checksums)' })
     .check((a) => {
-      if (a.duration !== undefined && !(a.duration > 0)) throw new UsageError('--duration must be a positive number of seconds');
-      if (a.count !== undefined && !(Number.isInteger(a.count) && a.count > 0)) throw new UsageError('--count must be a positive whole number of packets');
-      if (!(Number.isInteger(a.snaplen) && a.snaplen >= 68 && a.snaplen <= 262144)) throw new UsageError('--snaplen must be a whole number of bytes from 68 to 262144');
-      const kib = a['buffer-kib'];
-      if (kib !== undefined && !(Number.isInteger(kib) && kib > 0)) throw new UsageError('--buffer-kib must be a positive whole number');
+      // options.ts: a usage error naming the option
+      if (a.duration !== undefined) positiveNumber('duration', a.duration);
+      if (a.count !== undefined) wholeNumber('count', a.count, 1);
+      wholeNumber('snaplen', a.snaplen, 68, 262144);
+      if (a['buffer-kib'] !== undefined) wholeNumber('buffer-kib', a['buffer-kib'], 1);
+      wholeNumber('max-connections', a['max-connections'], 1);
       return true;
     })
     .example('$0 live -i eth0 --filter "tcp port 443"', 'findings as they happen, Ctrl-C for totals')
@@ -118,11 +84,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
   handler: async (argv) => {
     const format = argv.format;
     const streaming = format !== 'json';
-    const printed = new WeakMap<Connection, Set<string>>();
-    const evaluatedAt = new WeakMap<Connection, number>();
     const shown: Finding[] = [];
     let tot: Totals = totals(0, []);
-    let connections = 0;
 
     const print = (f: Finding, rec: ConnRecord): void => {
       tot.findings++;
@@ -133,19 +96,13 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       else shown.push(f);
     };
 
-    const analyzer = new Analyzer({
+    const session = new LiveSession({
       maxConnections: argv['max-connections'],
       checksums: argv.checksums,
       keepRecords: !streaming,
-      onConnection: (rec, found, c) => {
-        connections++;
-        if (!streaming) return;
-        if (format === 'ndjson') out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
-        const seen = printed.get(c);
-        printed.delete(c);
-        evaluatedAt.delete(c); // the tracker reuses closed-out connection objects
-        for (const f of found) if (!seen?.has(findingKey(f))) print(f, rec);
-      },
+      provisional: streaming,
+      onConnection: format === 'ndjson' ? (rec) => { out(JSON.stringify({ type: 'connection', ...rec }) + '\n'); } : undefined,
+      onFinding: print,
     });
 
     let source: LiveSource;
@@ -157,10 +114,9 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         bufferKiB: argv['buffer-kib'] ?? (argv.backend === 'cap' ? DEFAULT_CAP_BUFFER_KIB : DEFAULT_BUFFER_KIB),
         count: argv.count,
         writePath: argv.write,
-        sink: analyzer.onFrame,
+        sink: session.onFrame,
         onDrops: (n) => err(`rstscope: warning: the kernel has dropped ${n} packet(s) so far; findings may be incomplete (raise --buffer-kib, narrow --filter)\n`),
       });
-      analyzer.beginInput();
       await source.start();
     } catch (e) {
       if (!(e instanceof LiveError)) throw e;
@@ -171,39 +127,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     const filterText = argv.filter ? `, filter "${argv.filter}"` : '';
     err(`rstscope: listening on ${argv.interface} (${source.backend}${filterText}); Ctrl-C to stop\n`);
 
-    const tracker = analyzer.tracker;
-    let lastAdvanceSec = 0;
-    let lastTickSec = Date.now() / 1000;
-    const tick = setInterval(() => {
-      const wallSec = Date.now() / 1000;
-      // the timer sweep walks the whole table: once a second is enough for timers of seconds
-      if (wallSec - lastAdvanceSec >= ADVANCE_EVERY_SEC) {
-        lastAdvanceSec = wallSec;
-        tracker.advance(wallSec - ADVANCE_LAG_SEC);
-      }
-      if (!streaming) return;
-      // Connections that became quiet since the previous tick: newest first, stop
-      // once past the previous tick's window (with slack for out-of-order stamps).
-      const oldest = lastTickSec - SETTLE_SEC - RECENT_SLACK_SEC;
-      lastTickSec = wallSec;
-      tracker.forEachRecent((c) => {
-        if (c.lastTime < oldest) return false;
-        if (!settled(c) || wallSec - c.lastTime < SETTLE_SEC || evaluatedAt.get(c) === c.segments) return true;
-        evaluatedAt.set(c, c.segments);
-        const rec = toRecord(c);
-        const found = evaluateRules(c, rec);
-        if (found.length === 0) return true;
-        let seen = printed.get(c);
-        if (!seen) printed.set(c, (seen = new Set()));
-        for (const f of found) {
-          const k = findingKey(f);
-          if (seen.has(k)) continue;
-          seen.add(k);
-          print(f, rec);
-        }
-        return true;
-      });
-    }, TICK_MS);
+    session.started(Date.now() / 1000);
+    const tick = setInterval(() => session.tick(Date.now() / 1000), LIVE_TICK_MS);
 
     let stopRequested = false;
     const stop = (): void => {
@@ -229,9 +154,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       offClosed();
     }
     const byItself = !stopRequested && !(argv.count !== undefined && source.info.packets >= argv.count);
-    analyzer.endInput(source.info);
-
-    const res = analyzer.result();
+    const res = session.end(source.info);
+    const connections = session.connections;
     const input = res.inputs[0];
     const live = {
       backend: source.backend, interface: argv.interface, filter: argv.filter,

@@ -3,10 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
-import { buildReport, DEFAULT_REPORT_OPTIONS } from '../../report/model.js';
+import { DEFAULT_REPORT_OPTIONS } from '../../report/model.js';
+import { buildReport } from '../../analysis/report-run.js';
 import { captureOptions, type CaptureArgs } from '../common.js';
 import { exitCodeFor, UsageError } from '../exit.js';
+import { trackerOptions, wholeNumber } from '../options.js';
 import { err, out } from '../output.js';
+import { makeProgress } from '../progress.js';
 
 interface ReportArgs extends CaptureArgs {
   output?: string;
@@ -35,20 +38,19 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     .option('max-details', { type: 'number', default: DEFAULT_REPORT_OPTIONS.maxDetails, describe: 'finding groups worked through in detail at most (plus one per rule)' })
     .option('max-groups', { type: 'number', default: DEFAULT_REPORT_OPTIONS.maxGroups, describe: 'rows of the finding-group index at most' })
     .option('payload-bytes', { type: 'number', default: DEFAULT_REPORT_OPTIONS.payloadBytes, describe: 'payload bytes previewed per data segment of a worked example (0: none, for captures with sensitive data)' })
-    .check((a) => {
-      for (const k of ['max-details', 'max-groups', 'payload-bytes'] as const) {
-        const v = a[k] as number;
-        if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${k} must be a whole number >= 0`);
-      }
-      return true;
-    })
     .example('$0 report incident.pcap -o incident.html', 'HTML report for a review meeting')
     .example('$0 report capture.pcapng -o findings.md', 'Markdown for a ticket') as never,
   handler: async (argv) => {
     const format = reportFormat(argv.output, argv.format);
-    const model = await buildReport(argv.files, {
-      maxDetails: argv['max-details'], maxGroups: argv['max-groups'], payloadBytes: argv['payload-bytes'],
-    }, { maxConnections: argv['max-connections'], checksums: argv.checksums });
+    const tracker = trackerOptions(argv);
+    const opts = {
+      maxDetails: wholeNumber('max-details', argv['max-details'], 0),
+      maxGroups: wholeNumber('max-groups', argv['max-groups'], 0),
+      payloadBytes: wholeNumber('payload-bytes', argv['payload-bytes'], 0),
+    };
+    const progress = makeProgress(argv.quiet);
+    const model = await buildReport(argv.files, opts, { ...tracker, onProgress: progress?.update });
+    progress?.done();
     const text = format === 'html' ? renderHtml(model) : renderMarkdown(model);
     if (!argv.output || argv.output === '-') {
       out(text);

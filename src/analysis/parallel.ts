@@ -2,8 +2,10 @@
  * `--workers N`: N lanes (worker.ts runLane) each read every input and track
  * one shard of the connections (by the symmetric flow hash, so both
  * directions of a connection meet in one lane), each in its own worker
- * thread. This thread only merges their streams as they come and hands
- * records to the command, in bounded memory. (Below, "worker" means any lane.)
+ * thread. This thread only merges their streams as they come (the Merge
+ * class, merge.ts: order, numbering, maxLive) and hands records to the
+ * caller of analyze() (analyze.ts), in bounded memory. (Below, "worker"
+ * means any lane.)
  *
  * Why no lane in this thread: measured on the 2 M-packet bench capture with
  * `analyze -f ndjson --workers 2`, a lane here left the merge (and the
@@ -54,15 +56,14 @@ import type { InputInfo } from '../capture/parser.js';
 import { DEFAULT_TRACKER_OPTIONS, type TrackerOptions, type TrackerStats } from '../tcp/tracker.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { SEVERITIES, type Finding, type Severity } from '../rules/types.js';
-import { UsageError } from './exit.js';
 import { governMemory } from './memory.js';
+import { Merge, mergeStats, type MergeRecord } from './merge.js';
 import { sortResults, type AnalysisResult, type InputSummary } from './pipeline.js';
-import {
-  END_FRAME, FRAME_KEY_SCALE, META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig,
-} from './worker.js';
+import { META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig } from './worker.js';
 
 export const MAX_WORKERS = 64;
 
+/** analyze()'s options as this path takes them (analyze.ts AnalyzeOptions without onCloseOut). */
 export interface ParallelOptions extends Partial<TrackerOptions> {
   /** evaluate teardown rules (default true) */
   rules?: boolean;
@@ -86,12 +87,7 @@ export interface ParallelOptions extends Partial<TrackerOptions> {
 }
 
 /** A record as merged here: NDJSON text rendered by a worker, or the objects. */
-interface WorkerRecord {
-  closeFrame: number;
-  input: number;
-  firstFrame: number;
-  /** the worker's id, then the global one */
-  id: number;
+interface WorkerRecord extends MergeRecord {
   /** NUL where `ID,"input":I,"stream":S` goes */
   text: string | null;
   rec: ConnRecord | null;
@@ -99,38 +95,13 @@ interface WorkerRecord {
   worst: Severity | null;
 }
 
-interface Batch {
-  records: WorkerRecord[];
-  pos: number;
-}
-
-/** Merge state of one lane (its worker thread). */
-class Lane {
-  readonly batches: Batch[] = [];
-  head = 0;
-  /** everything up to this (input, frame) key was processed by the worker */
-  progressKey = -1;
-  /** creation keys (input * FRAME_KEY_SCALE + firstFrame) not yet given a global id */
-  created: number[] = [];
-  createdPos = 0;
-  /** local id of the next creation: the tracker numbers its connections 1, 2, 3... */
-  nextLocalId = 1;
-  /** local id -> global id, for connections created and not yet emitted */
-  readonly ids = new Map<number, number>();
-  stats: TrackerStats | null = null;
-  /** packets each input had when this worker read it (consistency check) */
-  readonly packets: number[] = [];
-
+/** A lane (its worker thread) as the run sees it; the merge keeps the rest. */
+interface Lane {
+  readonly worker: Worker;
+  stats: TrackerStats | null;
   /** acknowledges batches to the lane */
-  ack: (batches: number) => void = () => {};
-
-  constructor(readonly worker: Worker) {}
+  ack: (batches: number) => void;
 }
-
-const byMergeOrder = (a: WorkerRecord, b: WorkerRecord): number =>
-  a.input - b.input || a.closeFrame - b.closeFrame || a.firstFrame - b.firstFrame;
-
-const NO_RECORDS: WorkerRecord[] = [];
 
 /** `text` with every NUL replaced by `ids` (String.prototype.replaceAll measured ~50x slower here) */
 function splice(text: string, ids: string): string {
@@ -143,29 +114,10 @@ function splice(text: string, ids: string): string {
   return out + text.slice(from);
 }
 
-/** Per-frame counters every worker computes alike (they all see every frame). */
-const PER_FRAME_STATS = new Set(['frames', 'tcpSegments', 'skipped', 'otherShard']);
-
-function mergeStats(parts: TrackerStats[]): TrackerStats {
-  const first = parts[0];
-  const stats = { ...first, skipped: { ...first.skipped } } as TrackerStats & Record<string, unknown>;
-  for (const key of Object.keys(stats)) {
-    if (PER_FRAME_STATS.has(key) || typeof stats[key] !== 'number') continue;
-    // connection counters: each connection lives in one worker; maxLive becomes the sum of peaks
-    let sum = 0;
-    for (const p of parts) sum += (p as unknown as Record<string, number>)[key];
-    stats[key] = sum;
-  }
-  // segments of the user's --shard: each is in exactly one worker's shard
-  let mine = 0;
-  for (const p of parts) mine += p.tcpSegments - p.otherShard;
-  stats.otherShard = first.tcpSegments - mine;
-  return stats;
-}
-
-export async function analyzeFilesParallel(files: string[], workers: number, opts: ParallelOptions = {}): Promise<AnalysisResult> {
+/** The --workers path of analyze() (analyze.ts), which documents the options and guarantees. */
+export async function runLanes(files: string[], workers: number, opts: ParallelOptions = {}): Promise<AnalysisResult> {
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-    throw new UsageError(`--workers takes a whole number from 1 to ${MAX_WORKERS}, not "${workers}"`);
+    throw new RangeError(`workers: a whole number from 1 to ${MAX_WORKERS}, not ${workers}`); // the CLI checks first (src/cli/options.ts)
   }
   const tracker: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS };
   for (const key of Object.keys(DEFAULT_TRACKER_OPTIONS) as (keyof TrackerOptions)[]) {
@@ -186,114 +138,20 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
     index: w,
     progress: w === 0 && opts.onProgress !== undefined,
   }));
-  const lanes = configs.map((cfg) => new Lane(new Worker(script, { workerData: cfg })));
+  const lanes = configs.map((cfg): Lane => ({ worker: new Worker(script, { workerData: cfg }), stats: null, ack: () => {} }));
 
   const connections: ConnRecord[] = [];
   const findings: Finding[] = [];
   const inputs: InputSummary[] = [];
   const infos: InputInfo[] = [];
-  /** input summaries from worker 0, by input index */
-  const summaries: { summary: InputSummary; info: InputInfo }[] = [];
-  /** global id count before each input's first connection */
-  const inputBase: number[] = [];
-  let rankInput = -1;
-  let nextGlobalId = 1;
-  /** connections live across all workers, and the peak (one process's stats.maxLive) */
-  let live = 0;
-  let maxLive = 0;
-  const createdKeys: number[] = [];
-
-  const emitSummariesBefore = (input: number, progress: number) => {
-    while (inputs.length < input && inputs.length * FRAME_KEY_SCALE + END_FRAME <= progress) {
-      const i = inputs.length;
-      const s = summaries[i];
-      for (let w = 1; w < lanes.length; w++) {
-        if (lanes[w].packets[i] !== s.info.packets) {
-          s.summary.warnings.push(`the file changed while the workers read it (${s.info.packets} and ${lanes[w].packets[i]} packets): results may be inconsistent`);
-          break;
-        }
-      }
-      inputs.push(s.summary);
-      infos.push(s.info);
-      opts.onInputEnd?.(s.summary, s.info);
-    }
-  };
-
-  /** Emits everything every worker has gone past; returns the number of records emitted. */
-  const step = (): number => {
-    let progress = Infinity;
-    for (const l of lanes) if (l.progressKey < progress) progress = l.progressKey;
-    // 1. global ids for creations up to the common progress, in (input, firstFrame) order
-    for (;;) {
-      let best: Lane | null = null;
-      let bestKey = progress;
-      for (const l of lanes) {
-        if (l.createdPos < l.created.length && l.created[l.createdPos] <= bestKey) {
-          best = l;
-          bestKey = l.created[l.createdPos];
-        }
-      }
-      if (best === null) break;
-      best.createdPos++;
-      const input = Math.floor(bestKey / FRAME_KEY_SCALE);
-      if (input !== rankInput) {
-        rankInput = input;
-        inputBase[input] = nextGlobalId - 1;
-      }
-      best.ids.set(best.nextLocalId++, nextGlobalId++);
-      createdKeys.push(bestKey);
-    }
-    for (const l of lanes) {
-      if (l.createdPos > 4096 && l.createdPos * 2 > l.created.length) {
-        l.created = l.created.slice(l.createdPos);
-        l.createdPos = 0;
-      }
-    }
-    // 2. records closed out up to the common progress
-    const ready: WorkerRecord[] = [];
-    lanes.forEach((l, w) => {
-      for (let b = l.head; b < l.batches.length; b++) {
-        const batch = l.batches[b];
-        const recs = batch.records;
-        let pos = batch.pos;
-        while (pos < recs.length && recs[pos].input * FRAME_KEY_SCALE + recs[pos].closeFrame <= progress) {
-          const r = recs[pos++];
-          const id = l.ids.get(r.id);
-          if (id === undefined) throw new Error(`worker ${w}: connection ${r.id} closed out before its creation was reported`);
-          l.ids.delete(r.id);
-          r.id = id;
-          ready.push(r);
-        }
-        if (pos < recs.length) {
-          batch.pos = pos;
-          break;
-        }
-        // consumed: let the records go now (the batch is acknowledged in sendAcks)
-        batch.records = NO_RECORDS;
-        batch.pos = 0;
-      }
-    });
-    ready.sort(byMergeOrder);
-    // live connections over time: at a frame, close-outs come before the creation
-    let r = 0;
-    for (const k of createdKeys) {
-      while (r < ready.length && ready[r].input * FRAME_KEY_SCALE + ready[r].closeFrame <= k) {
-        live--;
-        r++;
-      }
-      if (++live > maxLive) maxLive = live;
-    }
-    live -= ready.length - r;
-    createdKeys.length = 0;
-    const onNdjson = opts.onNdjson;
-    for (const r of ready) {
-      const { id, input } = r;
-      emitSummariesBefore(input, progress);
-      const stream = id - inputBase[input] - 1;
+  const onNdjson = opts.onNdjson;
+  const merge = new Merge<WorkerRecord, { summary: InputSummary; info: InputInfo }>(workers, files.length, {
+    record: (r) => {
+      const { id, input, stream } = r;
       if (r.text !== null) {
         // rendered by the worker: splice in the id and stream
         onNdjson!(splice(r.text, `${id},"input":${input},"stream":${stream}`), r.worst);
-        continue;
+        return;
       }
       const rec = r.rec!;
       const found = r.found!;
@@ -312,16 +170,23 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
         connections.push(rec);
         for (const f of found) findings.push(f);
       }
-    }
-    emitSummariesBefore(files.length, progress);
-    return ready.length;
-  };
+    },
+    inputEnd: (_input, s, packets) => {
+      const other = packets.find((p) => p !== s.info.packets);
+      if (other !== undefined) {
+        s.summary.warnings.push(`the file changed while the workers read it (${s.info.packets} and ${other} packets): results may be inconsistent`);
+      }
+      inputs.push(s.summary);
+      infos.push(s.info);
+      opts.onInputEnd?.(s.summary, s.info);
+    },
+  });
 
   return new Promise<AnalysisResult>((resolve, reject) => {
     /** resolved or rejected: later events do not matter */
     let settled = false;
     let pumping = false;
-    let inbox: [Lane, FromWorker][] = [];
+    let inbox: [number, FromWorker][] = [];
     const stopAll = () => {
       return Promise.all(lanes.map((l) => l.worker.terminate())).then(() => undefined, () => undefined);
     };
@@ -330,9 +195,9 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
       settled = true;
       void stopAll().then(() => reject(e));
     };
-    const integrate = (l: Lane, m: FromWorker) => {
+    const integrate = (w: number, m: FromWorker) => {
       if (m.type === 'done') {
-        l.stats = m.stats;
+        lanes[w].stats = m.stats;
         return;
       }
       if (m.type === 'progress') {
@@ -340,7 +205,6 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
         return;
       }
       const input = m.input;
-      for (const f of m.created) l.created.push(input * FRAME_KEY_SCALE + f);
       const { meta, text, objects } = m;
       const records: WorkerRecord[] = [];
       let off = 0;
@@ -348,7 +212,9 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
       for (let i = 0; i < meta.length; i += META_FIELDS) {
         const len = meta[i + 3];
         const worst = meta[i + 4] < 0 ? null : SEVERITIES[meta[i + 4]];
-        const r: WorkerRecord = { closeFrame: meta[i], input, firstFrame: meta[i + 1], id: meta[i + 2], text: null, rec: null, found: null, worst };
+        const r: WorkerRecord = {
+          closeFrame: meta[i], input, firstFrame: meta[i + 1], id: meta[i + 2], stream: 0, text: null, rec: null, found: null, worst,
+        };
         if (len >= 0) {
           r.text = text.slice(off, off + len);
           off += len;
@@ -358,36 +224,23 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
         }
         records.push(r);
       }
-      l.batches.push({ records, pos: 0 });
-      l.progressKey = m.progressKey;
-      if (m.inputEnd) {
-        l.packets[m.input] = m.inputEnd.packets;
-        if (m.inputEnd.summary && m.inputEnd.info) summaries[m.input] = { summary: m.inputEnd.summary, info: m.inputEnd.info };
-      }
+      const end = m.inputEnd;
+      merge.add(w, {
+        input, progressKey: m.progressKey, created: m.created, records,
+        inputEnd: end && { packets: end.packets, summary: end.summary && end.info ? { summary: end.summary, info: end.info } : undefined },
+      });
     };
     const sendAcks = () => {
-      for (const l of lanes) {
-        let n = 0;
-        while (l.head < l.batches.length && l.batches[l.head].pos === l.batches[l.head].records.length) {
-          l.head++;
-          n++;
-        }
-        if (l.head > 1024 && l.head * 2 > l.batches.length) {
-          l.batches.splice(0, l.head);
-          l.head = 0;
-        }
+      lanes.forEach((l, w) => {
+        const n = merge.takeConsumed(w);
         if (n > 0 && l.stats === null) l.ack(n);
-      }
+      });
     };
     const finish = () => {
-      for (const l of lanes) {
-        if (l.head < l.batches.length || l.createdPos < l.created.length || l.ids.size > 0) {
-          throw new Error('workers finished with records left unmerged');
-        }
-      }
+      if (!merge.drained()) throw new Error('workers finished with records left unmerged');
       if (keep) sortResults(connections, findings);
       const stats = mergeStats(lanes.map((l) => l.stats!));
-      stats.maxLive = maxLive;
+      stats.maxLive = merge.maxLive;
       settled = true;
       void stopAll().then(() => resolve({ inputs, infos, connections, findings, stats }));
     };
@@ -398,8 +251,8 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
         while (!settled && inbox.length > 0) {
           const msgs = inbox;
           inbox = [];
-          for (const [l, m] of msgs) integrate(l, m);
-          const emitted = step();
+          for (const [w, m] of msgs) integrate(w, m);
+          const emitted = merge.step();
           if (emitted > 0 && opts.pace) await opts.pace();
           sendAcks();
           governMemory();
@@ -415,7 +268,7 @@ export async function analyzeFilesParallel(files: string[], workers: number, opt
       const worker = l.worker;
       l.ack = (batches) => worker.postMessage({ type: 'ack', batches } satisfies ToWorker);
       worker.on('message', (m: FromWorker) => {
-        inbox.push([l, m]);
+        inbox.push([w, m]);
         void pump();
       });
       worker.on('error', (e: Error) => fail(new Error(`worker thread ${w} failed: ${e.message}`)));

@@ -1,5 +1,6 @@
 /**
- * A lane of `--workers N` (the merge is in parallel.ts): every lane runs this
+ * A lane of `--workers N` (parallel.ts runs the lanes, merge.ts merges their
+ * streams): every lane runs this
  * module as a worker thread.
  *
  * Each lane reads every input itself (readCaptureFile: from the page cache
@@ -37,12 +38,8 @@ import { SEVERITIES, type Finding } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
 import { governMemory } from './memory.js';
+import { END_FRAME, FRAME_KEY_SCALE } from './merge.js';
 import { Analyzer, type InputSummary } from './pipeline.js';
-
-/** closeFrame of connections closed out by the end-of-input flush (frame numbers are 32-bit) */
-export const END_FRAME = 2 ** 32;
-/** (input, frame) as one number, ordered as the pair: input * 2^33 + frame (exact below 2^53) */
-export const FRAME_KEY_SCALE = 2 ** 33;
 
 export interface WorkerConfig {
   files: string[];

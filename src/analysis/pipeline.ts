@@ -4,27 +4,19 @@
  * hands out connection records and findings as connections close out. Every
  * input has its own frame numbering; connections do not span inputs.
  * Results are data; the CLI decides how to print them and the exit code.
+ * The building block of every run: analyze() (analyze.ts) over capture
+ * files, each --workers lane (worker.ts), the live session (live-session.ts).
  */
-import { readCaptureFile } from '../capture/reader.js';
-import { governMemory } from './memory.js';
 import type { Frame } from '../capture/frame.js';
 import type { InputInfo } from '../capture/parser.js';
-import { linkTypeName } from '../decode/link.js';
+import { summarizeInput, type InputSummary } from '../report/input-summary.js';
 import type { Connection } from '../tcp/connection.js';
 import { toRecord, type ConnRecord } from '../tcp/record.js';
 import { Tracker, type TrackerOptions, type TrackerStats } from '../tcp/tracker.js';
 import { evaluateRules, type Finding } from '../rules/engine.js';
+import { governMemory } from './memory.js';
 
-export interface InputSummary {
-  file: string;
-  format: string;
-  linkTypes: string[];
-  packets: number;
-  bytes: number;
-  firstTs: number | null;
-  lastTs: number | null;
-  warnings: string[];
-}
+export type { InputSummary } from '../report/input-summary.js';
 
 export interface AnalysisResult {
   inputs: InputSummary[];
@@ -48,31 +40,10 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   onConnectionInOrder?: (rec: ConnRecord, findings: Finding[]) => void;
   /** keep records and findings in the result (false for streaming output) */
   keepRecords?: boolean;
-  /** awaited between reads (streaming output: wait for stdout to drain, so memory stays bounded) */
-  pace?: () => Promise<void>;
   /** evaluate teardown rules (default true) */
   rules?: boolean;
-  /** progress of the current input: bytes read of its size, frames so far */
-  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
   /** called when an input has been read and its connections closed out */
   onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
-}
-
-export function summarizeInput(info: InputInfo, firstTs: number | null, lastTs: number | null): InputSummary {
-  const warnings = [...info.warnings];
-  if (info.truncatedPackets > 0) warnings.push(`${info.truncatedPackets} packet(s) cut short by the snaplen (sequence accounting uses the IP length)`);
-  if (info.unknownBlocks > 0) warnings.push(`${info.unknownBlocks} pcapng block(s) of unknown type skipped`);
-  if (info.drops > 0) warnings.push(`the capture reports ${info.drops} packet(s) dropped by the kernel`);
-  return {
-    file: info.file,
-    format: info.format,
-    linkTypes: info.linkTypes.map(linkTypeName),
-    packets: info.packets,
-    bytes: info.bytes,
-    firstTs,
-    lastTs,
-    warnings,
-  };
 }
 
 /** Sorts records and findings into the canonical output order (input, first frame, id). */
@@ -158,19 +129,4 @@ export class Analyzer {
       inputs: this.inputs, infos: this.infos, connections: this.connections, findings: this.findings, stats: this.tracker.stats,
     };
   }
-}
-
-export async function analyzeFiles(files: string[], opts: PipelineOptions = {}): Promise<AnalysisResult> {
-  const a = new Analyzer(opts);
-  for (const file of files) {
-    a.beginInput();
-    const pace = opts.pace;
-    const progress = opts.onProgress;
-    const info = await readCaptureFile(file, a.onFrame, {
-      beforeRead: pace ? () => { governMemory(); return pace(); } : governMemory,
-      onProgress: progress ? (read, size) => progress(file, read, size, a.tracker.stats.frames) : undefined,
-    });
-    a.endInput(info);
-  }
-  return a.result();
 }

@@ -1,0 +1,103 @@
+/**
+ * The engine's entry point for capture files: `analyze(files, options)` reads
+ * every input, tracks its TCP connections, evaluates the teardown rules and
+ * hands out every connection as it is closed out, in this thread or, with
+ * `options.workers`, in that many worker threads (parallel.ts).
+ *
+ * Guarantees, both ways alike:
+ * - the same callbacks in the same order: onConnection / onNdjson in merge
+ *   order (input, close frame, first frame; see pipeline.ts
+ *   onConnectionInOrder and merge.ts), each input's onInputEnd after its last
+ *   connection; hence byte-identical streamed output for any `workers`;
+ * - the same result (records and findings sorted by sortResults, inputs,
+ *   problems, stats), except: --max-connections applies to each worker on its
+ *   own (evictions can differ from one thread's once it is hit).
+ * Callers that need the tracker's Connection objects (the report's
+ * collector) give `onCloseOut`, which only the in-process path can call:
+ * the type then forbids `workers`.
+ * Problems with the inputs are data (AnalysisResult.infos); nothing here
+ * throws for bad input.
+ */
+import { readCaptureFile } from '../capture/reader.js';
+import { SEVERITIES, type Finding, type Severity } from '../rules/types.js';
+import type { Connection } from '../tcp/connection.js';
+import type { ConnRecord } from '../tcp/record.js';
+import type { TrackerOptions } from '../tcp/tracker.js';
+import { governMemory } from './memory.js';
+import { runLanes } from './parallel.js';
+import { Analyzer, type AnalysisResult, type InputSummary } from './pipeline.js';
+import type { InputInfo } from '../capture/parser.js';
+
+export { MAX_WORKERS } from './parallel.js';
+export type { AnalysisResult, InputSummary } from './pipeline.js';
+
+interface CommonOptions extends Partial<TrackerOptions> {
+  /** evaluate teardown rules (default true) */
+  rules?: boolean;
+  /** keep records and findings in the result, sorted (default true; false for streaming output) */
+  keepRecords?: boolean;
+  /** every connection with its findings, in merge order (not called when onNdjson is given) */
+  onConnection?: (rec: ConnRecord, found: Finding[]) => void;
+  /**
+   * NDJSON output instead of onConnection, in merge order: per connection its
+   * line and its findings' lines (`{"type":"connection",...}` then
+   * `{"type":"finding",...}`, each JSON.stringify of the object with the type
+   * first), with the findings' worst severity (null without findings). With
+   * workers the lines are rendered in the workers.
+   */
+  onNdjson?: (lines: string, worst: Severity | null) => void;
+  /** after the last connection of each input */
+  onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
+  /** awaited between reads, or after records were handed out (streaming output: wait for stdout to drain) */
+  pace?: () => Promise<void>;
+  /** progress of the current input: bytes read of its size, frames so far */
+  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
+}
+
+/** Called as the tracker closes each connection out (close-out order, not merge order) with its Connection, valid during the call only (the tracker reuses it). */
+export type CloseOutCallback = (rec: ConnRecord, found: Finding[], c: Connection) => void;
+
+export type AnalyzeOptions = CommonOptions & (
+  /** in this thread (workers absent) or in 1..MAX_WORKERS worker threads */
+  | { workers?: number; onCloseOut?: undefined }
+  /** in this thread, with the Connection objects */
+  | { workers?: undefined; onCloseOut: CloseOutCallback }
+);
+
+export function analyze(files: string[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  if (options.workers !== undefined) return runLanes(files, options.workers, options);
+  return analyzeHere(files, options);
+}
+
+/** A connection's NDJSON lines (as onNdjson hands them out) and its findings' worst severity. */
+export function ndjsonLines(rec: ConnRecord, found: Finding[]): { lines: string; worst: Severity | null } {
+  let lines = `{"type":"connection",${JSON.stringify(rec).slice(1)}\n`;
+  let worst = -1;
+  for (const f of found) {
+    lines += `{"type":"finding",${JSON.stringify(f).slice(1)}\n`;
+    worst = Math.max(worst, SEVERITIES.indexOf(f.severity));
+  }
+  return { lines, worst: worst < 0 ? null : SEVERITIES[worst] };
+}
+
+async function analyzeHere(files: string[], opts: CommonOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {
+  const onNdjson = opts.onNdjson;
+  const inOrder = onNdjson !== undefined
+    ? (rec: ConnRecord, found: Finding[]) => {
+      const { lines, worst } = ndjsonLines(rec, found);
+      onNdjson(lines, worst);
+    }
+    : opts.onConnection;
+  const a = new Analyzer({ ...opts, onConnection: opts.onCloseOut, onConnectionInOrder: inOrder });
+  const pace = opts.pace;
+  const progress = opts.onProgress;
+  for (const file of files) {
+    a.beginInput();
+    const info = await readCaptureFile(file, a.onFrame, {
+      beforeRead: pace ? () => { governMemory(); return pace(); } : governMemory,
+      onProgress: progress ? (read, size) => progress(file, read, size, a.tracker.stats.frames) : undefined,
+    });
+    a.endInput(info);
+  }
+  return a.result();
+}

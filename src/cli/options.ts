@@ -1,0 +1,44 @@
+/**
+ * Option values, checked: every command parses its numeric and structured
+ * options through here, and a bad value is a UsageError (exit 2) whose
+ * message names the option and the accepted range. The engine below trusts
+ * what it gets from here.
+ */
+import { MAX_WORKERS } from '../analysis/analyze.js';
+import type { CaptureArgs } from './common.js';
+import { UsageError } from './exit.js';
+
+/** A whole number in [min, max] (yargs gives NaN for text); "--NAME takes a whole number ..." otherwise. */
+export function wholeNumber(option: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${option} takes a whole number ${range}, not "${value}"`);
+  }
+  return value;
+}
+
+/** --workers: undefined (one thread, no workers) or 1..MAX_WORKERS worker threads. */
+export function workersOption(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : wholeNumber('workers', value, 1, MAX_WORKERS);
+}
+
+/** --shard K/N as tracker options (every connection when absent). */
+export function shardOption(shard: string | undefined): { shardIndex: number; shardCount: number } {
+  if (shard === undefined) return { shardIndex: 0, shardCount: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  const k = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || n > 65536 || k >= n) throw new UsageError(`--shard takes K/N with 0 <= K < N (for example 0/4), not "${shard}"`);
+  return { shardIndex: k, shardCount: n };
+}
+
+/** A number > 0 (fractions allowed: seconds); "--NAME takes a number > 0" otherwise. */
+export function positiveNumber(option: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`--${option} takes a number > 0, not "${value}"`);
+  return value;
+}
+
+/** The tracker options every capture command takes: --max-connections, --checksums, --shard. */
+export function trackerOptions(argv: CaptureArgs): { maxConnections: number; checksums: boolean; shardIndex: number; shardCount: number } {
+  return { maxConnections: wholeNumber('max-connections', argv['max-connections'], 1), checksums: argv.checksums, ...shardOption(argv.shard) };
+}
