@@ -22,10 +22,13 @@ import { decodeFrame } from '../decode/decoder.js';
 import {
   DECODE_REASONS, DecodeResult, newPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet,
 } from '../decode/packet.js';
+import { Connection, MAX_RSTS, NONE, TIMER_ATTEMPT, TIMER_DELETE } from './connection.js';
+import { H_ACK, H_DATA, H_FIN, H_FIN_RST, H_MULTI, H_RST, H_SYN } from './history.js';
+import { packRstSummary } from './rst-summary.js';
 import {
-  Connection, HEAD_SEGMENTS, MAX_RSTS, TIMER_ATTEMPT, TIMER_DELETE, MAX_SYN_TIMES, NONE, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, putRel,
-  SEG_I32, SegmentArena, TAIL_SEGMENTS, type Segment,
-} from './connection.js';
+  HEAD_SEGMENTS, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, SegmentArena, TAIL_SEGMENTS, writeSegment,
+  type Segment,
+} from './segment-log.js';
 import { Endpoint, EpState } from './endpoint.js';
 import { isLikelyServerPort } from './ports.js';
 import { RST_ACCEPTANCES, rstShapeCode } from './rst.js';
@@ -102,14 +105,6 @@ export interface TrackerStats {
 
 export type ConnectionSink = (c: Connection) => void;
 
-// history bits (Zeek's HIST_*)
-const H_SYN = 0x1;
-const H_FIN = 0x2;
-const H_RST = 0x4;
-const H_FIN_RST = 0x8;
-const H_ACK = 0x10;
-const H_DATA = 0x20;
-const H_MULTI = 0x40;
 
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -664,20 +659,7 @@ export class Tracker {
   /** Writes the segment into the connection's evidence log; returns its slot. No allocation. */
   private recordSegment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean): number {
     const slot = c.nextSlot();
-    const l = c.logI32;
-    const o = c.logI + slot * SEG_I32;
-    l[o] = f.frameNo;
-    l[o + 1] = f.tsSec;
-    l[o + 2] = f.tsNsec;
-    l[o + 3] = p.flags | (fromOrig ? 0x100 : 0) | (retrans ? 0x200 : 0) | (p.ttl << 10);
-    l[o + 4] = p.seq;
-    l[o + 5] = p.ack;
-    l[o + 6] = p.payloadLen;
-    l[o + 7] = p.window;
-    l[o + 8] = p.ipId + 1; // 0 for IPv6
-    l[o + 9] = p.optMask;
-    putRel(l, o + 10, seqRel);
-    putRel(l, o + 12, ackRel);
+    writeSegment(c.logI32, c.logI, slot, p, f, fromOrig, retrans, seqRel, ackRel);
     return slot;
   }
 
@@ -949,7 +931,7 @@ export class Tracker {
       trigAck = peer.headAck;
     }
     const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, trigFlags, trigAck, ep.maxEndRel, acc);
-    c.setRstSum(n - 1, f.frameNo * 64 + (fromOrig ? 16 : 0) + shape * 4 + acc);
+    c.setRstSum(n - 1, packRstSummary(f.frameNo, fromOrig, shape, acc));
     if (slot < 0) return; // no evidence: the summary is all
 
     const seg = c.segmentAt(slot);
