@@ -12,7 +12,7 @@ import {
   appendInline, decodeHistory, flippedHistory, flipSeen, HIST_INLINE, letterOf, seenMask, symbolOf, symbolOfLetter,
 } from './history.js';
 import { SideMilestones } from './milestones.js';
-import { makeResetter } from './reset.js';
+import { derivePoolResetter } from './reset.js';
 import { flipRstSummary } from './rst-summary.js';
 import {
   flipSegments, HEAD_SEGMENTS, oldestInRing, PIN_BASE_ORIG, PIN_BASE_RESP, readSegment, segmentFromOrig,
@@ -211,16 +211,7 @@ export class Connection {
    * closed-out connection.
    */
   reuse(): this {
-    const { orig, resp, origM, respM } = this;
-    connectionResetter(this.arena)(this);
-    this.orig = orig;
-    this.resp = resp;
-    this.origM = origM;
-    this.respM = respM;
-    orig.reset();
-    resp.reset();
-    origM.reset();
-    respM.reset();
+    connectionResetter()(this);
     this.takeLog();
     return this;
   }
@@ -368,21 +359,25 @@ export class Connection {
 
 
 /**
- * Scalar field values of a new connection (objects and the evidence slot
- * excluded), copied by reuse(); taken from the first connection reused, which
- * is captured here in its new state.
+ * Resets a pooled connection to the state of a new one (its evidence slot
+ * excepted: reuse() takes a new one). Derived from two fresh connections
+ * (src/tcp/reset.ts): scalars are copied, the endpoints and milestones reset
+ * in place, the arena kept; a new object field without reset() is an error
+ * here, not a reference shared between pooled connections. The fresh pair use
+ * a stand-in arena, so making the resetter allocates no evidence chunk.
  */
 let resetConnection: ((c: Connection) => void) | null = null;
-const NOT_SCALAR = new Set(['orig', 'resp', 'origM', 'respM', 'arena', 'logSlot', 'logI32', 'logF64', 'logI', 'logF']);
 
-function connectionResetter(arena: SegmentArena | null): (c: Connection) => void {
+function connectionResetter(): (c: Connection) => void {
   if (resetConnection === null) {
-    const fresh = new Connection(arena);
-    fresh.releaseLog();
-    const src = fresh as unknown as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(src)) if (!NOT_SCALAR.has(k)) out[k] = src[k];
-    resetConnection = makeResetter<Connection>(Object.freeze(out));
+    const standIn = {
+      alloc: () => 0, release: () => {}, i32: [EMPTY_I32], f64: [EMPTY_F64],
+    } as unknown as SegmentArena;
+    const a = new Connection(standIn);
+    const b = new Connection(standIn);
+    a.releaseLog(); // logSlot -1: what a connection without an arena keeps after reuse
+    b.releaseLog();
+    resetConnection = derivePoolResetter(a, b, 'Connection');
   }
   return resetConnection;
 }
