@@ -16,7 +16,7 @@ import {
 } from '../src/tcp/rst-summary.js';
 import {
   copySegment, flipSegments, HEAD_SEGMENTS, LOG_SLOTS, MAX_SYN_TIMES, oldestInRing, PIN_BASE_ORIG, PIN_BASE_RESP, PIN_FIN,
-  PIN_KEEPALIVE, readSegment, SEG_I32, segmentAckRel, segmentFromOrig, SegmentArena, slotOf, synFrames, synTimes,
+  PIN_DATA_AFTER_PEER_FIN, readSegment, SEG_I32, segmentAckRel, segmentFromOrig, SegmentArena, slotOf, synFrames, synTimes,
   TAIL_SEGMENTS, writeSegment, writeSyn, type Segment,
 } from '../src/tcp/segment-log.js';
 
@@ -102,12 +102,12 @@ test('segment log: pins copy a slot; a flip swaps the side of every slot', () =>
   const l = arena.i32[0];
   const base = SegmentArena.i32Base(id);
   for (let slot = 0; slot < LOG_SLOTS; slot++) write(l, base, slot, sample(slot));
-  copySegment(l, base, HEAD_SEGMENTS + TAIL_SEGMENTS - 1, PIN_BASE_RESP + PIN_KEEPALIVE);
-  assert.deepEqual(readSegment(l, base, PIN_BASE_RESP + PIN_KEEPALIVE), sample(HEAD_SEGMENTS + TAIL_SEGMENTS - 1));
+  copySegment(l, base, HEAD_SEGMENTS + TAIL_SEGMENTS - 1, PIN_BASE_RESP + PIN_DATA_AFTER_PEER_FIN);
+  assert.deepEqual(readSegment(l, base, PIN_BASE_RESP + PIN_DATA_AFTER_PEER_FIN), sample(HEAD_SEGMENTS + TAIL_SEGMENTS - 1));
   flipSegments(l, base);
   for (let slot = 0; slot < LOG_SLOTS; slot++) {
     const s = readSegment(l, base, slot);
-    const want = slot === PIN_BASE_RESP + PIN_KEEPALIVE ? sample(HEAD_SEGMENTS + TAIL_SEGMENTS - 1) : sample(slot);
+    const want = slot === PIN_BASE_RESP + PIN_DATA_AFTER_PEER_FIN ? sample(HEAD_SEGMENTS + TAIL_SEGMENTS - 1) : sample(slot);
     assert.deepEqual(s, { ...want, fromOrig: !want.fromOrig }, `slot ${slot}`);
   }
   assert.ok(PIN_BASE_ORIG + PIN_FIN < PIN_BASE_RESP);

@@ -183,7 +183,7 @@ export class Accounting {
     if (rst) this.recordRst(c, fromOrig, ep, peer, p, f, slot, seqRel, ackRel, logIdx);
     else {
       ep.nonRstPkts++;
-      if (c.rsts.length > 0) ev.afterRst(c, fromOrig, len);
+      if (len > 0 && c.rsts.length > 0) ev.afterRst(c, fromOrig);
       if (p.ttl < ep.ttlNonRstMin) ep.ttlNonRstMin = p.ttl;
       if (p.ttl > ep.ttlNonRstMax) ep.ttlNonRstMax = p.ttl;
       ep.lastIpId = p.ipId;
@@ -193,7 +193,7 @@ export class Accounting {
     if (len > 0 && !probe) {
       ep.payloadBytes += len;
       c.lastDataTime = now;
-      ev.data(c, fromOrig, ep, peer, slot, seqRel, ackRel, len, rst);
+      ev.data(c, fromOrig, peer, slot, len, rst);
     }
     if (syn) ev.syn(c, fromOrig, f, seqRel, ackFlag);
 

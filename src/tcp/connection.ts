@@ -21,7 +21,7 @@ import {
 
 // the layouts' names, where the rest of the code base has always found them
 export {
-  getRel, HEAD_SEGMENTS, LOG_SLOTS, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, PINS_PER_SIDE, putRel,
+  getRel, HEAD_SEGMENTS, LOG_SLOTS, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PINS_PER_SIDE, putRel,
   SEG_I32, SegmentArena, TAIL_SEGMENTS, type Segment,
 } from './segment-log.js';
 export { SideMilestones } from './milestones.js';
@@ -42,14 +42,10 @@ export interface RstRecord {
   receiverState: number;
   /** receiver's RCV.NXT as seen on the wire (its highest ack), relative to the sender's ISN; -1 unknown */
   receiverAckRel: number;
-  /** receiver's last advertised window, scaled */
-  receiverWindow: number;
   /** highest sequence end the sender had sent before the RST, relative */
   senderMaxEndRel: number;
   /** bytes the sender had sent that the receiver had not acknowledged */
   senderUnacked: number;
-  /** bytes the receiver had sent beyond what the sender had acked (the sender's unread data, as far as the wire shows) */
-  receiverUnackedBySender: number;
   /** the sender had sent a FIN before this RST */
   senderFinBefore: boolean;
   /** the receiver had sent a FIN before this RST */
@@ -63,8 +59,6 @@ export interface RstRecord {
   acceptance: RstAcceptance;
   /** the sender sent data after this RST (a live socket would not) */
   senderDataAfter: boolean;
-  /** the receiver answered within the connection after this RST (challenge ACK or more data) */
-  receiverAnsweredAfter: boolean;
   /** sender's TTL range on its non-RST packets at the time */
   senderTtlMin: number;
   senderTtlMax: number;

@@ -11,7 +11,7 @@ import type { Frame } from '../capture/frame.js';
 import { TCP_ACK, TCP_RST, type Packet } from '../decode/packet.js';
 import { type Connection, NONE, type RstAcceptance, type Segment } from './connection.js';
 import type { Endpoint } from './endpoint.js';
-import { MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, writeSegment } from './segment-log.js';
+import { MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, writeSegment } from './segment-log.js';
 import type { Clock } from './timers.js';
 
 export interface Recorder {
@@ -21,10 +21,10 @@ export interface Recorder {
   segment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean, probe: boolean): number;
   /** The full record of a RST whose summary was just made. */
   rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance): void;
-  /** A non-RST segment after a RST of the connection. */
-  afterRst(c: Connection, fromOrig: boolean, len: number): void;
-  /** Payload (not a probe) from `fromOrig`; ep/peer before this segment's FIN is counted. */
-  data(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, seqRel: number, ackRel: number, len: number, rst: boolean): void;
+  /** A non-RST segment with payload after a RST of the connection. */
+  afterRst(c: Connection, fromOrig: boolean): void;
+  /** Payload (not a probe) from `fromOrig`; the peer as before this segment. */
+  data(c: Connection, fromOrig: boolean, peer: Endpoint, slot: number, len: number, rst: boolean): void;
   /** A SYN (or SYN-ACK) from `fromOrig`. */
   syn(c: Connection, fromOrig: boolean, f: Frame, seqRel: number, ack: boolean): void;
   /** The sender's first FIN. */
@@ -54,15 +54,11 @@ export class EvidenceRecorder implements Recorder {
   segment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean, probe: boolean): number {
     const m = c.milestones(fromOrig);
     const peer = fromOrig ? c.resp : c.orig;
-    if (probe) {
-      if (peer.window === 0) m.zeroWindowProbes++;
-      else m.keepaliveProbes++;
-    }
+    if (probe && peer.window !== 0) m.keepaliveProbes++; // zero-window probes are not keep-alives
     const slot = c.nextSlot();
     writeSegment(c.logI32, c.logI, slot, p, f, fromOrig, retrans, seqRel, ackRel);
     const flags = p.flags;
     if ((flags & TCP_ACK) !== 0 && (flags & TCP_RST) === 0) m.sentAck = true;
-    if (probe && peer.window !== 0) m.pin(PIN_KEEPALIVE, slot);
     return slot;
   }
 
@@ -79,11 +75,9 @@ export class EvidenceRecorder implements Recorder {
       senderPrevState: ep.state,
       receiverState: peer.state,
       receiverAckRel: rcvNxt,
-      receiverWindow: peer.window,
       senderMaxEndRel: ep.maxEndRel,
       // unknown (0) when the receiver never acknowledged anything we saw
       senderUnacked: rcvNxt < 0 ? 0 : Math.max(0, ep.maxEndRel - rcvNxt - (ep.finRel >= 0 && rcvNxt <= ep.finRel ? 1 : 0)),
-      receiverUnackedBySender: peer.seqInit ? Math.max(0, peer.maxEndRel - Math.max(ep.maxAckRel, 1) - (peer.finRel >= 0 && ep.maxAckRel <= peer.finRel ? 1 : 0)) : 0,
       senderFinBefore: ep.finRel >= 0,
       receiverFinBefore: peer.finRel >= 0,
       receiverDataAfterSenderFin: mOther.dataAfterPeerFin,
@@ -91,7 +85,6 @@ export class EvidenceRecorder implements Recorder {
       trigger,
       acceptance,
       senderDataAfter: false,
-      receiverAnsweredAfter: false,
       senderTtlMin: ep.ttlNonRstMin,
       senderTtlMax: ep.ttlNonRstMax,
       senderLastIpId: ep.lastIpId,
@@ -100,25 +93,15 @@ export class EvidenceRecorder implements Recorder {
     });
   }
 
-  afterRst(c: Connection, fromOrig: boolean, len: number): void {
-    for (const r of c.rsts) {
-      if (r.seg.fromOrig !== fromOrig) r.receiverAnsweredAfter = true;
-      else if (len > 0) r.senderDataAfter = true;
-    }
+  afterRst(c: Connection, fromOrig: boolean): void {
+    for (const r of c.rsts) if (r.seg.fromOrig === fromOrig) r.senderDataAfter = true;
   }
 
-  data(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, seqRel: number, ackRel: number, len: number, rst: boolean): void {
-    if (rst) return;
+  data(c: Connection, fromOrig: boolean, peer: Endpoint, slot: number, len: number, rst: boolean): void {
+    if (rst || peer.finRel < 0) return;
     const m = c.milestones(fromOrig);
-    if (peer.finRel >= 0) {
-      if (m.dataAfterPeerFinPkts === 0) {
-        m.pin(PIN_DATA_AFTER_PEER_FIN, slot);
-        m.dataAfterPeerFinAckedFin = ackRel > peer.finRel;
-      }
-      m.dataAfterPeerFinPkts++;
-      m.dataAfterPeerFin += len;
-    }
-    if (ep.finRel >= 0 && seqRel >= ep.finRel) m.dataAfterOwnFin += len;
+    if (m.dataAfterPeerFin === 0) m.pin(PIN_DATA_AFTER_PEER_FIN, slot);
+    m.dataAfterPeerFin += len;
   }
 
   syn(c: Connection, fromOrig: boolean, f: Frame, seqRel: number, ack: boolean): void {

@@ -1,16 +1,16 @@
 /**
  * Teardown milestones of one side of a connection: counters the tracker keeps
- * for the rules, pinned copies of milestone segments and SYN times, both
+ * for the rules (only what a rule reads), pinned copies of milestone segments and SYN times, both
  * stored in the connection's evidence slot (src/tcp/segment-log.ts).
  */
 import type { Connection } from './connection.js';
 import {
-  copySegment, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PIN_KEEPALIVE, readSegment, segmentAckRel,
+  copySegment, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, readSegment, segmentAckRel,
   synFrames, synTimeAt, synTimes, writeSyn, type Segment,
 } from './segment-log.js';
 
 /**
- * The milestone segments (`fin`, `firstDataAfterPeerFin`, `lastKeepalive`)
+ * The milestone segments (`fin`, `firstDataAfterPeerFin`)
  * are pinned copies in the connection's evidence slot, made into objects only
  * when a rule reads them (so tracking allocates nothing per milestone); like
  * `Connection.evidence()` they are valid during the connection sink call only.
@@ -28,15 +28,8 @@ export class SideMilestones {
   finAcksPeerFin = false;
   /** payload bytes this side sent after the peer's FIN was seen on the wire */
   dataAfterPeerFin = 0;
-  dataAfterPeerFinPkts = 0;
-  /** this side's first data after the peer's FIN already acknowledged that FIN (it had received it) */
-  dataAfterPeerFinAckedFin = false;
-  /** bytes this side sent after its own FIN (should be none) */
-  dataAfterOwnFin = 0;
   /** keep-alive probes sent (seq one below SND.NXT, at most one byte) while the peer's window was open */
   keepaliveProbes = 0;
-  /** keep-alive-like probes sent while the peer advertised a zero window (zero-window probes) */
-  zeroWindowProbes = 0;
   /** SYNs recorded (at most MAX_SYN_TIMES) */
   synCount = 0;
   /** frame of this side's first SYN without ACK (0 none): two of them mean a simultaneous open */
@@ -46,7 +39,6 @@ export class SideMilestones {
   // materialized pins (one field per pin: no array to reach on every write)
   private seg0: Segment | null = null;
   private seg1: Segment | null = null;
-  private seg2: Segment | null = null;
 
   /** Copies log slot `slot` into pin `pin` (no allocation). */
   pin(pin: number, slot: number): void {
@@ -58,24 +50,22 @@ export class SideMilestones {
 
   /** Drops the segment objects made for readers (the pins stay). */
   forgetSegments(): void {
-    this.seg0 = this.seg1 = this.seg2 = null;
+    this.seg0 = this.seg1 = null;
   }
 
   private forget(pin: number): void {
     if (pin === 0) this.seg0 = null;
-    else if (pin === 1) this.seg1 = null;
-    else this.seg2 = null;
+    else this.seg1 = null;
   }
 
   /** A pinned segment as an object (cached: the same object until the pin changes). */
   pinnedSegment(pin: number): Segment | null {
     if ((this.pinned & (1 << pin)) === 0) return null;
-    const s = pin === 0 ? this.seg0 : pin === 1 ? this.seg1 : this.seg2;
+    const s = pin === 0 ? this.seg0 : this.seg1;
     if (s !== null) return s;
     const made = readSegment(this.conn.logI32, this.conn.logI, this.pinBase + pin);
     if (pin === 0) this.seg0 = made;
-    else if (pin === 1) this.seg1 = made;
-    else this.seg2 = made;
+    else this.seg1 = made;
     return made;
   }
 
@@ -89,8 +79,6 @@ export class SideMilestones {
   get fin(): Segment | null { return this.pinnedSegment(PIN_FIN); }
   /** this side's first data segment after the peer's FIN */
   get firstDataAfterPeerFin(): Segment | null { return this.pinnedSegment(PIN_DATA_AFTER_PEER_FIN); }
-  /** the last keep-alive probe this side sent */
-  get lastKeepalive(): Segment | null { return this.pinnedSegment(PIN_KEEPALIVE); }
   /** Records a SYN (at most MAX_SYN_TIMES are kept). */
   addSyn(timeSec: number, frame: number): void {
     const n = this.synCount;
@@ -119,11 +107,7 @@ export class SideMilestones {
     this.pinned = 0;
     this.finAcksPeerFin = false;
     this.dataAfterPeerFin = 0;
-    this.dataAfterPeerFinPkts = 0;
-    this.dataAfterPeerFinAckedFin = false;
-    this.dataAfterOwnFin = 0;
     this.keepaliveProbes = 0;
-    this.zeroWindowProbes = 0;
     this.synCount = 0;
     this.bareSynFrame = 0;
     this.sentAck = false;

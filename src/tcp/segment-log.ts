@@ -42,11 +42,13 @@ export interface Segment {
 export const HEAD_SEGMENTS = 6;
 /** segments kept in the ring of the most recent ones */
 export const TAIL_SEGMENTS = 16;
-/** Pinned slots per side (after the head and the ring): the first FIN, the first data after the peer's FIN, the last keep-alive probe. */
+/**
+ * Pinned slots per side (after the head and the ring): the first FIN, the
+ * first data after the peer's FIN. Only what a rule reads is pinned.
+ */
 export const PIN_FIN = 0;
 export const PIN_DATA_AFTER_PEER_FIN = 1;
-export const PIN_KEEPALIVE = 2;
-export const PINS_PER_SIDE = 3;
+export const PINS_PER_SIDE = 2;
 /** first pinned slot of each side (as the connection was oriented when it was created) */
 export const PIN_BASE_ORIG = HEAD_SEGMENTS + TAIL_SEGMENTS;
 export const PIN_BASE_RESP = HEAD_SEGMENTS + TAIL_SEGMENTS + PINS_PER_SIDE;
