@@ -5,6 +5,7 @@
  * defaults' own keys, keeps every store monomorphic. Keys come from our own
  * classes, never from input.
  */
+
 /**
  * A resetter derived from two freshly constructed instances `a` and `b` (made
  * the same way), so that no hand-kept list decides what is deep-reset. Per own
