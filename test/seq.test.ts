@@ -31,7 +31,7 @@ test('unwrapRel gives a 64-bit offset that keeps growing through several wraps',
 });
 
 test('evidence log: 64-bit relative offsets survive the two-word store', async () => {
-  const { putRel, getRel } = await import('../src/tcp/connection.js');
+  const { putRel, getRel } = await import('../src/tcp/segment-log.js');
   const l = new Int32Array(2);
   for (const v of [0, 1, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 8 * 2 ** 32 + 12345, -(2 ** 40) - 7, 2 ** 52 + 3, -(2 ** 52)]) {
     putRel(l, 0, v);

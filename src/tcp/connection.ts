@@ -8,73 +8,28 @@
  * records, MAX_RSTS RST records, MAX_SYN_TIMES SYN times.
  */
 import { Endpoint } from './endpoint.js';
-import { makeResetter } from './reset.js';
+import {
+  appendInline, decodeHistory, flippedHistory, flipSeen, HIST_INLINE, letterOf, seenMask, symbolOf, symbolOfLetter,
+} from './history.js';
+import { SideMilestones } from './milestones.js';
+import { derivePoolResetter } from './reset.js';
+import { flipRstSummary } from './rst-summary.js';
+import {
+  flipSegments, HEAD_SEGMENTS, oldestInRing, PIN_BASE_ORIG, PIN_BASE_RESP, readSegment, segmentFromOrig,
+  SegmentArena, slotOf, SYN_BASE_ORIG, SYN_BASE_RESP, TAIL_SEGMENTS, type Segment,
+} from './segment-log.js';
 
-/** Every letter Zeek's history uses (originator upper case, responder lower case), and '^' for a flip. */
-const HIST_SYMBOLS = '^SHADFRCWTGIQshadfrcwtgiq';
-/** letters kept in Connection.histCode (10 x 5 bits: below 2^53, exact in a double) */
-const HIST_INLINE = 10;
-/** symbol code (1-based index in HIST_SYMBOLS) of a letter, by char code, for each side */
-const HIST_UPPER = new Uint8Array(128);
-const HIST_LOWER = new Uint8Array(128);
-for (let i = 0; i < HIST_SYMBOLS.length; i++) {
-  const ch = HIST_SYMBOLS[i];
-  if (ch === ch.toUpperCase()) HIST_UPPER[ch.charCodeAt(0)] = i + 1;
-  HIST_LOWER[ch.toUpperCase().charCodeAt(0)] = HIST_SYMBOLS.indexOf(ch.toLowerCase()) + 1;
-}
-/** history strings by histCode: a capture has a few hundred distinct ones */
-const HIST_STRINGS = new Map<number, string>();
+// the layouts' names, where the rest of the code base has always found them
+export {
+  getRel, HEAD_SEGMENTS, LOG_SLOTS, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, PINS_PER_SIDE, putRel,
+  SEG_I32, SegmentArena, TAIL_SEGMENTS, type Segment,
+} from './segment-log.js';
+export { SideMilestones } from './milestones.js';
 
-export const HEAD_SEGMENTS = 6;
-export const TAIL_SEGMENTS = 16;
-/**
- * 32-bit integers stored per segment: frame, tsSec, tsNsec, bits (flags |
- * fromOrig<<8 | retrans<<9 | ttl<<10), seq, ack, len, win, ipId+1, optMask,
- * then the 64-bit relative offsets seqRel and ackRel as high and low words
- * (one array, so recording a segment touches one run of memory, not two).
- */
-export const SEG_I32 = 14;
-const TWO32 = 4294967296;
-
-/** Stores a safe integer (|v| < 2^53) as two 32-bit words at l[o] (high) and l[o + 1] (low). */
-export function putRel(l: Int32Array, o: number, v: number): void {
-  l[o] = Math.floor(v / TWO32);
-  l[o + 1] = v; // ToInt32 keeps the low 32 bits
-}
-
-/** Reads what putRel stored. */
-export function getRel(l: Int32Array, o: number): number {
-  return l[o] * TWO32 + (l[o + 1] >>> 0);
-}
 export const MAX_RSTS = 8;
 /** Connection.timers bits */
 export const TIMER_DELETE = 1;
 export const TIMER_ATTEMPT = 2;
-export const MAX_SYN_TIMES = 8;
-
-/** One observed segment, as evidence. Relative numbers are 64-bit offsets from each side's ISN. */
-export interface Segment {
-  frame: number;
-  tsSec: number;
-  tsNsec: number;
-  /** sent by the originator (as the connection is oriented now) */
-  fromOrig: boolean;
-  flags: number;
-  seq: number;
-  ack: number;
-  /** sequence number relative to the sender's ISN */
-  seqRel: number;
-  /** ack relative to the receiver's ISN (-1 when the ACK flag is not set or unknown) */
-  ackRel: number;
-  len: number;
-  /** raw window field */
-  win: number;
-  ttl: number;
-  ipId: number;
-  optMask: number;
-  /** the payload lies (partly) below what the sender had already sent */
-  retrans: boolean;
-}
 
 /** Receiver acceptance of a RST (RFC 9293 3.10.7.x, RFC 5961 3.2). */
 export type RstAcceptance = 'exact' | 'in-window' | 'out-of-window' | 'unknown';
@@ -87,14 +42,10 @@ export interface RstRecord {
   receiverState: number;
   /** receiver's RCV.NXT as seen on the wire (its highest ack), relative to the sender's ISN; -1 unknown */
   receiverAckRel: number;
-  /** receiver's last advertised window, scaled */
-  receiverWindow: number;
   /** highest sequence end the sender had sent before the RST, relative */
   senderMaxEndRel: number;
   /** bytes the sender had sent that the receiver had not acknowledged */
   senderUnacked: number;
-  /** bytes the receiver had sent beyond what the sender had acked (the sender's unread data, as far as the wire shows) */
-  receiverUnackedBySender: number;
   /** the sender had sent a FIN before this RST */
   senderFinBefore: boolean;
   /** the receiver had sent a FIN before this RST */
@@ -108,8 +59,6 @@ export interface RstRecord {
   acceptance: RstAcceptance;
   /** the sender sent data after this RST (a live socket would not) */
   senderDataAfter: boolean;
-  /** the receiver answered within the connection after this RST (challenge ACK or more data) */
-  receiverAnsweredAfter: boolean;
   /** sender's TTL range on its non-RST packets at the time */
   senderTtlMin: number;
   senderTtlMax: number;
@@ -121,183 +70,12 @@ export interface RstRecord {
   idleBeforeSec: number;
 }
 
-/** Pinned evidence slots per side (after the head and the ring): the first FIN, the first data after the peer's FIN, the last keep-alive probe. */
-export const PIN_FIN = 0;
-export const PIN_DATA_AFTER_PEER_FIN = 1;
-export const PIN_KEEPALIVE = 2;
-export const PINS_PER_SIDE = 3;
-/** evidence slots per connection: head, ring, then two sides' pins */
-export const LOG_SLOTS = HEAD_SEGMENTS + TAIL_SEGMENTS + 2 * PINS_PER_SIDE;
-
-/**
- * Teardown milestones of one side. The milestone segments (`fin`,
- * `firstDataAfterPeerFin`, `lastKeepalive`) are pinned copies in the
- * connection's evidence slot, made into objects only when a rule reads them
- * (so tracking allocates nothing per milestone); like `Connection.evidence()`
- * they are valid during the connection sink call only. SYN times live in
- * fixed typed arrays kept across pooled reuse.
- */
-export class SideMilestones {
-  /**
-   * @param pinBase first pinned evidence slot of this side
-   * @param synBase where this side's SYN times and frames start in the connection's 64-bit log
-   */
-  constructor(private readonly conn: Connection, private readonly pinBase: number, private readonly synBase: number) {}
-  /** which pins hold a segment (bit per PIN_*) */
-  pinned = 0;
-  /** the FIN's ack covered the peer's FIN (this side closed second) */
-  finAcksPeerFin = false;
-  /** payload bytes this side sent after the peer's FIN was seen on the wire */
-  dataAfterPeerFin = 0;
-  dataAfterPeerFinPkts = 0;
-  /** this side's first data after the peer's FIN already acknowledged that FIN (it had received it) */
-  dataAfterPeerFinAckedFin = false;
-  /** bytes this side sent after its own FIN (should be none) */
-  dataAfterOwnFin = 0;
-  /** keep-alive probes sent (seq one below SND.NXT, at most one byte) while the peer's window was open */
-  keepaliveProbes = 0;
-  /** keep-alive-like probes sent while the peer advertised a zero window (zero-window probes) */
-  zeroWindowProbes = 0;
-  /** SYNs recorded (at most MAX_SYN_TIMES) */
-  synCount = 0;
-  /** frame of this side's first SYN without ACK (0 none): two of them mean a simultaneous open */
-  bareSynFrame = 0;
-  /** this side sent a segment with ACK and without RST (it had the peer's SYN-ACK, even if unseen) */
-  sentAck = false;
-  // materialized pins (one field per pin: no array to reach on every write)
-  private seg0: Segment | null = null;
-  private seg1: Segment | null = null;
-  private seg2: Segment | null = null;
-
-  /** Copies log slot `slot` into pin `pin` (no allocation). */
-  pin(pin: number, slot: number): void {
-    const c = this.conn;
-    const to = this.pinBase + pin;
-    c.logI32.copyWithin(c.logI + to * SEG_I32, c.logI + slot * SEG_I32, c.logI + (slot + 1) * SEG_I32);
-    this.pinned |= 1 << pin;
-    this.forget(pin);
-  }
-
-  /** Drops the segment objects made for readers (the pins stay). */
-  forgetSegments(): void {
-    this.seg0 = this.seg1 = this.seg2 = null;
-  }
-
-  private forget(pin: number): void {
-    if (pin === 0) this.seg0 = null;
-    else if (pin === 1) this.seg1 = null;
-    else this.seg2 = null;
-  }
-
-  /** A pinned segment as an object (cached: the same object until the pin changes). */
-  pinnedSegment(pin: number): Segment | null {
-    if ((this.pinned & (1 << pin)) === 0) return null;
-    const s = pin === 0 ? this.seg0 : pin === 1 ? this.seg1 : this.seg2;
-    if (s !== null) return s;
-    const made = this.conn.segmentAt(this.pinBase + pin);
-    if (pin === 0) this.seg0 = made;
-    else if (pin === 1) this.seg1 = made;
-    else this.seg2 = made;
-    return made;
-  }
-
-  /** ackRel of a pinned segment without making an object (-1 when not pinned). */
-  pinnedAckRel(pin: number): number {
-    if ((this.pinned & (1 << pin)) === 0) return -1;
-    return getRel(this.conn.logI32, this.conn.logI + (this.pinBase + pin) * SEG_I32 + 12);
-  }
-
-  /** first FIN this side sent */
-  get fin(): Segment | null { return this.pinnedSegment(PIN_FIN); }
-  /** this side's first data segment after the peer's FIN */
-  get firstDataAfterPeerFin(): Segment | null { return this.pinnedSegment(PIN_DATA_AFTER_PEER_FIN); }
-  /** the last keep-alive probe this side sent */
-  get lastKeepalive(): Segment | null { return this.pinnedSegment(PIN_KEEPALIVE); }
-  /** Records a SYN (at most MAX_SYN_TIMES are kept). */
-  addSyn(timeSec: number, frame: number): void {
-    const n = this.synCount;
-    if (n >= MAX_SYN_TIMES) return;
-    const d = this.conn.logF64;
-    const o = this.conn.logF + this.synBase;
-    d[o + n] = timeSec;
-    d[o + MAX_SYN_TIMES + n] = frame;
-    this.synCount = n + 1;
-  }
-
-  /** Time of the last SYN recorded (seconds); only when synCount > 0. */
-  lastSynTime(): number {
-    return this.conn.logF64[this.conn.logF + this.synBase + this.synCount - 1];
-  }
-
-  /** SYN capture times, seconds (a new array) */
-  get synTimes(): number[] {
-    const o = this.conn.logF + this.synBase;
-    return Array.from(this.conn.logF64.subarray(o, o + this.synCount));
-  }
-
-  /** SYN frames (a new array) */
-  get synFrames(): number[] {
-    const o = this.conn.logF + this.synBase + MAX_SYN_TIMES;
-    return Array.from(this.conn.logF64.subarray(o, o + this.synCount));
-  }
-
-  /** Back to the state of a new side (the tracker reuses closed-out connections). */
-  reset(): void {
-    this.pinned = 0;
-    this.finAcksPeerFin = false;
-    this.dataAfterPeerFin = 0;
-    this.dataAfterPeerFinPkts = 0;
-    this.dataAfterPeerFinAckedFin = false;
-    this.dataAfterOwnFin = 0;
-    this.keepaliveProbes = 0;
-    this.zeroWindowProbes = 0;
-    this.synCount = 0;
-    this.bareSynFrame = 0;
-    this.sentAck = false;
-    this.forgetSegments();
-  }
-}
-
 /**
  * Shared empty array for lists most connections never fill (RSTs): replaced
  * by a real array on the first push (see Tracker), so a connection costs
  * fewer allocations. Never push to it.
  */
 export const NONE: RstRecord[] = Object.freeze([]) as unknown as RstRecord[];
-
-/**
- * Evidence storage shared by every connection: fixed-size slots in chunks of
- * typed arrays (segments in an Int32Array, 56 bytes each; SYN times in a
- * Float64Array), taken when a connection is created and given back when it is
- * closed out. Recording a segment never allocates and chunks are never copied
- * or moved.
- */
-export class SegmentArena {
-  static readonly CHUNK_SLOTS = 1024;
-  static readonly SLOT_I32 = LOG_SLOTS * SEG_I32;
-  /** per side MAX_SYN_TIMES SYN times and as many frames */
-  static readonly SLOT_F64 = 4 * MAX_SYN_TIMES;
-  readonly i32: Int32Array[] = [];
-  readonly f64: Float64Array[] = [];
-  private free: number[] = [];
-  private used = 0;
-
-  /** a slot id */
-  alloc(): number {
-    const f = this.free.pop();
-    if (f !== undefined) return f;
-    const id = this.used++;
-    if ((id >> 10) >= this.i32.length) {
-      this.i32.push(new Int32Array(SegmentArena.SLOT_I32 * SegmentArena.CHUNK_SLOTS));
-      this.f64.push(new Float64Array(SegmentArena.SLOT_F64 * SegmentArena.CHUNK_SLOTS));
-    }
-    return id;
-  }
-
-  release(id: number): void {
-    this.free.push(id);
-  }
-}
 
 const EMPTY_I32 = new Int32Array(0);
 const EMPTY_F64 = new Float64Array(0);
@@ -315,10 +93,10 @@ export class Connection {
     if (arena === null) return;
     const id = arena.alloc();
     this.logSlot = id;
-    this.logI32 = arena.i32[id >> 10];
-    this.logF64 = arena.f64[id >> 10];
-    this.logI = (id & 1023) * SegmentArena.SLOT_I32;
-    this.logF = (id & 1023) * SegmentArena.SLOT_F64;
+    this.logI32 = arena.i32[SegmentArena.chunkOf(id)];
+    this.logF64 = arena.f64[SegmentArena.chunkOf(id)];
+    this.logI = SegmentArena.i32Base(id);
+    this.logF = SegmentArena.f64Base(id);
   }
 
   // Field order is memory order: the fields every packet reads and writes come
@@ -349,15 +127,15 @@ export class Connection {
   closedOut = false;
   orig = new Endpoint();
   resp = new Endpoint();
-  origM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS, 0);
-  respM = new SideMilestones(this, HEAD_SEGMENTS + TAIL_SEGMENTS + PINS_PER_SIDE, 2 * MAX_SYN_TIMES);
+  origM = new SideMilestones(this, PIN_BASE_ORIG, SYN_BASE_ORIG);
+  respM = new SideMilestones(this, PIN_BASE_RESP, SYN_BASE_RESP);
   lastFrame = 0;
   lastTsSec = 0;
   lastTsNsec = 0;
   histSeen = 0;
   /**
-   * Zeek's history letters, packed: up to HIST_INLINE letters as 5-bit symbol
-   * codes (HIST_SYMBOLS, 1-based) in one exact integer, the rest in a string.
+   * Zeek's history letters, packed (src/tcp/history.ts): up to HIST_INLINE
+   * letters as 5-bit symbol codes in one exact integer, the rest in a string.
    * A connection adds five to ten letters; as string appends each made a new
    * string that lived as long as the connection (about 20 % of the tracker's
    * allocation). The string is made once, when read (see `history`).
@@ -408,9 +186,9 @@ export class Connection {
   rstCount = 0;
   /**
    * What the connection record says of each RST (up to MAX_RSTS), made when
-   * the RST is seen, with or without an evidence log: frame * 64 + fromOrig * 16
-   * + shape code * 4 + acceptance code (RST_SHAPES, RST_ACCEPTANCES). The first
-   * two in fields, the rest in an array (most connections have at most one).
+   * the RST is seen, with or without an evidence log, packed as
+   * src/tcp/rst-summary.ts says. The first two in fields, the rest in an array
+   * (most connections have at most one).
    */
   rstSum0 = 0;
   rstSum1 = 0;
@@ -427,16 +205,7 @@ export class Connection {
    * closed-out connection.
    */
   reuse(): this {
-    const { orig, resp, origM, respM } = this;
-    connectionResetter(this.arena)(this);
-    this.orig = orig;
-    this.resp = resp;
-    this.origM = origM;
-    this.respM = respM;
-    orig.reset();
-    resp.reset();
-    origM.reset();
-    respM.reset();
+    connectionResetter()(this);
     this.takeLog();
     return this;
   }
@@ -451,40 +220,31 @@ export class Connection {
 
   /** Adds a history letter (upper case for the originator). */
   addHistory(code: string, fromOrig: boolean): void {
-    const ch = code.charCodeAt(0);
-    this.pushHistory(fromOrig ? HIST_UPPER[ch] : HIST_LOWER[ch]);
+    this.pushHistory(symbolOf(code, fromOrig));
   }
 
   private pushHistory(sym: number): void {
-    if (this.histLen < HIST_INLINE) this.histCode = this.histCode * 32 + sym;
-    else this.histMore += HIST_SYMBOLS[sym - 1];
+    if (this.histLen < HIST_INLINE) this.histCode = appendInline(this.histCode, sym);
+    else this.histMore += letterOf(sym);
     this.histLen++;
   }
 
   /** Zeek's history string (one string per distinct inline history, shared) */
   get history(): string {
-    if (this.histLen === 0) return '';
-    const code = this.histCode;
-    let s = HIST_STRINGS.get(code);
-    if (s === undefined) {
-      s = '';
-      for (let c = code; c > 0; c = Math.floor(c / 32)) s = HIST_SYMBOLS[(c % 32) - 1] + s;
-      if (HIST_STRINGS.size < 65536) HIST_STRINGS.set(code, s);
-    }
-    return this.histLen > HIST_INLINE ? s + this.histMore : s;
+    return decodeHistory(this.histCode, this.histLen, this.histMore);
   }
 
-  /** Replaces the history (letters from HIST_SYMBOLS only: flip() and releaseLog()). */
+  /** Replaces the history (history letters only: flip() and releaseLog()). */
   private setHistory(h: string): void {
     this.histCode = 0;
     this.histLen = 0;
     this.histMore = '';
-    for (let i = 0; i < h.length; i++) this.pushHistory(HIST_SYMBOLS.indexOf(h[i]) + 1);
+    for (let i = 0; i < h.length; i++) this.pushHistory(symbolOfLetter(h[i]));
   }
 
   /** Zeek's CheckHistory: adds the letter the first time; returns true when it was already seen. */
   checkHistory(bit: number, code: string, fromOrig: boolean): boolean {
-    const mask = fromOrig ? bit : bit << 16;
+    const mask = seenMask(bit, fromOrig);
     if ((this.histSeen & mask) === 0) {
       this.histSeen |= mask;
       this.addHistory(code, fromOrig);
@@ -497,20 +257,12 @@ export class Connection {
   nextSlot(): number {
     const n = this.segments++;
     this.evidenceCache = null;
-    if (n < HEAD_SEGMENTS) return n;
-    return HEAD_SEGMENTS + ((n - HEAD_SEGMENTS) % TAIL_SEGMENTS);
+    return slotOf(n);
   }
 
   /** The segment stored in a log slot, as an object (a copy). */
   segmentAt(slot: number): Segment {
-    const l = this.logI32;
-    const o = this.logI + slot * SEG_I32;
-    const bits = l[o + 3];
-    return {
-      frame: l[o] >>> 0, tsSec: l[o + 1] >>> 0, tsNsec: l[o + 2], fromOrig: (bits & 0x100) !== 0, flags: bits & 0xff,
-      seq: l[o + 4] >>> 0, ack: l[o + 5] >>> 0, seqRel: getRel(l, o + 10), ackRel: getRel(l, o + 12), len: l[o + 6], win: l[o + 7],
-      ttl: (bits >> 10) & 0xff, ipId: l[o + 8] - 1, optMask: l[o + 9], retrans: (bits & 0x200) !== 0,
-    };
+    return readSegment(this.logI32, this.logI, slot);
   }
 
   /**
@@ -518,14 +270,12 @@ export class Connection {
    * (a count of segments), without materializing the whole log; null if none.
    */
   lastFrom(fromOrig: boolean, before: number): Segment | null {
-    const l = this.logI32;
-    const oldest = Math.max(HEAD_SEGMENTS, before - TAIL_SEGMENTS);
+    const oldest = oldestInRing(before);
     for (let n = before - 1; n >= 0; n--) {
       if (n >= HEAD_SEGMENTS && n < oldest) n = HEAD_SEGMENTS - 1; // overwritten by the ring
       if (n < 0) break;
-      const slot = n < HEAD_SEGMENTS ? n : HEAD_SEGMENTS + ((n - HEAD_SEGMENTS) % TAIL_SEGMENTS);
-      const bits = l[this.logI + slot * SEG_I32 + 3];
-      if (((bits & 0x100) !== 0) === fromOrig) return this.segmentAt(slot);
+      const slot = slotOf(n);
+      if (segmentFromOrig(this.logI32, this.logI, slot) === fromOrig) return this.segmentAt(slot);
     }
     return null;
   }
@@ -586,42 +336,42 @@ export class Connection {
       [this.r0, this.r1, this.r2, this.r3, this.rPort, this.o0, this.o1, this.o2, this.o3, this.oPort];
     [this.orig, this.resp] = [this.resp, this.orig];
     [this.origM, this.respM] = [this.respM, this.origM];
-    this.histSeen = (this.histSeen >>> 16) | ((this.histSeen & 0xffff) << 16);
-    let h = '';
-    for (const c of this.history) h += c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
-    this.setHistory('^' + h);
+    this.histSeen = flipSeen(this.histSeen);
+    this.setHistory(flippedHistory(this.history));
     this.flipped = !this.flipped;
     // every slot, pins included (a pin not yet written is rewritten whole when it is)
-    if (this.logSlot >= 0) {
-      const l = this.logI32;
-      for (let i = 0; i < LOG_SLOTS; i++) l[this.logI + i * SEG_I32 + 3] ^= 0x100;
-    }
+    if (this.logSlot >= 0) flipSegments(this.logI32, this.logI);
     this.evidenceCache = null;
+    this.origM.forgetSegments(); // pinned segments made before the flip name the old sides
+    this.respM.forgetSegments();
     for (const r of this.rsts) r.seg.fromOrig = !r.seg.fromOrig;
     for (let i = Math.min(this.rstCount, MAX_RSTS) - 1; i >= 0; i--) {
-      const v = this.rstSum(i);
-      this.setRstSum(i, v + (v % 32 >= 16 ? -16 : 16));
+      this.setRstSum(i, flipRstSummary(this.rstSum(i)));
     }
   }
 }
 
 
 /**
- * Scalar field values of a new connection (objects and the evidence slot
- * excluded), copied by reuse(); taken from the first connection reused, which
- * is captured here in its new state.
+ * Resets a pooled connection to the state of a new one (its evidence slot
+ * excepted: reuse() takes a new one). Derived from two fresh connections
+ * (src/tcp/reset.ts): scalars are copied, the endpoints and milestones reset
+ * in place, the arena kept; a new object field without reset() is an error
+ * here, not a reference shared between pooled connections. The fresh pair use
+ * a stand-in arena, so making the resetter allocates no evidence chunk.
  */
 let resetConnection: ((c: Connection) => void) | null = null;
-const NOT_SCALAR = new Set(['orig', 'resp', 'origM', 'respM', 'arena', 'logSlot', 'logI32', 'logF64', 'logI', 'logF']);
 
-function connectionResetter(arena: SegmentArena | null): (c: Connection) => void {
+function connectionResetter(): (c: Connection) => void {
   if (resetConnection === null) {
-    const fresh = new Connection(arena);
-    fresh.releaseLog();
-    const src = fresh as unknown as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(src)) if (!NOT_SCALAR.has(k)) out[k] = src[k];
-    resetConnection = makeResetter<Connection>(Object.freeze(out));
+    const standIn = {
+      alloc: () => 0, release: () => {}, i32: [EMPTY_I32], f64: [EMPTY_F64],
+    } as unknown as SegmentArena;
+    const a = new Connection(standIn);
+    const b = new Connection(standIn);
+    a.releaseLog(); // logSlot -1: what a connection without an arena keeps after reuse
+    b.releaseLog();
+    resetConnection = derivePoolResetter(a, b, 'Connection');
   }
   return resetConnection;
 }

@@ -3,7 +3,7 @@
  * TCP_Endpoint: per-endpoint state, a `partial` state for mid-stream starts).
  * The tracker writes these fields; rules and reports only read them.
  */
-import { makeResetter } from './reset.js';
+import { derivePoolResetter } from './reset.js';
 
 export const enum EpState {
   Inactive = 0,
@@ -108,6 +108,5 @@ export class Endpoint {
   }
 }
 
-/** Field values of a new endpoint, copied by reset(). */
-const ENDPOINT_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({ ...new Endpoint() });
-const resetEndpoint = makeResetter<Endpoint>(ENDPOINT_DEFAULTS);
+/** Field values of a new endpoint, copied by reset() (derived: see src/tcp/reset.ts). */
+const resetEndpoint = derivePoolResetter(new Endpoint(), new Endpoint(), 'Endpoint');

@@ -7,6 +7,7 @@ import { tsSeconds } from '../capture/frame.js';
 import { formatAddress } from './address.js';
 import { MAX_RSTS, type Connection } from './connection.js';
 import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
+import { rstSummaryAcceptance, rstSummaryFrame, rstSummaryFromOrig, rstSummaryShape } from './rst-summary.js';
 import { connState, type ConnState } from './state.js';
 
 export interface ConnRecord {
@@ -73,8 +74,10 @@ function resets(c: Connection): ConnRecord['resets'] {
   const n = Math.min(c.rstCount, MAX_RSTS);
   for (let i = 0; i < n; i++) {
     const v = c.rstSum(i);
-    const low = v % 64;
-    out.push({ frame: (v - low) / 64, from: low >= 16 ? 'orig' : 'resp', shape: RST_SHAPES[(low >> 2) & 3], acceptance: RST_ACCEPTANCES[low & 3] });
+    out.push({
+      frame: rstSummaryFrame(v), from: rstSummaryFromOrig(v) ? 'orig' : 'resp', shape: RST_SHAPES[rstSummaryShape(v)],
+      acceptance: RST_ACCEPTANCES[rstSummaryAcceptance(v)],
+    });
   }
   return out;
 }

@@ -1,0 +1,254 @@
+/**
+ * Zeek's per-segment accounting of a connection (TCPSessionAdapter's
+ * DeliverPacket side and update_history): sequence bases, history letters,
+ * windows, retransmissions, content gaps, keep-alive probes, per-endpoint
+ * counters, and the summary of each RST the connection record lists. What
+ * rstscope records beyond that for its rules goes to the evidence recorder
+ * (src/tcp/evidence.ts); the state machine runs after (src/tcp/state-machine.ts).
+ */
+import type { Frame } from '../capture/frame.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../decode/packet.js';
+import { type Connection, MAX_RSTS } from './connection.js';
+import { type Endpoint, EpState } from './endpoint.js';
+import type { Recorder } from './evidence.js';
+import { H_ACK, H_DATA, H_FIN, H_FIN_RST, H_MULTI, H_RST, H_SYN } from './history.js';
+import { RST_ACCEPTANCES, rstShapeCode } from './rst.js';
+import { packRstSummary } from './rst-summary.js';
+import { HEAD_SEGMENTS, TAIL_SEGMENTS } from './segment-log.js';
+import { unwrapRel } from './seq.js';
+import type { Clock } from './timers.js';
+
+export class Accounting {
+  /**
+   * @param checksums ignore (and count) segments with a bad checksum, as Zeek does
+   * @param stats where bad checksums are counted
+   */
+  constructor(private readonly clock: Clock, private readonly ev: Recorder, private readonly checksums: boolean,
+    private readonly stats: { badChecksums: number }) {}
+
+  /**
+   * Accounts one segment of `c` sent by the originator (`fromOrig`) or the
+   * responder; returns false when the segment is ignored (bad checksum), true
+   * when the caller must run the state machine on it.
+   */
+  deliver(c: Connection, fromOrig: boolean, p: Packet, f: Frame): boolean {
+    const now = this.clock.now;
+    const ep = fromOrig ? c.orig : c.resp;
+    const peer = fromOrig ? c.resp : c.orig;
+    const flags = p.flags;
+    const len = p.payloadLen;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ackFlag = (flags & TCP_ACK) !== 0;
+    c.lastFrame = f.frameNo;
+    c.lastTsSec = f.tsSec;
+    c.lastTsNsec = f.tsNsec;
+    // timers only move forward: one frame stamped in the past (a capture clock
+    // step, merged files) must not make the next frame look idle for hours
+    if (now > c.lastTime) c.lastTime = now;
+    ep.pkts++;
+
+    if (this.checksums && p.badChecksum) {
+      // Zeek notes the bad packet ('C', log scale) and otherwise ignores it.
+      this.stats.badChecksums++;
+      ep.badChecksums++;
+      if (ep.badChecksums === ep.checksumThreshold) {
+        c.addHistory('C', fromOrig);
+        ep.checksumThreshold *= 10;
+      }
+      return false;
+    }
+
+    // Sequence base (Zeek's init_endpoint)
+    if (ep.state === EpState.Inactive && !ep.seqInit) {
+      ep.seqInit = true;
+      if (syn) {
+        ep.isn = p.seq;
+        ep.sawSyn = true;
+        ep.maxEndRel = 0;
+      } else {
+        ep.isn = (p.seq - 1) | 0;
+        ep.maxEndRel = 1;
+      }
+    } else if (syn && (ep.state === EpState.SynSent || ep.state === EpState.SynAckSent) && p.seq !== ep.isn) {
+      ep.isn = p.seq; // SYN_seq_jump
+      ep.sawSyn = true;
+      ep.maxEndRel = 0;
+    } else if (syn && !ep.sawSyn && ep.state === EpState.Inactive) {
+      ep.isn = p.seq;
+      ep.sawSyn = true;
+      ep.maxEndRel = 0;
+    }
+    // The peer's sequence base from our ACK when we have not seen it send yet (mid-stream start)
+    if (ackFlag && !peer.seqInit && !rst) {
+      peer.seqInit = true;
+      peer.isn = (p.ack - 1) | 0;
+      peer.maxEndRel = 1;
+    }
+    const seqRel = unwrapRel(p.seq, ep.isn, ep.maxEndRel);
+    const ackRel = ackFlag && peer.seqInit ? unwrapRel(p.ack, peer.isn, peer.maxEndRel) : -1;
+    const segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+
+    // Zeek's update_history
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) c.checkHistory(H_FIN_RST, 'I', fromOrig);
+      else c.checkHistory(H_MULTI, 'Q', fromOrig);
+    } else if (bits === 1) {
+      if (syn) {
+        const code = ackFlag ? 'H' : 'S';
+        if (c.checkHistory(H_SYN, code, fromOrig) && seqRel !== ep.histLastSyn) c.addHistory(code, fromOrig);
+        ep.histLastSyn = seqRel;
+      }
+      if (fin) {
+        if (c.checkHistory(H_FIN, 'F', fromOrig) && seqRel + len !== ep.histLastFin) c.addHistory('F', fromOrig);
+        ep.histLastFin = seqRel + len;
+      }
+      if (rst) {
+        if (c.checkHistory(H_RST, 'R', fromOrig) && seqRel !== ep.histLastRst) c.addHistory('R', fromOrig);
+        ep.histLastRst = seqRel;
+      }
+    } else if (len > 0) {
+      c.checkHistory(H_DATA, 'D', fromOrig);
+    } else if (ackFlag) {
+      c.checkHistory(H_ACK, 'A', fromOrig);
+    }
+
+    // Window and options
+    if (syn) {
+      ep.wscale = p.optWscale;
+      if (ackFlag && peer.wscale >= 0 && ep.wscale >= 0) {
+        ep.windowShift = Math.min(ep.wscale, 14); // RFC 7323 2.3: larger values are treated as 14
+        peer.windowShift = Math.min(peer.wscale, 14);
+      }
+      ep.window = p.window;
+    } else {
+      ep.window = p.window << ep.windowShift; // at most 65535 << 14: below 2^31
+    }
+    if (p.window === 0 && !syn && !fin && !rst) {
+      ep.zeroWindows++;
+      if (ep.zeroWindows === ep.zeroWinThreshold) {
+        c.addHistory('W', fromOrig);
+        ep.zeroWinThreshold *= 10;
+      }
+    }
+
+    // Keep-alive and zero-window probes: seq one below what was sent, at most one byte
+    const probe = !syn && !fin && !rst && ackFlag && len <= 1 && ep.maxEndRel > 1 && seqRel === ep.maxEndRel - 1 && ep.finRel < 0;
+    // Retransmission: payload that starts below the highest sequence already sent
+    const retrans = len > 0 && !probe && seqRel < ep.maxEndRel && ep.pkts > 1;
+    if (retrans) {
+      ep.retransPkts++;
+      ep.retransBytes += Math.min(len, ep.maxEndRel - seqRel);
+      if (ep.retransPkts === ep.rexmitThreshold) {
+        c.addHistory('T', fromOrig);
+        ep.rexmitThreshold *= 10;
+      }
+    }
+    // Content gap in our own stream: a FIN beyond everything we were seen to send (data before it missed;
+    // data segments beyond a hole are usually reordering, which fills in, so only a FIN counts)
+    if (seqRel > ep.maxEndRel && ep.maxEndRel > 0 && fin && !rst && !syn) {
+      ep.contentGaps++;
+      if (ep.contentGaps === ep.gapThreshold) {
+        c.addHistory('G', fromOrig);
+        ep.gapThreshold *= 10;
+      }
+    }
+    // Content gap: the ack covers peer data never seen on the wire
+    if (ackRel > peer.maxEndRel && peer.seqInit && peer.state !== EpState.Inactive && !rst) {
+      peer.contentGaps++;
+      if (peer.contentGaps === peer.gapThreshold) {
+        c.addHistory('G', !fromOrig);
+        peer.gapThreshold *= 10;
+      }
+    }
+
+    // where this segment goes in the log, and what recordRst needs of it without
+    // one. Kept with evidence too, although the log holds it: the RST summaries
+    // then come from one code path, which test/tracker.test.ts checks against
+    // Connection.lastFrom on every RST of the bundled captures.
+    const logIdx = c.segments;
+    ep.logSeg = logIdx * 2 + (ackFlag ? 1 : 0);
+    ep.logAck = p.ack;
+    if (logIdx < HEAD_SEGMENTS) {
+      ep.headSeg = ackFlag ? 1 : 0;
+      ep.headAck = p.ack;
+    }
+    // Evidence for the rules (src/tcp/evidence.ts; nothing without evidence):
+    // the segment log and the teardown milestones.
+    const ev = this.ev;
+    const slot = ev.segment(c, fromOrig, p, f, seqRel, ackRel, retrans, probe);
+
+    if (rst) this.recordRst(c, fromOrig, ep, peer, p, f, slot, seqRel, ackRel, logIdx);
+    else {
+      ep.nonRstPkts++;
+      if (len > 0 && c.rsts.length > 0) ev.afterRst(c, fromOrig);
+      if (p.ttl < ep.ttlNonRstMin) ep.ttlNonRstMin = p.ttl;
+      if (p.ttl > ep.ttlNonRstMax) ep.ttlNonRstMax = p.ttl;
+      ep.lastIpId = p.ipId;
+      if (!syn) ep.optAlways = ep.optAlways < 0 ? p.optMask : ep.optAlways & p.optMask;
+    }
+
+    if (len > 0 && !probe) {
+      ep.payloadBytes += len;
+      c.lastDataTime = now;
+      ev.data(c, fromOrig, peer, slot, len, rst);
+    }
+    if (syn) ev.syn(c, fromOrig, f, seqRel, ackFlag);
+
+    const end = seqRel + segLen;
+    if (end > ep.maxEndRel && !rst) ep.maxEndRel = end;
+    if (ackRel > ep.maxAckRel) ep.maxAckRel = ackRel;
+    if (fin) {
+      ep.finCount++;
+      if (ep.finRel < 0) {
+        ep.finRel = seqRel + len;
+        ev.fin(c, fromOrig, peer, slot, ackRel);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Records a RST: always its summary for the connection record (frame, side,
+   * shape, acceptance); with evidence, also the full RstRecord the rules read.
+   * `logIdx` is the RST's position in the connection's segment log, `slot` its
+   * slot there (-1 without evidence).
+   */
+  private recordRst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, p: Packet, f: Frame,
+    slot: number, seqRel: number, ackRel: number, logIdx: number): void {
+    const n = ++c.rstCount;
+    if (n > MAX_RSTS) return;
+    // the receiver's RCV.NXT as the wire shows it: its highest ack of our data
+    const rcvNxt = peer.maxAckRel;
+    // acceptance, as an index in RST_ACCEPTANCES: exact, in-window, out-of-window, unknown
+    let acc = 3;
+    if (peer.state === EpState.SynSent) {
+      acc = (p.flags & TCP_ACK) !== 0 && ackRel === 1 ? 0 : 2;
+    } else if (rcvNxt >= 0) {
+      const win = peer.window > 0 ? peer.window : 65535;
+      if (seqRel === rcvNxt || seqRel === ep.maxEndRel) acc = 0;
+      else if (seqRel > rcvNxt && seqRel < rcvNxt + win) acc = 1;
+      else acc = 2;
+    }
+    // The trigger: the last segment from the receiver that Connection.lastFrom
+    // finds in the log before this RST. The log keeps the first HEAD_SEGMENTS
+    // and a ring of TAIL_SEGMENTS, whose oldest slot the RST itself has just
+    // overwritten: a receiver segment older than that is gone, and lastFrom
+    // falls back to the receiver's last one among the first segments.
+    let trigFlags = -1; // none
+    let trigAck = 0;
+    const last = Math.floor(peer.logSeg / 2); // not >> 1: past 2^30 segments logSeg is no int32
+    if (peer.logSeg >= 0 && (last < HEAD_SEGMENTS || last > logIdx - TAIL_SEGMENTS)) {
+      trigFlags = peer.logSeg % 2 !== 0 ? TCP_ACK : 0;
+      trigAck = peer.logAck;
+    } else if (peer.headSeg >= 0) {
+      trigFlags = peer.headSeg !== 0 ? TCP_ACK : 0;
+      trigAck = peer.headAck;
+    }
+    const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, trigFlags, trigAck, ep.maxEndRel, acc);
+    c.setRstSum(n - 1, packRstSummary(f.frameNo, fromOrig, shape, acc));
+    if (slot >= 0) this.ev.rst(c, fromOrig, ep, peer, slot, logIdx, RST_ACCEPTANCES[acc]);
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * The connection table: lookup by flow hash, creation (who is the originator),
+ * close-out to the sink, the pool of closed-out connections, eviction past
+ * the connection cap, and the timer sweep (close, reset, attempt, SYN retry
+ * and idle timers, all on capture time).
+ *
+ * Semantics follow Zeek's TCP analyzer (IsReuse, WantConnection):
+ * - the originator is the sender of the first SYN; a first packet that is a
+ *   SYN-ACK flips roles; a first packet without SYN flips when only its source
+ *   port is a likely server port;
+ * - a SYN (or SYN-ACK to an inactive originator) with a new ISN starts a new
+ *   connection (port reuse); so does any packet once the connection's close
+ *   timer (5 s after a complete close, 3 s for a half connection) or SYN
+ *   attempt timer (5 s, no answer) has expired, or after 5 minutes idle.
+ *
+ * Memory: live connections are capped (`maxConnections`); past the cap the
+ * longest-idle connection is closed out early and counted as evicted. Idle and
+ * closed connections are swept as capture time advances.
+ */
+import type { Frame } from '../capture/frame.js';
+import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
+import { Connection, TIMER_ATTEMPT, TIMER_DELETE } from './connection.js';
+import { EpState } from './endpoint.js';
+import { isLikelyServerPort } from './ports.js';
+import type { SegmentArena } from './segment-log.js';
+import { type Clock, IdleHeap, TimerQueue } from './timers.js';
+import type { ConnectionSink, TrackerOptions, TrackerStats } from './tracker.js';
+
+export class FlowTable {
+  /**
+   * Buckets by flow hash, chained through Connection.nextInBucket. A plain
+   * array, not a Map: one memory access to the bucket, then the connection
+   * itself (a Map's hash table costs two or three cache misses per packet at
+   * tens of thousands of connections).
+   */
+  private readonly buckets: (Connection | null)[];
+  private readonly bucketMask: number;
+  /** closed-out connections kept for reuse (see Connection.reuse) */
+  private readonly pool: Connection[] = [];
+  private readonly idle = new IdleHeap();
+  /** live connections being closed out by flushStep, and how far it got */
+  private flushing: Connection[] | null = null;
+  private flushAt = 0;
+  private live = 0;
+  private nextId = 1;
+  private streamNo = 0;
+  private input = 0;
+  readonly closeTimers = new TimerQueue();
+  readonly partialCloseTimers = new TimerQueue();
+  readonly resetTimers = new TimerQueue();
+  readonly synTimers = new TimerQueue();
+
+  /** @param arena where new connections keep their evidence log; null: none (no evidence) */
+  constructor(private readonly sink: ConnectionSink, private readonly opts: TrackerOptions, private readonly stats: TrackerStats,
+    private readonly clock: Clock, private readonly arena: SegmentArena | null) {
+    // about one bucket per connection at the cap (4 Ki to 1 Mi buckets; longer chains beyond)
+    let n = 4096;
+    while (n < opts.maxConnections && n < (1 << 20)) n *= 2;
+    this.buckets = new Array<Connection | null>(n).fill(null);
+    this.bucketMask = n - 1;
+  }
+
+  get liveConnections(): number {
+    return this.live;
+  }
+
+  /** Starts a new input file: stream indexes restart. */
+  beginInput(index: number): void {
+    this.input = index;
+    this.streamNo = 0;
+  }
+
+  /**
+   * The live connection of p's 4-tuple, or null when there is none or the
+   * one there has ended: its close, attempt or idle timer expired by now
+   * (closed out as 'closed' or 'timeout'), or p starts a new connection on
+   * the same 4-tuple (closed out as 'reused'). `tsSec`: p's whole seconds.
+   */
+  find(hash: number, p: Packet, tsSec: number): Connection | null {
+    const c = this.lookup(hash, p);
+    if (c === null) return null;
+    const now = this.clock.now;
+    // The integer checks first: they read fields on the connection's first
+    // cache line, while each float time is a separate heap box. lastTime is
+    // at least lastTsSec, so when tsSec - lastTsSec + 1 <= the idle timeout
+    // the connection cannot be idle.
+    const idleSec = this.opts.inactivityTimeoutSec;
+    const timers = c.timers;
+    // Likewise a deadline whose whole second is 2 or more ahead of tsSec is
+    // ahead of now, whatever the rounding of now.
+    const expired = ((timers & TIMER_DELETE) !== 0 && tsSec + 1 >= c.deleteSec && c.deleteAt <= now)
+      || (tsSec - c.lastTsSec + 1 > idleSec && now - c.lastTime > idleSec)
+      || ((timers & TIMER_ATTEMPT) !== 0 && tsSec + 1 >= c.attemptSec && this.attemptExpired(c) && !this.isSynRetry(c, p));
+    if (expired) {
+      this.stats.timedOut++;
+      this.closeOut(c, c.deleteAt <= now ? 'closed' : 'timeout');
+      return null;
+    }
+    if (this.isReuse(c, p, this.sentByOrig(c, p))) {
+      this.stats.reused++;
+      this.closeOut(c, 'reused');
+      return null;
+    }
+    return c;
+  }
+
+  /** Closes out every live connection (end of input). */
+  flush(): void {
+    while (!this.flushStep(Infinity));
+  }
+
+  /**
+   * flush() in pieces: closes out at most `max` live connections; returns true
+   * once every connection is closed out (the caller may collect garbage or let
+   * output drain between pieces: the end of a large input closes out tens of
+   * thousands of connections at once). Do not process frames until it returned true.
+   */
+  flushStep(max: number): boolean {
+    if (this.flushing === null) {
+      // in order of first frame: the order --workers merges the end-of-input
+      // records in (src/cli/parallel.ts), so streamed output is the same
+      this.flushing = this.liveList().sort((a, b) => a.firstFrame - b.firstFrame);
+      this.flushAt = 0;
+    }
+    const list = this.flushing;
+    const end = Math.min(list.length, this.flushAt + max);
+    for (let i = this.flushAt; i < end; i++) this.closeOut(list[i], 'end');
+    this.flushAt = end;
+    if (end < list.length) return false;
+    this.flushing = null;
+    this.idle.clear();
+    this.closeTimers.clear();
+    this.partialCloseTimers.clear();
+    this.resetTimers.clear();
+    this.synTimers.clear();
+    return true;
+  }
+
+  /**
+   * Live capture: visits live connections most recently active first, until
+   * `fn` returns false (so a caller interested in recent activity stops early
+   * instead of walking the whole table). `fn` must not change tracker state.
+   */
+  forEachRecent(fn: (c: Connection) => boolean): void {
+    for (const c of this.liveList().sort((a, b) => b.lastFrame - a.lastFrame)) if (!fn(c)) return;
+  }
+
+  /** Every live connection (walks the table: for flush and live ticks, not per packet). */
+  private liveList(): Connection[] {
+    const out: Connection[] = [];
+    for (const head of this.buckets) for (let c = head; c !== null; c = c.nextInBucket) out.push(c);
+    return out;
+  }
+
+  /**
+   * A retransmission of the originator's unanswered SYN (same ISN). Zeek starts
+   * a new row for it once its attempt timer fired; we keep one connection per
+   * connect() attempt so its retries and their spacing are reported together.
+   */
+  private isSynRetry(c: Connection, p: Packet): boolean {
+    return (p.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && c.orig.sawSyn && p.seq === c.orig.isn && this.sentByOrig(c, p);
+  }
+
+  private attemptExpired(c: Connection): boolean {
+    const now = this.clock.now;
+    if (c.attemptAt > now) return false;
+    const os = c.orig.state;
+    if ((os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive) return true;
+    c.attemptAt = Infinity;
+    c.timers &= ~TIMER_ATTEMPT;
+    return false;
+  }
+
+  /**
+   * Closes out connections whose timers expired, in O(1) per expiring
+   * connection: due close/reset deadlines from the timer queues, idle ones from
+   * the top of the idle heap (least recent activity first), and unanswered SYNs
+   * whose retries stopped. Cheap enough to run on every packet.
+   */
+  sweep(): void {
+    const now = this.clock.now;
+    this.expireDeletes(this.closeTimers);
+    this.expireDeletes(this.partialCloseTimers);
+    this.expireDeletes(this.resetTimers);
+    const horizon = this.opts.synRetryHorizonSec;
+    for (let c = this.synTimers.pop(now); c !== null; c = this.synTimers.pop(now)) {
+      c.synTimer = -1;
+      if (!isSynOnly(c)) continue;
+      if (now - c.lastTime >= horizon) {
+        this.stats.timedOut++;
+        this.closeOut(c, 'timeout');
+      } else c.synTimer = this.synTimers.push(c.lastTime + horizon, c);
+    }
+    const idle = this.opts.inactivityTimeoutSec;
+    for (let c = this.idle.top(); c !== null && now - c.lastTime > idle; c = this.idle.top()) {
+      this.stats.timedOut++;
+      this.closeOut(c, 'timeout');
+    }
+  }
+
+  private expireDeletes(q: TimerQueue): void {
+    const now = this.clock.now;
+    for (let c = q.pop(now); c !== null; c = q.pop(now)) {
+      c.deleteTimer = -1;
+      c.deleteQueue = null;
+      if (c.deleteAt <= now) this.closeOut(c, 'closed');
+    }
+  }
+
+  /** Arms the delete timer (earliest wins). */
+  armDelete(c: Connection, delaySec: number, q: TimerQueue): void {
+    const t = c.lastTime + delaySec;
+    if (t < c.deleteAt) {
+      c.deleteAt = t;
+      c.deleteSec = Math.floor(t);
+      c.timers |= TIMER_DELETE;
+      if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
+      c.deleteQueue = q;
+      c.deleteTimer = q.push(t, c);
+    }
+  }
+
+  private lookup(hash: number, p: Packet): Connection | null {
+    let c = this.buckets[hash & this.bucketMask];
+    while (c !== null) {
+      if (c.ipVersion === p.ipVersion) {
+        if (c.oPort === p.srcPort && c.rPort === p.dstPort && c.o0 === p.src0 && c.r0 === p.dst0
+          && c.o1 === p.src1 && c.o2 === p.src2 && c.o3 === p.src3 && c.r1 === p.dst1 && c.r2 === p.dst2 && c.r3 === p.dst3) return c;
+        if (c.oPort === p.dstPort && c.rPort === p.srcPort && c.o0 === p.dst0 && c.r0 === p.src0
+          && c.o1 === p.dst1 && c.o2 === p.dst2 && c.o3 === p.dst3 && c.r1 === p.src1 && c.r2 === p.src2 && c.r3 === p.src3) return c;
+      }
+      c = c.nextInBucket;
+    }
+    return null;
+  }
+
+  /** p was sent by the originator (its source is the originator's address and port). */
+  sentByOrig(c: Connection, p: Packet): boolean {
+    return p.srcPort === c.oPort && p.src0 === c.o0 && p.src1 === c.o1 && p.src2 === c.o2 && p.src3 === c.o3;
+  }
+
+  /** Zeek's IsReuse: only a SYN (or a SYN-ACK to an inactive originator) with a new ISN starts over. */
+  private isReuse(c: Connection, p: Packet, fromOrig: boolean): boolean {
+    const flags = p.flags;
+    if ((flags & TCP_SYN) === 0) return false;
+    // Simultaneous open (RFC 9293 3.5): the responder's own bare SYN while the
+    // originator's SYN is unanswered is not a new connection. (Zeek's IsReuse
+    // would start over here; we keep the crossing visible.)
+    if ((flags & TCP_ACK) === 0 && !fromOrig && c.orig.state === EpState.SynSent && c.resp.state === EpState.Inactive) return false;
+    let connOrig = c.orig;
+    if (flags & TCP_ACK) {
+      if (c.orig.state !== EpState.Inactive) return false;
+      connOrig = c.resp;
+    }
+    const closed = c.orig.didClose || c.resp.didClose;
+    if (!closed) {
+      if (!connOrig.seqInit || p.seq === connOrig.isn) return false;
+      if ((flags & TCP_ACK) === 0 && connOrig.state === EpState.SynAckSent && c.resp.state === EpState.Inactive && p.seq === c.resp.isn) return false;
+    }
+    return true;
+  }
+
+  create(hash: number, p: Packet, f: Frame): Connection {
+    const now = this.clock.now;
+    const oldest = this.live >= this.opts.maxConnections ? this.idle.top() : null;
+    if (oldest !== null) {
+      this.stats.evicted++;
+      oldest.evicted = true;
+      this.closeOut(oldest, 'evicted');
+    }
+    const c = this.pool.pop()?.reuse() ?? new Connection(this.arena);
+    c.id = this.nextId++;
+    c.input = this.input;
+    c.stream = this.streamNo++;
+    c.hash = hash;
+    c.ipVersion = p.ipVersion;
+    c.o0 = p.src0; c.o1 = p.src1; c.o2 = p.src2; c.o3 = p.src3; c.oPort = p.srcPort;
+    c.r0 = p.dst0; c.r1 = p.dst1; c.r2 = p.dst2; c.r3 = p.dst3; c.rPort = p.dstPort;
+    c.firstFrame = f.frameNo;
+    c.firstTsSec = f.tsSec;
+    c.firstTsNsec = f.tsNsec;
+    c.startTime = now;
+    c.lastTime = now;
+    const flags = p.flags;
+    let flip = false;
+    if (flags & TCP_SYN) {
+      flip = (flags & TCP_ACK) !== 0;
+    } else {
+      c.partial = true;
+      if (isLikelyServerPort(p.srcPort)) flip = !isLikelyServerPort(p.dstPort) || p.srcPort < p.dstPort;
+    }
+    if (flip) {
+      c.flip();
+      c.partial = true;
+    }
+    const b = hash & this.bucketMask;
+    c.nextInBucket = this.buckets[b];
+    this.buckets[b] = c;
+    this.live++;
+    this.stats.connections++;
+    if (this.live > this.stats.maxLive) this.stats.maxLive = this.live;
+    c.lastFrame = f.frameNo;
+    this.idle.push(c);
+    if (this.idle.size > 2 * this.live + 4096) this.idle.compact();
+    return c;
+  }
+
+  closeOut(c: Connection, reason: string): void {
+    // remove from hash chain
+    const b = c.hash & this.bucketMask;
+    let head = this.buckets[b];
+    if (head === c) {
+      this.buckets[b] = c.nextInBucket;
+    } else {
+      while (head !== null && head.nextInBucket !== c) head = head.nextInBucket;
+      if (head !== null) head.nextInBucket = c.nextInBucket;
+    }
+    c.nextInBucket = null;
+    this.live--;
+    c.endReason = reason;
+    c.closedOut = true;
+    if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
+    if (c.synTimer >= 0) this.synTimers.cancel(c.synTimer);
+    c.deleteQueue = null;
+    this.sink(c);
+    c.releaseLog();
+    // pooled connections are ones that were live at the peak, so the pool never
+    // holds more than (peak live - live) <= maxConnections: memory stays at the peak
+    if (this.pool.length < this.opts.maxConnections) this.pool.push(c);
+  }
+
+  /** Arms the SYN attempt timer (Zeek's tcp_attempt_delay) and, once, the SYN retry horizon. */
+  armAttempt(c: Connection): void {
+    const now = this.clock.now;
+    c.attemptAt = now + this.opts.attemptDelaySec;
+    c.attemptSec = Math.floor(c.attemptAt);
+    c.timers |= TIMER_ATTEMPT;
+    if (c.synTimer < 0) c.synTimer = this.synTimers.push(now + this.opts.synRetryHorizonSec, c);
+  }
+}
+
+/** Only the originator's SYN so far, nothing back: an unanswered attempt. */
+function isSynOnly(c: Connection): boolean {
+  const os = c.orig.state;
+  return (os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive;
+}
+
