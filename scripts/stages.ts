@@ -16,7 +16,7 @@ import { Session } from 'node:inspector/promises';
 import { readCaptureFile } from '../src/capture/reader.js';
 import type { Frame } from '../src/capture/frame.js';
 import { decodeFrame } from '../src/decode/decoder.js';
-import { newPacket } from '../src/decode/packet.js';
+import { DecodeResult, newPacket } from '../src/decode/packet.js';
 import type { Connection } from '../src/tcp/connection.js';
 import { toRecord } from '../src/tcp/record.js';
 import { Tracker } from '../src/tcp/tracker.js';
@@ -59,7 +59,13 @@ async function main(): Promise<void> {
       : stage === 'record' ? (c: Connection): void => { bytes += toRecord(c).id > 0 ? 1 : 0; }
         : (c: Connection): void => { bytes += JSON.stringify(toRecord(c)).length; };
     const t = tracker = new Tracker(onConn, {});
-    sink = (f) => { frames++; t.process(f); };
+    const p = newPacket();
+    sink = (f) => {
+      frames++;
+      const res = decodeFrame(f, p, t.opts);
+      t.countFrame(res);
+      if (res === DecodeResult.Tcp) t.processPacket(p, f);
+    };
   }
   await readCaptureFile(file, sink, {});
   tracker?.flush();

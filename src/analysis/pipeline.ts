@@ -8,6 +8,8 @@
  * files, each --workers lane (worker.ts), the live session (live-session.ts).
  */
 import type { Frame } from '../capture/frame.js';
+import { decodeFrame } from '../decode/decoder.js';
+import { DecodeResult, newPacket, type Packet } from '../decode/packet.js';
 import type { InputInfo } from '../capture/parser.js';
 import { summarizeInput, type InputSummary } from '../report/input-summary.js';
 import type { Connection } from '../tcp/connection.js';
@@ -65,12 +67,17 @@ export class Analyzer {
   private lastSec = 0;
   private lastNsec = 0;
   private inputIndex = -1;
-  /** bound once: the per-frame callback for readers */
+  /** the one decoded-packet view, reused for every frame (the tracker copies what it keeps) */
+  private readonly packet: Packet = newPacket();
+  /** bound once: the per-frame callback for readers. The engine decodes; the tracker receives decoded TCP segments. */
   readonly onFrame = (f: Frame): void => {
     if (this.firstTs === null) this.firstTs = f.tsSec + f.tsNsec / 1e9;
     this.lastSec = f.tsSec;
     this.lastNsec = f.tsNsec;
-    this.tracker.process(f);
+    const tracker = this.tracker;
+    const res = decodeFrame(f, this.packet, tracker.opts);
+    tracker.countFrame(res);
+    if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, f);
     if (this.held.length > 0) this.release();
   };
   /** records closed out during the current frame (or flush piece), for onConnectionInOrder */

@@ -7,7 +7,7 @@
  * this costs about 0.3 s per 2 M packets, less than the main thread decoding
  * and copying frames to it) and runs its own Analyzer whose tracker keeps one
  * shard of the connections (TrackerOptions.shardIndex/shardCount). The
- * tracker decodes every frame and runs its timer sweep at every TCP
+ * Analyzer decodes every frame and the tracker runs its timer sweep at every TCP
  * segment's time before it drops other shards' segments, so a connection is
  * closed out at the same frame as in one process (evictions past
  * --max-connections excepted: the cap is per lane). The frame being

@@ -24,7 +24,7 @@ import { EpState } from './endpoint.js';
 import { isLikelyServerPort } from './ports.js';
 import type { SegmentArena } from './segment-log.js';
 import { type Clock, IdleHeap, TimerQueue } from './timers.js';
-import type { ConnectionSink, TrackerOptions, TrackerStats } from './tracker.js';
+import type { ConnectionSink, TrackerOptions, TrackerStats } from './options.js';
 
 export class FlowTable {
   /**
@@ -118,7 +118,7 @@ export class FlowTable {
   flushStep(max: number): boolean {
     if (this.flushing === null) {
       // in order of first frame: the order --workers merges the end-of-input
-      // records in (src/cli/parallel.ts), so streamed output is the same
+      // records in (src/analysis/merge.ts), so streamed output is the same
       this.flushing = this.liveList().sort((a, b) => a.firstFrame - b.firstFrame);
       this.flushAt = 0;
     }

@@ -3,17 +3,16 @@
  * for the rules (only what a rule reads), pinned copies of milestone segments and SYN times, both
  * stored in the connection's evidence slot (src/tcp/segment-log.ts).
  */
-import type { Connection } from './connection.js';
 import {
   copySegment, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, readSegment, segmentAckRel,
-  synFrames, synTimeAt, synTimes, writeSyn, type Segment,
+  synFrames, synTimeAt, synTimes, writeSyn, type LogSlotView, type Segment,
 } from './segment-log.js';
 
 /**
  * The milestone segments (`fin`, `firstDataAfterPeerFin`)
  * are pinned copies in the connection's evidence slot, made into objects only
  * when a rule reads them (so tracking allocates nothing per milestone); like
- * `Connection.evidence()` they are valid during the connection sink call only.
+ * the connection's `evidence()` they are valid during the connection sink call only.
  * SYN times live in fixed typed arrays kept across pooled reuse.
  */
 export class SideMilestones {
@@ -21,7 +20,7 @@ export class SideMilestones {
    * @param pinBase first pinned evidence slot of this side
    * @param synBase where this side's SYN times and frames start in the connection's 64-bit log
    */
-  constructor(private readonly conn: Connection, private readonly pinBase: number, private readonly synBase: number) {}
+  constructor(private readonly conn: LogSlotView, private readonly pinBase: number, private readonly synBase: number) {}
   /** which pins hold a segment (bit per PIN_*) */
   pinned = 0;
   /** the FIN's ack covered the peer's FIN (this side closed second) */

@@ -225,3 +225,15 @@ export class SegmentArena {
     return (id & 1023) * SegmentArena.SLOT_F64;
   }
 }
+
+/**
+ * Where one connection's evidence slot lives: its chunk's arrays and the
+ * slot's start in them (Connection implements it; milestones read through it,
+ * so they need not know the connection).
+ */
+export interface LogSlotView {
+  logI32: Int32Array;
+  logF64: Float64Array;
+  logI: number;
+  logF: number;
+}
