@@ -46,25 +46,25 @@ export const GROUPS: Group[] = [
     name: 'state',
     what: "Zeek's endpoint state machine and conn_state",
     mutate: ['src/tcp/state.ts'],
-    tests: ['dist/test/conformance.test.js', 'dist/test/tracker.test.js'],
+    tests: ['dist/test/conn-state-crafted.test.js', 'dist/test/conformance.test.js'],
   },
   {
     name: 'rst',
     what: 'RST acceptance and shape',
     mutate: ['src/tcp/rst.ts'],
-    tests: ['dist/test/tracker.test.js', 'dist/test/rules-captures.test.js'],
+    tests: ['dist/test/rst-acceptance.test.js', 'dist/test/tracker.test.js'],
   },
   {
     name: 'rst-causes',
     what: 'the RST-cause chain of the rules',
     mutate: ['src/rules/teardown.ts', 'src/rules/rst-suspicious.ts', 'src/rules/abortive-close.ts',
       'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts'],
-    tests: ['dist/test/rules-captures.test.js'],
+    tests: ['dist/test/rules-captures.test.js', 'dist/test/write-after-close-crafted.test.js'],
   },
   {
     name: 'timestamps',
     what: 'pcap and pcapng timestamp paths',
-    mutate: ['src/capture/pcap.ts', 'src/capture/pcapng.ts', 'src/capture/frame.ts'],
+    mutate: ['src/capture/pcap.ts:85-96', 'src/capture/pcapng.ts:120-132', 'src/capture/pcapng.ts:231-311', 'src/capture/frame.ts'],
     tests: ['dist/test/capture-formats.test.js', 'dist/test/capture-fastpath.test.js', 'dist/test/fuzz-regressions.test.js'],
   },
   {
@@ -76,8 +76,8 @@ export const GROUPS: Group[] = [
   {
     name: 'merge',
     what: 'the --workers merge (order and renumbering)',
-    mutate: ['src/cli/parallel.ts'],
-    tests: ['dist/test/workers.test.js'],
+    mutate: ['src/analysis/merge.ts'],
+    tests: ['dist/test/merge.test.js'],
   },
 ];
 

@@ -26,7 +26,7 @@ inputs=(captures/*.pcap)
 [ -d test/fixtures/formats ] && inputs+=(test/fixtures/formats/*)
 inputs+=("$@")
 out=$dir
-[ "$mode" = check ] && out=$(mktemp -d)
+[ "$mode" = check ] && out=$(mktemp -d); difflog=$out.diff
 [ "$mode" = record ] && { rm -rf "$dir"; mkdir -p "$dir"; }
 cli="node bin/rstscope.js"
 run() { # name cmd...
@@ -51,7 +51,7 @@ for r in "$out"/*.md "$out"/*.html; do [ -f "$r" ] && sed -i "s#$out#OUT#g" "$r"
 for e in "$out"/*.err; do sed -i "s#$out#OUT#g" "$e"; done
 n=$(ls "$out" | wc -l)
 if [ "$mode" = record ]; then echo "recorded $n files in $dir"; exit 0; fi
-if diff -r -q "$dir" "$out" >/tmp/same-output.diff; then
+if diff -r -q "$dir" "$out" >"$difflog"; then
   echo "identical: $n files"; rm -rf "$out"; exit 0
 fi
-echo "DIFFERENT ($(wc -l </tmp/same-output.diff) files; kept in $out):"; head -20 /tmp/same-output.diff; exit 1
+echo "DIFFERENT ($(wc -l <"$difflog") files; kept in $out):"; head -20 "$difflog"; exit 1
