@@ -16,16 +16,17 @@
  * endpoint seen without SYN is PARTIAL). History letters are Zeek's: upper
  * case from the originator, `^` when the first packet was a SYN-ACK and the
  * roles were flipped. Each crafted file is also read by tshark, which must see
- * the same flags in the same frames.
+ * the same flags in the same frames (a subtest that needs tshark, test/requires.ts).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { runCli } from './helpers.js';
 import { pcap, type Seg } from './pcap-writer.js';
+import { requires } from './requires.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-connstate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,14 +38,19 @@ const IS = 50000; // server ISN
 
 interface FlowJson { orig: { ip: string; port: number }; state: string; history: string; firstFrame: number; lastFrame: number }
 
-/** writes the capture, checks tshark reads the same flags, returns `flows -f json`'s connections */
-async function flows(name: string, segs: Seg[]): Promise<FlowJson[]> {
+/**
+ * writes the capture, checks in a subtest (skipped without tshark) that tshark
+ * reads the same flags, returns `flows -f json`'s connections
+ */
+async function flows(t: TestContext, name: string, segs: Seg[]): Promise<FlowJson[]> {
   const file = join(dir, `${name}.pcap`);
   writeFileSync(file, pcap(segs));
-  const t = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'tcp.flags.str'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const shown = t.split('\n').filter((l) => l !== '').map((l) => l.replace(/[^A-Z]/g, '').split('').sort().join(''));
-  const crafted = segs.map((s) => s.flags.split('').sort().join(''));
-  assert.deepEqual(shown, crafted, `${name}: tshark sees the crafted flags`);
+  await t.test(`${name}: tshark sees the crafted flags in the same frames`, requires('tshark'), () => {
+    const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'tcp.flags.str'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const shown = out.split('\n').filter((l) => l !== '').map((l) => l.replace(/[^A-Z]/g, '').split('').sort().join(''));
+    const crafted = segs.map((s) => s.flags.split('').sort().join(''));
+    assert.deepEqual(shown, crafted, `${name}: tshark sees the crafted flags`);
+  });
   const r = await runCli(['flows', '-f', 'json', file]);
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as { connections: FlowJson[] }).connections;
@@ -116,8 +122,8 @@ const CASES: Case[] = [
 ];
 
 for (const k of CASES) {
-  test(`conn_state ${k.state}: ${k.why}`, async () => {
-    const conns = await flows(k.name, k.segs);
+  test(`conn_state ${k.state}: ${k.why}`, async (t) => {
+    const conns = await flows(t, k.name, k.segs);
     assert.equal(conns.length, 1, `${k.name}: one connection`);
     const c = conns[0];
     assert.equal(c.state, k.state, `${k.name}: conn_state`);

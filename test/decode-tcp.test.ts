@@ -18,6 +18,7 @@ import {
 } from '../src/decode/packet.js';
 import { corpusTrace, FORMATS } from './oracle.js';
 import { pcap, tcpOpt, type Seg } from './pcap-writer.js';
+import { requires } from './requires.js';
 
 const F = (n: string): string => resolve(FORMATS, n);
 
@@ -67,7 +68,7 @@ test('SACK blocks are recognised (corpus retransmit-fast009.pcap frame 29, per t
   assert.ok(p.optMask & OPT_SACK);
 });
 
-test('options are per segment: frames alternating with and without the timestamp option never keep the previous one', async () => {
+test('options are per segment: frames alternating with and without the timestamp option never keep the previous one', async (t) => {
   // crafted: TS, none, TS, MSS only, TS, none... decoded in order into one Packet, as the pipeline does
   const segs: Seg[] = [];
   const want: { ts: [number, number] | null; mss: number }[] = [];
@@ -82,10 +83,11 @@ test('options are per segment: frames alternating with and without the timestamp
   try {
     const file = join(dir, 'ts-alternating.pcap');
     writeFileSync(file, pcap(segs));
-    // tshark reads the timestamp option exactly where it was put
-    const shown = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'tcp.options.timestamp.tsval', '-e', 'tcp.options.timestamp.tsecr'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter((l) => l !== '');
-    assert.deepEqual(shown, want.map((w) => (w.ts ? `${w.ts[0]}|${w.ts[1]}` : '|')));
+    await t.test('tshark reads the timestamp option exactly where it was put', requires('tshark'), () => {
+      const shown = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'tcp.options.timestamp.tsval', '-e', 'tcp.options.timestamp.tsecr'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter((l) => l !== '');
+      assert.deepEqual(shown, want.map((w) => (w.ts ? `${w.ts[0]}|${w.ts[1]}` : '|')));
+    });
     const frames = await copies(file);
     assert.equal(frames.length, want.length);
     const p = newPacket();

@@ -4,9 +4,9 @@
  *
  * The goldens are change detectors, not proofs of correctness (test/golden/README.md):
  * they say the report changed, and the evidence tables in them are checked
- * against tshark below. UPDATE_GOLDEN=1 rewrites them (each rewritten test is
- * reported as skipped, "golden rewritten", never as a pass); under CI=true the
- * update path fails.
+ * against tshark below (a test that needs tshark, test/requires.ts).
+ * UPDATE_GOLDEN=1 rewrites them (each rewritten test is reported as skipped,
+ * "golden rewritten", never as a pass); under CI=true the update path fails.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { md } from '../src/report/markdown.js';
 import { miniMarkdown } from '../src/report/html.js';
 import { previewText, ReportCollector } from '../src/report/model.js';
 import { ROOT, runCli } from './helpers.js';
+import { requires } from './requires.js';
 import { writeRefusalFlood } from './report-util.js';
 
 const GOLDEN = resolve(ROOT, 'test/golden/report');
@@ -79,7 +80,7 @@ function tsharkEvidence(file: string): Map<number, string> {
   return m;
 }
 
-test('every golden evidence table (frame, time, flags, seq/ack, len, window, TTL, IP ID) is what tshark reads in the capture', () => {
+test('every golden evidence table (frame, time, flags, seq/ack, len, window, TTL, IP ID) is what tshark reads in the capture', requires('tshark'), () => {
   let rows = 0;
   for (const input of GOLDEN_CASES) {
     const name = `${input.split('/').pop()!.replace(/\.pcap(ng)?$/, '')}.md`;

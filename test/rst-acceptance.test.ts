@@ -12,7 +12,7 @@
  * recordRst). Every case is a crafted capture run through the built CLI
  * (`analyze -f json`): the connection's resets[].acceptance and .shape and the
  * findings' rules are asserted, and tshark must read the crafted RST's
- * sequence number as written.
+ * sequence number as written (a subtest that needs tshark, test/requires.ts).
  *
  * The rules pinned for out-of-window RSTs ('abortive-close') are today's
  * output, not a judgement: the receiver drops such a RST, so telling it that
@@ -24,9 +24,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { runCli } from './helpers.js';
 import { pcap, tcpOpt, type Seg } from './pcap-writer.js';
+import { requires } from './requires.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-rstacc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,12 +42,14 @@ interface Analyzed {
   findings: { rule: string; frame: number; connection: number }[];
 }
 
-async function analyze(name: string, segs: Seg[]): Promise<Analyzed> {
+/** writes the capture, checks in a subtest (skipped without tshark) that tshark reads its seqs, returns `analyze -f json` */
+async function analyze(t: TestContext, name: string, segs: Seg[]): Promise<Analyzed> {
   const file = join(dir, `${name}.pcap`);
   writeFileSync(file, pcap(segs));
-  // tshark reads the crafted segments' raw sequence numbers as written
-  const t = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'tcp.seq_raw'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  assert.deepEqual(t.split('\n').filter((l) => l !== '').map(Number), segs.map((s) => s.seq >>> 0), `${name}: tshark reads the crafted seqs`);
+  await t.test(`${name}: tshark reads the crafted segments' raw sequence numbers as written`, requires('tshark'), () => {
+    const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'tcp.seq_raw'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.deepEqual(out.split('\n').filter((l) => l !== '').map(Number), segs.map((s) => s.seq >>> 0), `${name}: tshark reads the crafted seqs`);
+  });
   const r = await runCli(['analyze', '-f', 'json', file]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Analyzed;
@@ -100,8 +103,8 @@ const CASES: Case[] = [
 ];
 
 for (const k of CASES) {
-  test(`RST ${k.name}: ${k.acceptance} (${k.why})`, async () => {
-    const doc = await analyze(k.name, k.segs);
+  test(`RST ${k.name}: ${k.acceptance} (${k.why})`, async (t) => {
+    const doc = await analyze(t, k.name, k.segs);
     assert.equal(doc.connections.length, 1);
     const c = doc.connections[0];
     const rstFrame = k.segs.length;
@@ -110,16 +113,16 @@ for (const k of CASES) {
   });
 }
 
-test('RST in SYN-SENT: acceptable only when it acknowledges the SYN (RFC 9293 3.10.7.3)', async () => {
+test('RST in SYN-SENT: acceptable only when it acknowledges the SYN (RFC 9293 3.10.7.3)', async (t) => {
   const synSent = (rst: Seg): Seg[] => [{ tsSec: 300, src: C, dst: S, flags: 'S', seq: IC }, rst];
-  const ok = await analyze('synsent-ack', synSent({ tsSec: 300, tsUsec: 100, src: S, dst: C, flags: 'RA', seq: 0, ack: IC + 1 }));
+  const ok = await analyze(t, 'synsent-ack', synSent({ tsSec: 300, tsUsec: 100, src: S, dst: C, flags: 'RA', seq: 0, ack: IC + 1 }));
   assert.deepEqual(ok.connections[0].resets, [{ frame: 2, from: 'resp', shape: 'refusal', acceptance: 'exact' }]);
   assert.equal(ok.connections[0].state, 'REJ');
   assert.deepEqual(ok.findings.map((f) => `${f.rule}@${f.frame}`), ['refused@2']);
   // acknowledging something else than the SYN: dropped by the client
-  const bad = await analyze('synsent-badack', synSent({ tsSec: 300, tsUsec: 100, src: S, dst: C, flags: 'RA', seq: 0, ack: IC + 5000 }));
+  const bad = await analyze(t, 'synsent-badack', synSent({ tsSec: 300, tsUsec: 100, src: S, dst: C, flags: 'RA', seq: 0, ack: IC + 5000 }));
   assert.equal(bad.connections[0].resets[0].acceptance, 'out-of-window');
   // no ACK at all: not acceptable in SYN-SENT either
-  const noAck = await analyze('synsent-noack', synSent({ tsSec: 300, tsUsec: 100, src: S, dst: C, flags: 'R', seq: 0 }));
+  const noAck = await analyze(t, 'synsent-noack', synSent({ tsSec: 300, tsUsec: 100, src: S, dst: C, flags: 'R', seq: 0 }));
   assert.equal(noAck.connections[0].resets[0].acceptance, 'out-of-window');
 });

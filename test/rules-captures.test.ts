@@ -6,7 +6,8 @@
  * frame, its frame list and its whole evidence (byte counts such as
  * bytesAfterFin/unreadBytes are the bytes the recorded applications wrote, see
  * app.*.events). Every frame the evidence names is checked against tshark's
- * reading of the capture (a finFrame carries FIN, a firstDataFrame payload...).
+ * reading of the capture (a finFrame carries FIN, a firstDataFrame payload...;
+ * a subtest that needs tshark, test/requires.ts).
  * The findings' application view must name the errno an application really got,
  * and must not claim an error where the application saw none, except for the
  * listed, explained `knownWrong` entries (which fail once they are fixed).
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RULES } from '../src/rules/registry.js';
 import { CAPTURES, runCli } from './helpers.js';
+import { requires } from './requires.js';
 
 interface Expected {
   capture: string;
@@ -98,8 +100,21 @@ test('every rule has a capture that fires it and one where it must not fire; neg
 
 for (const file of files) {
   const exp = JSON.parse(readFileSync(join(CAPTURES, file), 'utf8')) as Expected;
-  test(`captures/${exp.capture}`, async () => {
+  test(`captures/${exp.capture}`, async (t) => {
     const path = join(CAPTURES, exp.capture);
+    // checked on the expected findings, which the CLI's findings must equal (below)
+    await t.test('tshark has every frame the expected findings name, and at each evidence frame what its key says (FIN, RST, payload...)', requires('tshark'), () => {
+      const wire = tsharkTcp(path);
+      for (const want of exp.expect) {
+        const what = `${want.rule}@${want.frame}`;
+        for (const [k, v] of Object.entries(want.evidence)) {
+          const kind = FRAME_KINDS[k];
+          if (v === null || !kind) continue;
+          assert.ok(kind[1](wire.get(v as number)!), `${what} evidence.${k} = ${v}: tshark shows ${JSON.stringify(wire.get(v as number))}, not ${kind[0]}`);
+        }
+        assert.ok(wire.has(want.frame) && want.frames.every((n) => wire.has(n)), `${what}: frames exist`);
+      }
+    });
     const res = await runCli(['analyze', '--format', 'json', path]);
     assert.equal(res.code, 0, res.stderr);
     const doc = JSON.parse(res.stdout) as { findings: FindingJson[]; connections: { id: number; orig: { ip: string; port: number } }[] };
@@ -107,7 +122,6 @@ for (const file of files) {
     const list = (fs: { rule: string; frame: number }[]) => fs.map((x) => `${x.rule}@${x.frame}`).sort().join(', ') || 'none';
     // exactly the expected findings: as many of each rule, at the same key frames
     assert.equal(list(findings), list(exp.expect), 'findings (rule@frame) are exactly the expected ones');
-    const wire = tsharkTcp(path);
     const matched: FindingJson[] = [];
     for (const want of exp.expect) {
       const f = findings.find((x) => x.rule === want.rule && x.frame === want.frame && !matched.includes(x))!;
@@ -116,12 +130,6 @@ for (const file of files) {
       assert.equal(f.actor, want.actor, `${what} actor`);
       assert.deepEqual(f.frames, want.frames, `${what} frames`);
       assert.deepEqual(f.evidence, want.evidence, `${what} evidence`);
-      // the frames the evidence names are what tshark sees there
-      for (const [k, v] of Object.entries(want.evidence)) {
-        const kind = FRAME_KINDS[k];
-        if (v === null || !kind) continue;
-        assert.ok(kind[1](wire.get(v as number)!), `${what} evidence.${k} = ${v}: tshark shows ${JSON.stringify(wire.get(v as number))}, not ${kind[0]}`);
-      }
       // the bytes the recorded applications wrote, as the recording says (not as the CLI said when pinned)
       for (const b of want.bytesFromApp ?? []) {
         const events = exp.app?.[b.role]?.events ?? [];
@@ -134,7 +142,6 @@ for (const file of files) {
         const bytes = b.events.reduce((n, ev) => n + Number(/\d+/.exec(ev)![0]), 0);
         assert.equal(f.evidence[b.evidence], bytes, `${what} evidence.${b.evidence}: the ${b.role} wrote ${bytes} byte(s)`);
       }
-      assert.ok(wire.has(f.frame) && want.frames.every((n) => wire.has(n)), `${what}: frames exist`);
       assert.ok(want.frames.includes(f.frame), `${what}: the key frame is among its frames`);
     }
     // the application view of the findings: the errno each application really saw is named;
