@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { writeJsonDocument } from '../../report/json.js';
 import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
+import { ndjsonConnectionWithFindings, ndjsonInput } from '../../report/ndjson.js';
 import { SEVERITY_RANK } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
@@ -45,11 +46,10 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       for (const f of found) check(f);
       if (digest !== null) digest.add(rec, found);
       if (format === 'ndjson') {
-        outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
-        for (const f of found) outBuffered(`{"type":"finding",${JSON.stringify(f).slice(1)}\n`);
+        outBuffered(ndjsonConnectionWithFindings(rec, found));
       }
     };
-    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
+    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(ndjsonInput(inp)); } : undefined;
     const trackerOpts = { maxConnections: argv['max-connections'], checksums: argv.checksums, ...shardOptions(argv.shard) };
     const res = argv.workers !== undefined
       ? await analyzeFilesParallel(argv.files, argv.workers, {

@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { writeJsonDocument } from '../../report/json.js';
 import { flowsTable } from '../../report/flows-table.js';
+import { ndjsonConnection, ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
@@ -30,10 +31,10 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const format = argv.format;
     const streaming = format === 'ndjson' || format === 'zeek';
     if (format === 'zeek') out(zeekHeader());
-    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined;
+    const onInputEnd = format === 'ndjson' ? (inp: InputSummary) => { outBuffered(ndjsonInput(inp)); } : undefined;
     const onConnection = streaming
       ? (rec: ConnRecord) => {
-        if (format === 'ndjson') outBuffered(`{"type":"connection",${JSON.stringify(rec).slice(1)}\n`);
+        if (format === 'ndjson') outBuffered(ndjsonConnection(rec));
         else outBuffered(zeekLine(rec));
       }
       : undefined;

@@ -30,6 +30,7 @@ import {
   DEFAULT_BUFFER_KIB, DEFAULT_CAP_BUFFER_KIB, DEFAULT_SNAPLEN_BYTES, LiveError, openLiveSource, type LiveBackend, type LiveSource,
 } from '../../capture/live.js';
 import { findingLine, totals, type Totals } from '../../report/findings.js';
+import { ndjsonConnection, ndjsonFinding, ndjsonInput, ndjsonTotals } from '../../report/ndjson.js';
 import { evaluateRules } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import type { Connection } from '../../tcp/connection.js';
@@ -129,7 +130,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       tot.byRule[f.rule] = (tot.byRule[f.rule] ?? 0) + 1;
       tot.bySeverity[f.severity as Severity]++;
       if (format === 'table') out(findingLine(f, rec) + '\n');
-      else if (format === 'ndjson') out(JSON.stringify({ type: 'finding', ...f }) + '\n');
+      else if (format === 'ndjson') out(ndjsonFinding(f));
       else shown.push(f);
     };
 
@@ -140,7 +141,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       onConnection: (rec, found, c) => {
         connections++;
         if (!streaming) return;
-        if (format === 'ndjson') out(JSON.stringify({ type: 'connection', ...rec }) + '\n');
+        if (format === 'ndjson') out(ndjsonConnection(rec));
         const seen = printed.get(c);
         printed.delete(c);
         evaluatedAt.delete(c); // the tracker reuses closed-out connection objects
@@ -246,8 +247,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     } else {
       tot.connections = connections;
       if (format === 'ndjson') {
-        out(JSON.stringify({ type: 'input', ...input }) + '\n');
-        out(JSON.stringify({ type: 'totals', ...tot, live, stats: res.stats }) + '\n');
+        out(ndjsonInput(input));
+        out(ndjsonTotals(tot, { live, stats: res.stats }));
       } else {
         const drops = source.drops === null ? 'kernel drops unknown (the cap backend cannot count them)' : `${source.drops} dropped by kernel`;
         let text = `\n${input.file} (${source.backend}${filterText}): ${source.info.packets} packets captured, ${drops}\n`;
