@@ -6,10 +6,8 @@ import { basename } from 'node:path';
 import Table from 'cli-table3';
 import type { InputSummary } from '../cli/pipeline.js';
 import { formatEndpoint } from '../tcp/address.js';
-import type { Finding, Severity } from '../rules/types.js';
+import { SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
-
-const SEV_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export function connLabel(rec: ConnRecord | undefined): string {
   if (!rec) return '?';
@@ -30,7 +28,7 @@ export interface Totals {
 
 export function totals(connections: number, findings: Finding[]): Totals {
   const byRule: Record<string, number> = {};
-  const bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  const bySeverity = severityCounts();
   for (const f of findings) {
     byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
     bySeverity[f.severity]++;
@@ -56,7 +54,7 @@ export class FindingsDigest {
   readonly kept = new Map<string, KeptFinding[]>();
   readonly grouped = new Map<string, { severity: Severity; count: number; minFrame: number; maxFrame: number }>();
   readonly byRule: Record<string, number> = {};
-  readonly bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  readonly bySeverity: Record<Severity, number> = severityCounts();
   findings = 0;
 
   constructor(readonly maxRowsPerRule = 20) {}
@@ -113,7 +111,7 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
   }
   const rows: KeptFinding[] = [];
   for (const list of digest.kept.values()) rows.push(...list);
-  rows.sort((a, b) => SEV_ORDER[a.f.severity] - SEV_ORDER[b.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
+  rows.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
   if (rows.length === 0) {
     out += `\nNo teardown findings in ${digest.connections} connection(s).\n`;
     return out;
@@ -129,7 +127,7 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
     const where = inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
     t.push([f.severity, f.rule, where, label, f.summary]);
   }
-  const groups = [...digest.grouped].sort((a, b) => SEV_ORDER[a[1].severity] - SEV_ORDER[b[1].severity] || b[1].count - a[1].count);
+  const groups = [...digest.grouped].sort((a, b) => SEVERITY_RANK[b[1].severity] - SEVERITY_RANK[a[1].severity] || b[1].count - a[1].count);
   for (const [rule, g] of groups) {
     t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json or ndjson for all of them`]);
   }

@@ -9,6 +9,7 @@
  */
 import { HEAD_SEGMENTS } from '../tcp/connection.js';
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
+import { SEVERITIES_WORST_FIRST } from '../rules/types.js';
 import { duration, flagNames, hostPort, rel, type Example, type LadderSeg, type ReportModel } from './model.js';
 
 /** Escapes text for HTML/XML content and attribute values. */
@@ -163,7 +164,7 @@ export function timelineSvg(model: ReportModel): string {
     const width = n > 1 ? Math.max(1, bw - 2) : bw * 0.2;
     const tip = `${rel(b.start - tl.start)} s to ${rel(b.end - tl.start)} s: ${total} finding(s) (${b.error} error, ${b.warning} warning, ${b.info} info)`;
     svg += `<g class="bar" data-count="${total}"><title>${esc(tip)}</title>`;
-    for (const sev of ['error', 'warning', 'info'] as const) {
+    for (const sev of SEVERITIES_WORST_FIRST) {
       if (b[sev] === 0) continue;
       const hh = Math.max(1, b[sev] * scale);
       y -= hh;

@@ -31,7 +31,7 @@ import { DecodeResult, newPacket, TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, T
 import { Analyzer, type InputSummary } from '../cli/pipeline.js';
 import { actorOf } from '../rules/teardown.js';
 import { RULES, findRule } from '../rules/registry.js';
-import type { Actor, Finding, Severity } from '../rules/types.js';
+import { SEVERITIES, SEVERITY_RANK, severityCounts, type Actor, type Finding, type Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, type Connection } from '../tcp/connection.js';
 import { formatEndpoint } from '../tcp/address.js';
 import type { ConnRecord } from '../tcp/record.js';
@@ -147,9 +147,6 @@ export interface ReportModel {
   evicted: number;
 }
 
-const SEV_INDEX: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
-const SEV_NAMES: Severity[] = ['info', 'warning', 'error'];
-
 /** Receives connections from the Analyzer and keeps what the report needs (bounded, see top). */
 export class ReportCollector {
   connections = 0;
@@ -206,7 +203,7 @@ export class ReportCollector {
       const sev = new Uint8Array(n * 2); sev.set(this.sev); this.sev = sev;
     }
     this.ts[n] = f.ts;
-    this.sev[n] = SEV_INDEX[f.severity];
+    this.sev[n] = SEVERITY_RANK[f.severity];
     const key = `${f.input}|${f.rule}|${f.severity}|${rec.orig.ip}|${rec.resp.ip}|${rec.resp.port}`;
     let g = this.groups.get(key);
     if (!g) {
@@ -240,10 +237,10 @@ export class ReportCollector {
       // an example is only ever given to a group when it is created, so this
       // set's order is the groups' order among those that hold one
       for (const o of this.withExample) {
-        if (SEV_INDEX[o.severity] >= SEV_INDEX[g.severity]) continue;
+        if (SEVERITY_RANK[o.severity] >= SEVERITY_RANK[g.severity]) continue;
         if ((this.ruleExamples.get(o.rule) ?? 0) < 2) continue; // keep one example per rule
         // the least severe; among equals the latest, so the earliest examples stay
-        if (!victim || SEV_INDEX[o.severity] <= SEV_INDEX[victim.severity]) victim = o;
+        if (!victim || SEVERITY_RANK[o.severity] <= SEVERITY_RANK[victim.severity]) victim = o;
       }
       if (!victim) return;
       victim.example = null;
@@ -259,20 +256,20 @@ export class ReportCollector {
 
   /** Builds the model (sorts groups, bins the timeline). */
   build(a: { inputs: InputSummary[]; problems: Problem[]; stats: TrackerStats }, version: string): ReportModel {
-    const groups = [...this.groups.values()].sort((x, y) => SEV_INDEX[y.severity] - SEV_INDEX[x.severity]
+    const groups = [...this.groups.values()].sort((x, y) => SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity]
       || y.count - x.count || x.input - y.input || x.firstFrame - y.firstFrame);
     const byRuleMap = new Map<string, { count: number; groups: number; severity: Severity }>();
     for (const g of groups) {
       const e = byRuleMap.get(g.rule) ?? { count: 0, groups: 0, severity: g.severity };
       e.count += g.count;
       e.groups++;
-      if (SEV_INDEX[g.severity] > SEV_INDEX[e.severity]) e.severity = g.severity;
+      if (SEVERITY_RANK[g.severity] > SEVERITY_RANK[e.severity]) e.severity = g.severity;
       byRuleMap.set(g.rule, e);
     }
     const byRule = RULES.filter((r) => byRuleMap.has(r.id)).map((r) => ({ rule: r.id, title: r.title, ...byRuleMap.get(r.id)! }))
-      .sort((x, y) => SEV_INDEX[y.severity] - SEV_INDEX[x.severity] || y.count - x.count);
-    const bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
-    for (let i = 0; i < this.findings; i++) bySeverity[SEV_NAMES[this.sev[i]]]++;
+      .sort((x, y) => SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity] || y.count - x.count);
+    const bySeverity = severityCounts();
+    for (let i = 0; i < this.findings; i++) bySeverity[SEVERITIES[this.sev[i]]]++;
     const senders = [...this.senders.values()].sort((x, y) => y.rsts - x.rsts || (x.endpoint < y.endpoint ? -1 : 1));
     return {
       tool: { name: 'rstscope', version },
@@ -311,7 +308,7 @@ export class ReportCollector {
       let b = Math.floor((this.ts[i] - start) / width);
       if (b < 0) b = 0;
       if (b >= nBins) b = nBins - 1;
-      bins[b][SEV_NAMES[this.sev[i]]]++;
+      bins[b][SEVERITIES[this.sev[i]]]++;
     }
     let max = 0;
     for (const b of bins) max = Math.max(max, b.error + b.warning + b.info);
@@ -531,5 +528,3 @@ export function groupEndpoints(g: Group): string {
   const o = g.origPorts.size === 1 ? hostPort(g.origIp, [...g.origPorts][0]) : g.origIp;
   return `${o} > ${hostPort(g.respIp, g.respPort)}`;
 }
-
-export const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'info'];

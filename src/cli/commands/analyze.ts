@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { writeJsonDocument } from '../../report/json.js';
 import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
 import { ndjsonConnectionWithFindings, ndjsonInput } from '../../report/ndjson.js';
-import { SEVERITY_RANK } from '../../rules/engine.js';
+import { SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
