@@ -1,13 +1,15 @@
 /**
  * The NDJSON writer (src/report/ndjson.ts): the exact line of every record
- * type, the worker template filled in equals the line written directly, and
- * the totals sentence of `analyze` and `live`.
+ * type, the worker template filled in equals the line written directly,
+ * the totals sentence of `analyze` and `live`, and the eviction warning.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ndjsonConnection, ndjsonConnectionWithFindings, ndjsonFillIds, ndjsonFinding, ndjsonInput, ndjsonTemplate, ndjsonTotals,
 } from '../src/report/ndjson.js';
+import { evictionWarning } from '../src/report/eviction.js';
+import { totals, totalsSentence } from '../src/report/findings.js';
 import type { Finding } from '../src/rules/types.js';
 import type { ConnRecord } from '../src/tcp/record.js';
 import type { TrackerStats } from '../src/tcp/tracker.js';
@@ -91,4 +93,23 @@ test('ndjson: the worker template gives up on a record whose fields are not in t
   const { id, ...rest } = record();
   const reordered = { ...rest, id } as ConnRecord;
   assert.equal(ndjsonTemplate(reordered, []), null);
+});
+
+test('totals sentence: findings by severity, worst first, and by rule, most first', () => {
+  const tot = { connections: 12, findings: 5, byRule: { 'refused': 1, 'abortive-close': 3, 'half-open': 1 }, bySeverity: { error: 1, warning: 3, info: 1 } };
+  assert.equal(totalsSentence(tot),
+    '5 finding(s) in 12 connection(s): 1 error, 3 warning, 1 info (abortive-close 3, refused 1, half-open 1)');
+});
+
+test('totals sentence: no findings', () => {
+  assert.equal(totalsSentence(totals(4, [])), 'No teardown findings in 4 connection(s).');
+  assert.equal(totalsSentence(totals(0, [finding(), finding('refused')])),
+    '2 finding(s) in 0 connection(s): 0 error, 2 warning, 0 info (abortive-close 1, refused 1)');
+});
+
+test('eviction warning: stderr and report forms', () => {
+  assert.equal(evictionWarning(3, 'stderr'),
+    '3 connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)');
+  assert.equal(evictionWarning(1, 'report'),
+    '1 connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete');
 });

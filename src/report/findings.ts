@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import Table from 'cli-table3';
 import type { InputSummary } from '../cli/pipeline.js';
 import { formatEndpoint } from '../tcp/address.js';
-import { SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
+import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
 
 export function connLabel(rec: ConnRecord | undefined): string {
@@ -34,6 +34,18 @@ export function totals(connections: number, findings: Finding[]): Totals {
     bySeverity[f.severity]++;
   }
   return { connections, findings: findings.length, byRule, bySeverity };
+}
+
+/**
+ * The totals sentence of `analyze` (table) and `live`: "No teardown findings
+ * in M connection(s)." or "N finding(s) in M connection(s): E error, W
+ * warning, I info (rule n, ...)", rules by count, most first.
+ */
+export function totalsSentence(tot: Totals): string {
+  if (tot.findings === 0) return `No teardown findings in ${tot.connections} connection(s).`;
+  const severities = SEVERITIES_WORST_FIRST.map((s) => `${tot.bySeverity[s]} ${s}`).join(', ');
+  const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
+  return `${tot.findings} finding(s) in ${tot.connections} connection(s): ${severities} (${rules})`;
 }
 
 /** A finding kept for the table, with its connection's label (the record itself is not kept). */
@@ -113,7 +125,7 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
   for (const list of digest.kept.values()) rows.push(...list);
   rows.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
   if (rows.length === 0) {
-    out += `\nNo teardown findings in ${digest.connections} connection(s).\n`;
+    out += `\n${totalsSentence(digest.totals())}\n`;
     return out;
   }
   const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (inputs.length > 1 ? 100 : 84));
@@ -132,8 +144,6 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
     t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json or ndjson for all of them`]);
   }
   out += t.toString() + '\n';
-  const tot = digest.totals();
-  const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
-  out += `${tot.findings} finding(s) in ${tot.connections} connection(s): ${tot.bySeverity.error} error, ${tot.bySeverity.warning} warning, ${tot.bySeverity.info} info (${rules})\n`;
+  out += `${totalsSentence(digest.totals())}\n`;
   return out;
 }

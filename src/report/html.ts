@@ -6,6 +6,7 @@
  */
 import type { Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
+import { evictionWarning } from './eviction.js';
 import { esc, ladderSvg, SEV_COLOR, timelineSvg } from './ladder.js';
 import {
   duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
@@ -124,7 +125,7 @@ function inputsSection(m: ReportModel): string {
   const warns: string[] = [];
   for (const i of m.inputs) for (const w of i.warnings) warns.push(`${i.file}: ${w}`);
   for (const p of m.problems) warns.push(p);
-  if (m.evicted > 0) warns.push(`${m.evicted} connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete`);
+  if (m.evicted > 0) warns.push(evictionWarning(m.evicted, 'report'));
   if (warns.length) h += `<div class="warnbox"><strong>Warnings.</strong><ul>${warns.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`;
   return h;
 }

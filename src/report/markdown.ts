@@ -9,6 +9,7 @@
  */
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { RULES } from '../rules/registry.js';
+import { evictionWarning } from './eviction.js';
 import {
   duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
   type Example, type Group, type ReportModel,
@@ -112,7 +113,7 @@ export function renderMarkdown(m: ReportModel): string {
   const warns: string[] = [];
   for (const i of m.inputs) for (const w of i.warnings) warns.push(`${i.file}: ${w}`);
   for (const p of m.problems) warns.push(p);
-  if (m.evicted > 0) warns.push(`${m.evicted} connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete`);
+  if (m.evicted > 0) warns.push(evictionWarning(m.evicted, 'report'));
   if (warns.length) t += `**Warnings:**\n\n${warns.map((w) => `- ${md(w)}`).join('\n')}\n\n`;
 
   t += '## Summary\n\n';

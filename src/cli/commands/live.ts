@@ -29,7 +29,7 @@ import type { CommandModule } from 'yargs';
 import {
   DEFAULT_BUFFER_KIB, DEFAULT_CAP_BUFFER_KIB, DEFAULT_SNAPLEN_BYTES, LiveError, openLiveSource, type LiveBackend, type LiveSource,
 } from '../../capture/live.js';
-import { findingLine, totals, type Totals } from '../../report/findings.js';
+import { findingLine, totals, totalsSentence, type Totals } from '../../report/findings.js';
 import { ndjsonConnection, ndjsonFinding, ndjsonInput, ndjsonTotals } from '../../report/ndjson.js';
 import { evaluateRules } from '../../rules/engine.js';
 import type { Finding, Severity } from '../../rules/types.js';
@@ -253,11 +253,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         const drops = source.drops === null ? 'kernel drops unknown (the cap backend cannot count them)' : `${source.drops} dropped by kernel`;
         let text = `\n${input.file} (${source.backend}${filterText}): ${source.info.packets} packets captured, ${drops}\n`;
         for (const w of input.warnings) text += `  warning: ${w}\n`;
-        if (tot.findings === 0) text += `No teardown findings in ${connections} connection(s).\n`;
-        else {
-          const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
-          text += `${tot.findings} finding(s) in ${connections} connection(s): ${tot.bySeverity.error} error, ${tot.bySeverity.warning} warning, ${tot.bySeverity.info} info (${rules})\n`;
-        }
+        text += `${totalsSentence(tot)}\n`;
         out(text);
       }
     }
