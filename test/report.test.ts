@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { esc } from '../src/report/ladder.js';
-import { md } from '../src/report/markdown.js';
+import { ReportCollector } from '../src/report/collector.js';
+import { esc, md } from '../src/report/escape.js';
+import { previewText } from '../src/report/format.js';
 import { miniMarkdown } from '../src/report/html.js';
-import { previewText, ReportCollector } from '../src/report/model.js';
 import { ROOT, runCli } from './helpers.js';
 import { writeRefusalFlood } from './report-util.js';
 

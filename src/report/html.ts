@@ -7,11 +7,11 @@
 import type { Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { evictionWarning } from './eviction.js';
-import { esc, ladderSvg, SEV_COLOR, timelineSvg } from './ladder.js';
-import {
-  duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
-  type Example, type Group, type ReportModel,
-} from './model.js';
+import { fixAdvice, ruleTitle } from './docs.js';
+import { esc } from './escape.js';
+import { duration, flagNames, groupEndpoints, hostPort, num, rel, utc, wiresharkFilters } from './format.js';
+import { ladderSvg, SEV_COLOR, timelineSvg } from './ladder.js';
+import type { Example, Group, ReportModel } from './model.js';
 
 const CSS = `
 :root{--fg:#101828;--muted:#475467;--line:#eaecf0;--bg:#fff;--soft:#f9fafb;--err:${SEV_COLOR.error};--warn:${SEV_COLOR.warning};--info:${SEV_COLOR.info}}
@@ -78,10 +78,6 @@ footer{margin-top:48px;color:var(--muted);font-size:12.5px;border-top:1px solid 
 
 function sevBadge(s: Severity): string {
   return `<span class="sev ${s}">${s}</span>`;
-}
-
-function num(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 /** Minimal Markdown (our own docs pages: paragraphs, "- " lists, `code`, **bold**) to HTML, escaping first. */

@@ -10,12 +10,9 @@
 import { HEAD_SEGMENTS } from '../tcp/connection.js';
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { SEVERITIES_WORST_FIRST } from '../rules/types.js';
-import { duration, flagNames, hostPort, rel, type Example, type LadderSeg, type ReportModel } from './model.js';
-
-/** Escapes text for HTML/XML content and attribute values. */
-export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
-}
+import { esc } from './escape.js';
+import { duration, flagNames, hostPort, rel } from './format.js';
+import type { Example, LadderSeg, ReportModel } from './model.js';
 
 export const SEV_COLOR = { error: '#b42318', warning: '#b54708', info: '#175cd3' } as const;
 

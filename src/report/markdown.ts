@@ -10,28 +10,14 @@
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { RULES } from '../rules/registry.js';
 import { evictionWarning } from './eviction.js';
-import {
-  duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
-  type Example, type Group, type ReportModel,
-} from './model.js';
-
-/** Escapes text for Markdown prose and table cells. */
-export function md(s: unknown): string {
-  return String(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
-}
+import { fixAdvice, ruleTitle } from './docs.js';
+import { md } from './escape.js';
+import { duration, flagNames, groupEndpoints, hostPort, num, rel, utc, wiresharkFilters } from './format.js';
+import type { Example, Group, ReportModel } from './model.js';
 
 /** Inline code for text we produced ourselves (filters, rule ids): never contains a backtick. */
 function code(s: string): string {
   return '`' + s.replace(/`/g, "'") + '`';
-}
-
-function num(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 function row(cells: string[]): string {
