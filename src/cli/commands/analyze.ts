@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { writeJsonDocument } from '../../report/json.js';
 import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
 import { ndjsonConnectionWithFindings, ndjsonInput } from '../../report/ndjson.js';
-import { SEVERITY_RANK } from '../../rules/types.js';
+import { SEVERITIES, SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, shardOptions, reportProblems, type CaptureArgs } from '../common.js';
@@ -27,7 +27,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete)',
     })
     .option('fail-on', {
-      choices: ['info', 'warning', 'error'] as const,
+      choices: SEVERITIES,
       describe: 'exit with status 1 when a finding at or above this severity exists (for CI)',
     })
     .example('$0 analyze incident.pcap', 'findings, worst first')
