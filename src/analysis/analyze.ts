@@ -19,7 +19,8 @@
  * throws for bad input.
  */
 import { readCaptureFile } from '../capture/reader.js';
-import { SEVERITIES, type Finding, type Severity } from '../rules/types.js';
+import { worstSeverity, type Finding, type Severity } from '../rules/types.js';
+import { ndjsonConnectionWithFindings } from '../report/ndjson.js';
 import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions } from '../tcp/tracker.js';
@@ -69,23 +70,11 @@ export function analyze(files: string[], options: AnalyzeOptions = {}): Promise<
   return analyzeHere(files, options);
 }
 
-/** A connection's NDJSON lines (as onNdjson hands them out) and its findings' worst severity. */
-export function ndjsonLines(rec: ConnRecord, found: Finding[]): { lines: string; worst: Severity | null } {
-  let lines = `{"type":"connection",${JSON.stringify(rec).slice(1)}\n`;
-  let worst = -1;
-  for (const f of found) {
-    lines += `{"type":"finding",${JSON.stringify(f).slice(1)}\n`;
-    worst = Math.max(worst, SEVERITIES.indexOf(f.severity));
-  }
-  return { lines, worst: worst < 0 ? null : SEVERITIES[worst] };
-}
-
 async function analyzeHere(files: string[], opts: CommonOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {
   const onNdjson = opts.onNdjson;
   const inOrder = onNdjson !== undefined
     ? (rec: ConnRecord, found: Finding[]) => {
-      const { lines, worst } = ndjsonLines(rec, found);
-      onNdjson(lines, worst);
+      onNdjson(ndjsonConnectionWithFindings(rec, found), worstSeverity(found));
     }
     : opts.onConnection;
   const a = new Analyzer({ ...opts, onConnection: opts.onCloseOut, onConnectionInOrder: inOrder });

@@ -12,8 +12,11 @@ import type { Frame } from '../capture/frame.js';
 import { readCaptureFile } from '../capture/reader.js';
 import { decodeFrame } from '../decode/decoder.js';
 import { DecodeResult, newPacket } from '../decode/packet.js';
+import { ReportCollector } from '../report/collector.js';
+import { packageVersion } from '../report/docs.js';
+import { previewText } from '../report/format.js';
 import {
-  MAX_PREVIEWS_PER_EXAMPLE, packageVersion, previewText, ReportCollector, type Example, type LadderSeg, type ReportModel, type ReportOptions,
+  MAX_PREVIEWS_PER_EXAMPLE, type Example, type LadderSeg, type ReportModel, type ReportOptions,
 } from '../report/model.js';
 import type { TrackerOptions } from '../tcp/tracker.js';
 import { analyze } from './analyze.js';

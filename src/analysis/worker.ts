@@ -34,6 +34,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Frame } from '../capture/frame.js';
 import type { InputInfo } from '../capture/parser.js';
 import { readCaptureFile } from '../capture/reader.js';
+import { ndjsonTemplate } from '../report/ndjson.js';
 import { SEVERITIES, type Finding } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
@@ -178,7 +179,7 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
       let worst = -1;
       for (const f of found) worst = Math.max(worst, SEVERITIES.indexOf(f.severity));
       meta.push(curFrame, rec.firstFrame, rec.id);
-      const text = cfg.ndjson ? renderNdjson(rec, found) : null;
+      const text = cfg.ndjson ? ndjsonTemplate(rec, found) : null;
       if (text !== null) {
         meta.push(text.length, worst);
         texts.push(text);
@@ -224,35 +225,4 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   }
   // the main thread ends this thread once every worker is done
   port.post({ type: 'done', stats: analyzer.tracker.stats });
-}
-
-/**
- * The NDJSON lines of a connection and its findings as the commands write
- * them (`{"type":"connection",` + JSON.stringify(rec) without its `{`, and
- * likewise for findings), with a NUL where `ID,"input":I,"stream":S` goes.
- * Relies on the field order of the record (id, input, stream first) and of a
- * finding (rule, severity, connection, input, stream first); when a line does
- * not start as expected, returns null and the objects are sent instead.
- */
-function renderNdjson(rec: ConnRecord, found: Finding[]): string | null {
-  const id = rec.id;
-  rec.id = 0;
-  rec.stream = 0;
-  const line = JSON.stringify(rec);
-  rec.id = id;
-  const head = `{"id":0,"input":${rec.input},"stream":0,`;
-  if (!line.startsWith(head)) return null;
-  let text = `{"type":"connection","id":\0,${line.slice(head.length)}\n`;
-  for (const f of found) {
-    const fConn = f.connection;
-    f.connection = 0;
-    f.stream = 0;
-    const fl = JSON.stringify(f);
-    f.connection = fConn;
-    const fHead = `{"rule":${JSON.stringify(f.rule)},"severity":${JSON.stringify(f.severity)},"connection":`;
-    const fMid = `0,"input":${f.input},"stream":0`;
-    if (!fl.startsWith(fHead) || !fl.startsWith(fMid, fHead.length)) return null;
-    text += `{"type":"finding",${fHead.slice(1)}\0${fl.slice(fHead.length + fMid.length)}\n`;
-  }
-  return text;
 }

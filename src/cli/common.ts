@@ -1,6 +1,7 @@
 /** Options and reporting shared by the commands that read captures. */
 import type { Argv } from 'yargs';
 import { describeProblem } from '../capture/problems.js';
+import { evictionWarning } from '../report/eviction.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../tcp/tracker.js';
 import { err } from './output.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
@@ -52,6 +53,6 @@ export function reportProblems(res: AnalysisResult): void {
     }
   }
   if (res.stats.evicted > 0) {
-    err(`rstscope: ${res.stats.evicted} connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)\n`);
+    err(`rstscope: ${evictionWarning(res.stats.evicted, 'stderr')}\n`);
   }
 }

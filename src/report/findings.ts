@@ -6,10 +6,8 @@ import { basename } from 'node:path';
 import Table from 'cli-table3';
 import type { InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
-import type { Finding, Severity } from '../rules/types.js';
+import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
-
-const SEV_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export function connLabel(rec: ConnRecord | undefined): string {
   if (!rec) return '?';
@@ -30,12 +28,24 @@ export interface Totals {
 
 export function totals(connections: number, findings: Finding[]): Totals {
   const byRule: Record<string, number> = {};
-  const bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  const bySeverity = severityCounts();
   for (const f of findings) {
     byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
     bySeverity[f.severity]++;
   }
   return { connections, findings: findings.length, byRule, bySeverity };
+}
+
+/**
+ * The totals sentence of `analyze` (table) and `live`: "No teardown findings
+ * in M connection(s)." or "N finding(s) in M connection(s): E error, W
+ * warning, I info (rule n, ...)", rules by count, most first.
+ */
+export function totalsSentence(tot: Totals): string {
+  if (tot.findings === 0) return `No teardown findings in ${tot.connections} connection(s).`;
+  const severities = SEVERITIES_WORST_FIRST.map((s) => `${tot.bySeverity[s]} ${s}`).join(', ');
+  const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
+  return `${tot.findings} finding(s) in ${tot.connections} connection(s): ${severities} (${rules})`;
 }
 
 /** A finding kept for the table, with its connection's label (the record itself is not kept). */
@@ -56,7 +66,7 @@ export class FindingsDigest {
   readonly kept = new Map<string, KeptFinding[]>();
   readonly grouped = new Map<string, { severity: Severity; count: number; minFrame: number; maxFrame: number }>();
   readonly byRule: Record<string, number> = {};
-  readonly bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  readonly bySeverity: Record<Severity, number> = severityCounts();
   findings = 0;
 
   constructor(readonly maxRowsPerRule = 20) {}
@@ -113,9 +123,9 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
   }
   const rows: KeptFinding[] = [];
   for (const list of digest.kept.values()) rows.push(...list);
-  rows.sort((a, b) => SEV_ORDER[a.f.severity] - SEV_ORDER[b.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
+  rows.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
   if (rows.length === 0) {
-    out += `\nNo teardown findings in ${digest.connections} connection(s).\n`;
+    out += `\n${totalsSentence(digest.totals())}\n`;
     return out;
   }
   const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (inputs.length > 1 ? 100 : 84));
@@ -129,13 +139,11 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
     const where = inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
     t.push([f.severity, f.rule, where, label, f.summary]);
   }
-  const groups = [...digest.grouped].sort((a, b) => SEV_ORDER[a[1].severity] - SEV_ORDER[b[1].severity] || b[1].count - a[1].count);
+  const groups = [...digest.grouped].sort((a, b) => SEVERITY_RANK[b[1].severity] - SEVERITY_RANK[a[1].severity] || b[1].count - a[1].count);
   for (const [rule, g] of groups) {
     t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json or ndjson for all of them`]);
   }
   out += t.toString() + '\n';
-  const tot = digest.totals();
-  const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
-  out += `${tot.findings} finding(s) in ${tot.connections} connection(s): ${tot.bySeverity.error} error, ${tot.bySeverity.warning} warning, ${tot.bySeverity.info} info (${rules})\n`;
+  out += `${totalsSentence(digest.totals())}\n`;
   return out;
 }

@@ -6,11 +6,12 @@
  */
 import type { Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
-import { esc, ladderSvg, SEV_COLOR, timelineSvg } from './ladder.js';
-import {
-  duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
-  type Example, type Group, type ReportModel,
-} from './model.js';
+import { evictionWarning } from './eviction.js';
+import { fixAdvice, ruleTitle } from './docs.js';
+import { esc } from './escape.js';
+import { duration, flagNames, groupEndpoints, hostPort, num, rel, utc, wiresharkFilters } from './format.js';
+import { ladderSvg, SEV_COLOR, timelineSvg } from './ladder.js';
+import type { Example, Group, ReportModel } from './model.js';
 
 const CSS = `
 :root{--fg:#101828;--muted:#475467;--line:#eaecf0;--bg:#fff;--soft:#f9fafb;--err:${SEV_COLOR.error};--warn:${SEV_COLOR.warning};--info:${SEV_COLOR.info}}
@@ -79,10 +80,6 @@ function sevBadge(s: Severity): string {
   return `<span class="sev ${s}">${s}</span>`;
 }
 
-function num(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 /** Minimal Markdown (our own docs pages: paragraphs, "- " lists, `code`, **bold**) to HTML, escaping first. */
 export function miniMarkdown(md: string): string {
   const inline = (t: string) => esc(t)
@@ -124,7 +121,7 @@ function inputsSection(m: ReportModel): string {
   const warns: string[] = [];
   for (const i of m.inputs) for (const w of i.warnings) warns.push(`${i.file}: ${w}`);
   for (const p of m.problems) warns.push(p);
-  if (m.evicted > 0) warns.push(`${m.evicted} connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete`);
+  if (m.evicted > 0) warns.push(evictionWarning(m.evicted, 'report'));
   if (warns.length) h += `<div class="warnbox"><strong>Warnings.</strong><ul>${warns.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`;
   return h;
 }

@@ -9,12 +9,10 @@
  */
 import { HEAD_SEGMENTS } from '../tcp/connection.js';
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
-import { duration, flagNames, hostPort, rel, type Example, type LadderSeg, type ReportModel } from './model.js';
-
-/** Escapes text for HTML/XML content and attribute values. */
-export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
-}
+import { SEVERITIES_WORST_FIRST } from '../rules/types.js';
+import { esc } from './escape.js';
+import { duration, flagNames, hostPort, rel } from './format.js';
+import type { Example, LadderSeg, ReportModel } from './model.js';
 
 export const SEV_COLOR = { error: '#b42318', warning: '#b54708', info: '#175cd3' } as const;
 
@@ -163,7 +161,7 @@ export function timelineSvg(model: ReportModel): string {
     const width = n > 1 ? Math.max(1, bw - 2) : bw * 0.2;
     const tip = `${rel(b.start - tl.start)} s to ${rel(b.end - tl.start)} s: ${total} finding(s) (${b.error} error, ${b.warning} warning, ${b.info} info)`;
     svg += `<g class="bar" data-count="${total}"><title>${esc(tip)}</title>`;
-    for (const sev of ['error', 'warning', 'info'] as const) {
+    for (const sev of SEVERITIES_WORST_FIRST) {
       if (b[sev] === 0) continue;
       const hh = Math.max(1, b[sev] * scale);
       y -= hh;

@@ -9,28 +9,15 @@
  */
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { RULES } from '../rules/registry.js';
-import {
-  duration, fixAdvice, flagNames, groupEndpoints, hostPort, rel, ruleTitle, utc, wiresharkFilters,
-  type Example, type Group, type ReportModel,
-} from './model.js';
-
-/** Escapes text for Markdown prose and table cells. */
-export function md(s: unknown): string {
-  return String(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
-}
+import { evictionWarning } from './eviction.js';
+import { fixAdvice, ruleTitle } from './docs.js';
+import { md } from './escape.js';
+import { duration, flagNames, groupEndpoints, hostPort, num, rel, utc, wiresharkFilters } from './format.js';
+import type { Example, Group, ReportModel } from './model.js';
 
 /** Inline code for text we produced ourselves (filters, rule ids): never contains a backtick. */
 function code(s: string): string {
   return '`' + s.replace(/`/g, "'") + '`';
-}
-
-function num(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 function row(cells: string[]): string {
@@ -112,7 +99,7 @@ export function renderMarkdown(m: ReportModel): string {
   const warns: string[] = [];
   for (const i of m.inputs) for (const w of i.warnings) warns.push(`${i.file}: ${w}`);
   for (const p of m.problems) warns.push(p);
-  if (m.evicted > 0) warns.push(`${m.evicted} connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete`);
+  if (m.evicted > 0) warns.push(evictionWarning(m.evicted, 'report'));
   if (warns.length) t += `**Warnings:**\n\n${warns.map((w) => `- ${md(w)}`).join('\n')}\n\n`;
 
   t += '## Summary\n\n';

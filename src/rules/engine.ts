@@ -8,13 +8,11 @@ import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { RULES } from './registry.js';
 import { rstVerdicts, type RstVerdict } from './teardown.js';
-import type { Finding, Severity } from './types.js';
+import type { Finding } from './types.js';
 
 const NO_VERDICTS: readonly RstVerdict[] = [];
 
 export type { Finding } from './types.js';
-
-export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 function frameTime(c: Connection, frame: number): number {
   for (const s of c.evidence()) if (s.frame === frame) return tsSeconds(s.tsSec, s.tsNsec);

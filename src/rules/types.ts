@@ -10,9 +10,33 @@ import type { Actor } from './actor.js';
 import type { RstVerdict } from './teardown.js';
 
 export type Severity = 'info' | 'warning' | 'error';
+/**
+ * Every severity, least severe first: the one definition of their order. A
+ * severity's index here is its rank (worker batches and the report's
+ * timeline store severities as these indices).
+ */
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error'];
+/** A severity's rank: its index in SEVERITIES (info 0 < warning 1 < error 2). */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> =
+  Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
+/** The severities worst first: the order of tables, reports and per-severity counts. */
+export const SEVERITIES_WORST_FIRST: readonly Severity[] = [...SEVERITIES].reverse();
+
+/** A zero count per severity, keys worst first (the key order of `bySeverity` in JSON output). */
+export function severityCounts(): Record<Severity, number> {
+  const counts = {} as Record<Severity, number>;
+  for (const s of SEVERITIES_WORST_FIRST) counts[s] = 0;
+  return counts;
+}
 
 /** Which side did it: orig/resp, or client/server where the handshake made roles known. */
+/** The most severe of the findings' severities, or null when there are none. */
+export function worstSeverity(found: readonly { severity: Severity }[]): Severity | null {
+  let worst = -1;
+  for (const f of found) if (SEVERITY_RANK[f.severity] > worst) worst = SEVERITY_RANK[f.severity];
+  return worst < 0 ? null : SEVERITIES[worst];
+}
+
 export type { Actor } from './actor.js';
 
 export interface RuleHit {

@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { writeJsonDocument } from '../../report/json.js';
 import { FindingsDigest, findingsTable, totals } from '../../report/findings.js';
-import { SEVERITY_RANK } from '../../rules/engine.js';
+import { ndjsonInput } from '../../report/ndjson.js';
+import { SEVERITIES, SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
@@ -26,7 +27,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete)',
     })
     .option('fail-on', {
-      choices: ['info', 'warning', 'error'] as const,
+      choices: SEVERITIES,
       describe: 'exit with status 1 when a finding at or above this severity exists (for CI)',
     })
     .example('$0 analyze incident.pcap', 'findings, worst first')
@@ -51,7 +52,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       keepRecords: format === 'json',
       // streaming to a slow reader: wait for stdout (bounded memory)
       pace: format === 'ndjson' ? drained : undefined,
-      onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
+      onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(ndjsonInput(inp)); } : undefined,
       ...(format === 'ndjson'
         ? { onNdjson: (lines: string, worst: Severity | null) => { check(worst); outBuffered(lines); } }
         : {

@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { writeJsonDocument } from '../../report/json.js';
 import { flowsTable } from '../../report/flows-table.js';
+import { ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
@@ -40,7 +41,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
       keepRecords: !streaming,
       // streaming to a slow reader: wait for stdout (bounded memory)
       pace: streaming ? drained : undefined,
-      onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(`{"type":"input",${JSON.stringify(inp).slice(1)}\n`); } : undefined,
+      onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(ndjsonInput(inp)); } : undefined,
       ...(format === 'ndjson' ? { onNdjson: (lines: string) => outBuffered(lines) } : {}),
       ...(format === 'zeek' ? { onConnection: (rec: ConnRecord) => outBuffered(zeekLine(rec)) } : {}),
     });

@@ -15,7 +15,8 @@ import type { CommandModule } from 'yargs';
 import {
   DEFAULT_BUFFER_KIB, DEFAULT_CAP_BUFFER_KIB, DEFAULT_SNAPLEN_BYTES, LiveError, openLiveSource, type LiveBackend, type LiveSource,
 } from '../../capture/live.js';
-import { findingLine, totals, type Totals } from '../../report/findings.js';
+import { findingLine, totals, totalsSentence, type Totals } from '../../report/findings.js';
+import { ndjsonConnection, ndjsonFinding, ndjsonInput, ndjsonTotals } from '../../report/ndjson.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import type { ConnRecord } from '../../tcp/record.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../../tcp/tracker.js';
@@ -92,7 +93,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       tot.byRule[f.rule] = (tot.byRule[f.rule] ?? 0) + 1;
       tot.bySeverity[f.severity as Severity]++;
       if (format === 'table') out(findingLine(f, rec) + '\n');
-      else if (format === 'ndjson') out(JSON.stringify({ type: 'finding', ...f }) + '\n');
+      else if (format === 'ndjson') out(ndjsonFinding(f));
       else shown.push(f);
     };
 
@@ -101,7 +102,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       checksums: argv.checksums,
       keepRecords: !streaming,
       provisional: streaming,
-      onConnection: format === 'ndjson' ? (rec) => { out(JSON.stringify({ type: 'connection', ...rec }) + '\n'); } : undefined,
+      onConnection: format === 'ndjson' ? (rec) => { out(ndjsonConnection(rec)); } : undefined,
       onFinding: print,
     });
 
@@ -170,17 +171,13 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     } else {
       tot.connections = connections;
       if (format === 'ndjson') {
-        out(JSON.stringify({ type: 'input', ...input }) + '\n');
-        out(JSON.stringify({ type: 'totals', ...tot, live, stats: res.stats }) + '\n');
+        out(ndjsonInput(input));
+        out(ndjsonTotals(tot, { live, stats: res.stats }));
       } else {
         const drops = source.drops === null ? 'kernel drops unknown (the cap backend cannot count them)' : `${source.drops} dropped by kernel`;
         let text = `\n${input.file} (${source.backend}${filterText}): ${source.info.packets} packets captured, ${drops}\n`;
         for (const w of input.warnings) text += `  warning: ${w}\n`;
-        if (tot.findings === 0) text += `No teardown findings in ${connections} connection(s).\n`;
-        else {
-          const rules = Object.entries(tot.byRule).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ');
-          text += `${tot.findings} finding(s) in ${connections} connection(s): ${tot.bySeverity.error} error, ${tot.bySeverity.warning} warning, ${tot.bySeverity.info} info (${rules})\n`;
-        }
+        text += `${totalsSentence(tot)}\n`;
         out(text);
       }
     }

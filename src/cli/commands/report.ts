@@ -1,6 +1,7 @@
 /** `rstscope report`: an incident-review report (HTML or Markdown) of the teardown findings. */
 import { writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
+import { evictionWarning } from '../../report/eviction.js';
 import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { DEFAULT_REPORT_OPTIONS } from '../../report/model.js';
@@ -64,7 +65,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     }
     for (const p of model.problems) err(`rstscope: ${p}\n`);
     if (model.evicted > 0) {
-      err(`rstscope: ${model.evicted} connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)\n`);
+      err(`rstscope: ${evictionWarning(model.evicted, 'stderr')}\n`);
     }
     process.exitCode = exitCodeFor(model.rawProblems, model.inputs.length, false);
   },

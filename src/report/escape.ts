@@ -1,0 +1,25 @@
+/**
+ * Escaping of capture-derived text for the reports. Every string taken from a
+ * capture (addresses, payload previews, file names, stories that quote them)
+ * goes through `esc` in HTML and SVG and through `md` in Markdown.
+ */
+
+/** Escapes text for HTML/XML content and attribute values. */
+export function esc(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+}
+
+/**
+ * Escapes text for Markdown prose and table cells: Markdown punctuation is
+ * backslash-escaped and < > & become entities, so a payload holding HTML or
+ * script text renders as text in any Markdown viewer that allows inline HTML;
+ * line breaks become spaces (a table cell is one line).
+ */
+export function md(s: unknown): string {
+  return String(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ');
+}

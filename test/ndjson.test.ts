@@ -1,0 +1,115 @@
+/**
+ * The NDJSON writer (src/report/ndjson.ts): the exact line of every record
+ * type, the worker template filled in equals the line written directly,
+ * the totals sentence of `analyze` and `live`, and the eviction warning.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  ndjsonConnection, ndjsonConnectionWithFindings, ndjsonFillIds, ndjsonFinding, ndjsonInput, ndjsonTemplate, ndjsonTotals,
+} from '../src/report/ndjson.js';
+import { evictionWarning } from '../src/report/eviction.js';
+import { totals, totalsSentence } from '../src/report/findings.js';
+import type { Finding } from '../src/rules/types.js';
+import type { ConnRecord } from '../src/tcp/record.js';
+import type { TrackerStats } from '../src/tcp/tracker.js';
+
+function record(): ConnRecord {
+  return {
+    id: 7, input: 1, stream: 3, orig: { ip: '192.0.2.1', port: 40000 }, resp: { ip: '2001:db8::2', port: 443 },
+    firstFrame: 10, lastFrame: 14, ts: 1700000000.25, duration: 0.5, state: 'RSTR', history: 'ShADr',
+    origPkts: 3, respPkts: 2, origBytes: 5, respBytes: 0, origRetransBytes: 0, respRetransBytes: 0, rsts: 1,
+    endReason: 'closed', resets: [{ frame: 14, from: 'resp', shape: 'live-socket', acceptance: 'accepted' }],
+  };
+}
+
+function finding(rule = 'abortive-close'): Finding {
+  return {
+    rule, severity: 'warning', connection: 7, input: 1, stream: 3, frame: 14, frames: [13, 14], ts: 1700000000.75,
+    actor: 'server', summary: 'the server reset "it"\n', app: { orig: 'ECONNRESET' }, evidence: { unread: 5 },
+  };
+}
+
+const REC_LINE = '{"type":"connection","id":7,"input":1,"stream":3,"orig":{"ip":"192.0.2.1","port":40000},'
+  + '"resp":{"ip":"2001:db8::2","port":443},"firstFrame":10,"lastFrame":14,"ts":1700000000.25,"duration":0.5,'
+  + '"state":"RSTR","history":"ShADr","origPkts":3,"respPkts":2,"origBytes":5,"respBytes":0,"origRetransBytes":0,'
+  + '"respRetransBytes":0,"rsts":1,"endReason":"closed","resets":[{"frame":14,"from":"resp","shape":"live-socket",'
+  + '"acceptance":"accepted"}]}\n';
+
+const FINDING_LINE = '{"type":"finding","rule":"abortive-close","severity":"warning","connection":7,"input":1,"stream":3,'
+  + '"frame":14,"frames":[13,14],"ts":1700000000.75,"actor":"server","summary":"the server reset \\"it\\"\\n",'
+  + '"app":{"orig":"ECONNRESET"},"evidence":{"unread":5}}\n';
+
+test('ndjson: the connection line', () => {
+  assert.equal(ndjsonConnection(record()), REC_LINE);
+});
+
+test('ndjson: the finding line', () => {
+  assert.equal(ndjsonFinding(finding()), FINDING_LINE);
+});
+
+test('ndjson: a connection with its findings', () => {
+  assert.equal(ndjsonConnectionWithFindings(record(), [finding(), finding()]), REC_LINE + FINDING_LINE + FINDING_LINE);
+  assert.equal(ndjsonConnectionWithFindings(record(), []), REC_LINE);
+});
+
+test('ndjson: the input line', () => {
+  const inp = { file: 'a "b".pcap', format: 'pcap', linkTypes: ['ETHERNET'], packets: 9, bytes: 900, firstTs: null, lastTs: 2.5, warnings: [] };
+  assert.equal(ndjsonInput(inp),
+    '{"type":"input","file":"a \\"b\\".pcap","format":"pcap","linkTypes":["ETHERNET"],"packets":9,"bytes":900,"firstTs":null,"lastTs":2.5,"warnings":[]}\n');
+});
+
+test('ndjson: the totals line (live)', () => {
+  const tot = { connections: 4, findings: 2, byRule: { 'refused': 2 }, bySeverity: { error: 0, warning: 0, info: 2 } };
+  const stats = { frames: 12, evicted: 0 } as unknown as TrackerStats;
+  assert.equal(ndjsonTotals(tot, { live: { backend: 'tcpdump', drops: null }, stats }),
+    '{"type":"totals","connections":4,"findings":2,"byRule":{"refused":2},"bySeverity":{"error":0,"warning":0,"info":2},'
+    + '"live":{"backend":"tcpdump","drops":null},"stats":{"frames":12,"evicted":0}}\n');
+});
+
+test('ndjson: every line is JSON.stringify of the object with its type first', () => {
+  const rec = record();
+  const f = finding();
+  assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', ...rec }) + '\n');
+  assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n');
+  assert.equal(ndjsonInput({}), '{"type":"input"}\n');
+  for (const l of (REC_LINE + FINDING_LINE).split('\n').filter(Boolean)) JSON.parse(l);
+});
+
+test('ndjson: the worker template, filled in, is the line written directly', () => {
+  const rec = record();
+  const found = [finding(), finding('refused')];
+  const text = ndjsonTemplate(rec, found);
+  assert.ok(text !== null);
+  assert.equal(text.split('\0').length - 1, 3, 'one id slot per line');
+  assert.equal(ndjsonFillIds(text, 7, 1, 3), ndjsonConnectionWithFindings(record(), [finding(), finding('refused')]));
+  // other ids go where the slots are
+  const other = { ...record(), id: 70, stream: 30 };
+  assert.equal(ndjsonFillIds(text, 70, 1, 30), ndjsonConnectionWithFindings(other,
+    [{ ...finding(), connection: 70, stream: 30 }, { ...finding('refused'), connection: 70, stream: 30 }]));
+});
+
+test('ndjson: the worker template gives up on a record whose fields are not in the expected order', () => {
+  const { id, ...rest } = record();
+  const reordered = { ...rest, id } as ConnRecord;
+  assert.equal(ndjsonTemplate(reordered, []), null);
+});
+
+test('totals sentence: findings by severity, worst first, and by rule, most first', () => {
+  const tot = { connections: 12, findings: 5, byRule: { 'refused': 1, 'abortive-close': 3, 'half-open': 1 }, bySeverity: { error: 1, warning: 3, info: 1 } };
+  assert.equal(totalsSentence(tot),
+    '5 finding(s) in 12 connection(s): 1 error, 3 warning, 1 info (abortive-close 3, refused 1, half-open 1)');
+});
+
+test('totals sentence: no findings', () => {
+  assert.equal(totalsSentence(totals(4, [])), 'No teardown findings in 4 connection(s).');
+  assert.equal(totalsSentence(totals(0, [finding(), finding('refused')])),
+    '2 finding(s) in 0 connection(s): 0 error, 2 warning, 0 info (abortive-close 1, refused 1)');
+});
+
+test('eviction warning: stderr and report forms', () => {
+  assert.equal(evictionWarning(3, 'stderr'),
+    '3 connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)');
+  assert.equal(evictionWarning(1, 'report'),
+    '1 connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete');
+});
