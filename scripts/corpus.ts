@@ -6,6 +6,7 @@
  * finding with its file, frames, connection and story.
  *
  *   npm run corpus -- DIR [DIR...] [--out FILE] [--json] [--batch N] [--timeout S]
+ *   npm run corpus -- --from RUN.json [--out FILE]   (render a saved --json run as Markdown)
  *
  * Files are tried when their name looks like a capture (.pcap .pcapng .cap
  * .dmp .trace .ntar, optionally .gz) or their first four bytes are a pcap or
@@ -22,7 +23,7 @@
  * is not unpacked; symbolic links are not followed.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,7 +34,7 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 type Status = 'read' | 'partial' | 'unreadable' | 'timeout' | 'crashed';
 type Severity = 'error' | 'warning' | 'info';
 
-interface Options { dirs: string[]; out?: string; json: boolean; batch: number; timeoutS: number; cli: string }
+interface Options { dirs: string[]; out?: string; from?: string; json: boolean; batch: number; timeoutS: number; cli: string }
 
 interface Endpoint { ip: string; port: number }
 interface ConnLine {
@@ -83,7 +84,7 @@ export interface CorpusSummary {
 }
 
 function usage(msg: string): never {
-  throw new Error(`${msg}\nusage: npm run corpus -- DIR [DIR...] [--out FILE] [--json] [--batch N] [--timeout SECONDS]`);
+  throw new Error(`${msg}\nusage: npm run corpus -- DIR [DIR...] [--out FILE] [--json] [--batch N] [--timeout SECONDS]\n       npm run corpus -- --from RUN.json [--out FILE]`);
 }
 
 function parseArgs(argv: string[]): Options {
@@ -94,13 +95,14 @@ function parseArgs(argv: string[]): Options {
     const value = (): string => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
     if (a === '--out') o.out = value();
     else if (a === '--json') o.json = true;
+    else if (a === '--from') o.from = value();
     else if (a === '--batch') o.batch = Math.max(1, Number(value()) | 0);
     else if (a === '--timeout') o.timeoutS = Math.max(1, Number(value()));
     else if (a === '--cli') o.cli = resolve(value());
     else if (a.startsWith('-')) usage(`unknown option ${a}`);
     else o.dirs.push(a);
   }
-  if (o.dirs.length === 0) usage('no directory given');
+  if (o.dirs.length === 0 && !o.from) usage('no directory given');
   return o;
 }
 
@@ -292,7 +294,7 @@ function main(): void {
     return;
   }
   const command = `npm run corpus -- ${process.argv.slice(2).join(' ')}`;
-  const s = runCorpus(o, command);
+  const s = o.from ? JSON.parse(readFileSync(o.from, 'utf8')) as CorpusSummary : runCorpus(o, command);
   const text = o.json ? JSON.stringify(s, null, 1) + '\n' : md(s);
   if (o.out) writeFileSync(o.out, text);
   else process.stdout.write(text);
