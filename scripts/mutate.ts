@@ -51,7 +51,7 @@ export const GROUPS: Group[] = [
   {
     name: 'rst',
     what: 'RST acceptance and shape',
-    mutate: ['src/tcp/rst.ts'],
+    mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:219-253'],
     tests: ['dist/test/rst-acceptance.test.js', 'dist/test/tracker.test.js'],
   },
   {
@@ -70,8 +70,8 @@ export const GROUPS: Group[] = [
   {
     name: 'flow-hash',
     what: 'the symmetric flow hash (shards and worker lanes)',
-    mutate: ['src/tcp/tracker.ts:100-145'],
-    tests: ['dist/test/shard.test.js', 'dist/test/workers.test.js'],
+    mutate: ['src/tcp/flow-hash.ts'],
+    tests: ['dist/test/shard.test.js', 'dist/test/tracker.test.js'],
   },
   {
     name: 'merge',
