@@ -44,7 +44,7 @@ test('no progress line when stderr is not a terminal', async () => {
   assert.equal(r.stderr, '');
 });
 
-test('report draws the progress line of its analysis pass on a terminal, and none with --quiet', async () => {
+test('report draws the progress line of its analysis pass on a terminal, and none with --quiet', requires('script'), async () => {
   const screen = await onTerminal(['report', '--format', 'md', CAPTURE]);
   assert.match(screen, /\r[^\r]*abortive-close\.pcap \[#+\.*\] +100% .* pkt\/s .* elapsed, .* left/, JSON.stringify(screen));
   assert.ok(screen.endsWith('\r\x1b[K'), `the line is cleared at the end: ${JSON.stringify(screen.slice(-20))}`);
