@@ -456,7 +456,6 @@ const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleS
 const fix = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const rel = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
 const rel3 = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(3)}x` : '-');
-const rel4 = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(3)}` : '-');
 
 /** A markdown table; `right` marks the columns to right-align. */
 function markdown(head: string[], rows: string[][], right: boolean[]): string {

@@ -19,46 +19,23 @@
  * throws for bad input.
  */
 import { readCaptureFile } from '../capture/reader.js';
-import { worstSeverity, type Finding, type Severity } from '../rules/types.js';
+import { worstSeverity, type Finding } from '../rules/types.js';
 import { ndjsonConnectionWithFindings } from '../report/ndjson.js';
 import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
-import type { TrackerOptions } from '../tcp/tracker.js';
 import { governMemory } from './memory.js';
+import type { EngineOptions } from './options.js';
 import { runLanes } from './parallel.js';
-import { Analyzer, type AnalysisResult, type InputSummary } from './pipeline.js';
-import type { InputInfo } from '../capture/parser.js';
+import { Analyzer, type AnalysisResult } from './pipeline.js';
 
 export { MAX_WORKERS } from './parallel.js';
+export type { EngineOptions } from './options.js';
 export type { AnalysisResult, InputSummary } from './pipeline.js';
-
-interface CommonOptions extends Partial<TrackerOptions> {
-  /** evaluate teardown rules (default true) */
-  rules?: boolean;
-  /** keep records and findings in the result, sorted (default true; false for streaming output) */
-  keepRecords?: boolean;
-  /** every connection with its findings, in merge order (not called when onNdjson is given) */
-  onConnection?: (rec: ConnRecord, found: Finding[]) => void;
-  /**
-   * NDJSON output instead of onConnection, in merge order: per connection its
-   * line and its findings' lines (`{"type":"connection",...}` then
-   * `{"type":"finding",...}`, each JSON.stringify of the object with the type
-   * first), with the findings' worst severity (null without findings). With
-   * workers the lines are rendered in the workers.
-   */
-  onNdjson?: (lines: string, worst: Severity | null) => void;
-  /** after the last connection of each input */
-  onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
-  /** awaited between reads, or after records were handed out (streaming output: wait for stdout to drain) */
-  pace?: () => Promise<void>;
-  /** progress of the current input: bytes read of its size, frames so far */
-  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
-}
 
 /** Called as the tracker closes each connection out (close-out order, not merge order) with its Connection, valid during the call only (the tracker reuses it). */
 export type CloseOutCallback = (rec: ConnRecord, found: Finding[], c: Connection) => void;
 
-export type AnalyzeOptions = CommonOptions & (
+export type AnalyzeOptions = EngineOptions & (
   /** in this thread (workers absent) or in 1..MAX_WORKERS worker threads */
   | { workers?: number; onCloseOut?: undefined }
   /** in this thread, with the Connection objects */
@@ -70,7 +47,7 @@ export function analyze(files: string[], options: AnalyzeOptions = {}): Promise<
   return analyzeHere(files, options);
 }
 
-async function analyzeHere(files: string[], opts: CommonOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {
+async function analyzeHere(files: string[], opts: EngineOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {
   const onNdjson = opts.onNdjson;
   const inOrder = onNdjson !== undefined
     ? (rec: ConnRecord, found: Finding[]) => {

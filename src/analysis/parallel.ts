@@ -58,6 +58,7 @@ import type { ConnRecord } from '../tcp/record.js';
 import { ndjsonConnectionWithFindings, ndjsonFillIds } from '../report/ndjson.js';
 import { SEVERITIES, type Finding, type Severity } from '../rules/types.js';
 import { governMemory } from './memory.js';
+import type { EngineOptions } from './options.js';
 import { Merge, mergeStats, type MergeRecord } from './merge.js';
 import { sortResults, type AnalysisResult, type InputSummary } from './pipeline.js';
 import { META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig } from './worker.js';
@@ -65,27 +66,7 @@ import { META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig } from '
 export const MAX_WORKERS = 64;
 
 /** analyze()'s options as this path takes them (analyze.ts AnalyzeOptions without onCloseOut). */
-export interface ParallelOptions extends Partial<TrackerOptions> {
-  /** evaluate teardown rules (default true) */
-  rules?: boolean;
-  /** keep records and findings in the result, sorted as one process sorts them (default true) */
-  keepRecords?: boolean;
-  /** every connection with its findings, in merge order (see the module comment) */
-  onConnection?: (rec: ConnRecord, found: Finding[]) => void;
-  /**
-   * NDJSON output instead of onConnection: per connection, its line and its
-   * findings' lines (`{"type":"connection",...}` then `{"type":"finding",...}`,
-   * as the commands write them), rendered in the workers, with the findings'
-   * worst severity (for --fail-on; null without findings)
-   */
-  onNdjson?: (lines: string, worst: Severity | null) => void;
-  /** after the last connection of each input */
-  onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
-  /** awaited after records were emitted (streaming output: wait for stdout to drain) */
-  pace?: () => Promise<void>;
-  /** progress of the current input, as lane 0 reads it (every lane reads every input) */
-  onProgress?: (file: string, bytesRead: number, fileBytes: number, frames: number) => void;
-}
+export type ParallelOptions = EngineOptions;
 
 /** A record as merged here: NDJSON text rendered by a worker, or the objects. */
 interface WorkerRecord extends MergeRecord {

@@ -11,7 +11,7 @@
  * byte order) and LINKTYPE_LOOP (network byte order); FDDI (13-byte MAC header,
  * then 802.2 LLC/SNAP).
  */
-import { i32, u16 } from './bytes.js';
+import { u16 } from './bytes.js';
 import { DecodeResult } from './packet.js';
 
 export const LINKTYPE_NULL = 0;
