@@ -6,21 +6,20 @@
 #   scripts/same-output.sh record DIR [CAPTURE...]   # outputs of the current build into DIR
 #   scripts/same-output.sh check  DIR [CAPTURE...]   # same commands again; exit 1 on any difference
 #
-# Inputs: captures/*.pcap, the corpus traces ($RSTSCOPE_ZEEK_CORPUS/traces, else
-# ../shared/corpus/zeek/traces, else test/corpus/zeek/traces), test/fixtures/formats/*, and any extra CAPTURE
+# Inputs: captures/*.pcap, the corpus traces ($RSTSCOPE_ZEEK_CORPUS/traces, else the bundled
+# test/corpus/zeek/traces), test/fixtures/formats/*, and any extra CAPTURE
 # given (bench captures: bench-data/*.pcap). Commands per input:
 #   flows -f ndjson; flows -f zeek (minus #open/#close); analyze -f json;
 #   analyze -f ndjson --workers 2; report -o X.md; report -o X.html
 # Exit codes are recorded with the outputs (a changed exit code is a difference).
 set -uo pipefail
-shopt -s dotglob  # corpus outputs are named .._shared_..., which a plain glob skips
+shopt -s dotglob  # and should a name still start with a dot, the globs below see it
 cd "$(dirname "$0")/.."
 mode=${1:-}; dir=${2:-}
 [ -n "$mode" ] && [ -n "$dir" ] || { echo "usage: $0 record|check DIR [CAPTURE...]" >&2; exit 2; }
 shift 2
 # the corpus path is part of every output line that names a file: keep it the same between record and check
-corpus=${RSTSCOPE_ZEEK_CORPUS:-../shared/corpus/zeek}
-[ -d "$corpus/traces" ] || corpus=test/corpus/zeek
+corpus=${RSTSCOPE_ZEEK_CORPUS:-test/corpus/zeek}
 inputs=(captures/*.pcap)
 [ -d "$corpus/traces" ] && inputs+=("$corpus"/traces/*)
 [ -d test/fixtures/formats ] && inputs+=(test/fixtures/formats/*)
@@ -35,7 +34,7 @@ run() { # name cmd...
 }
 for f in "${inputs[@]}"; do
   [ -f "$f" ] || continue
-  k=$(echo "$f" | tr '/' '_')
+  k=$(echo "$f" | tr '/' '_' | sed 's/^\.*//')  # no dotfile names
   run "$k.flows.ndjson" $cli flows -f ndjson "$f"
   $cli flows -f zeek "$f" 2>"$out/$k.flows.zeek.err" | grep -v '^#open\|^#close' >"$out/$k.flows.zeek.out"
   run "$k.analyze.json" $cli analyze -f json "$f"
