@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's promise, checked: a fresh clone with nothing beside it (no ../shared), no oracle tools on PATH
+# The README's promise, checked: a fresh clone with nothing beside it (no sibling shared folder), no oracle tools on PATH
 # (no tshark, tcpdump, chromium, script, ip), not root: `npm install && npm start` and `npm test` exit 0, and
 # every skipped test names what to install.
 #
