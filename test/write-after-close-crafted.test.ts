@@ -21,6 +21,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const C: [string, number] = ['10.5.0.1', 43000];
 const S: [string, number] = ['10.5.0.2', 7000];
 
+
+/** Writes `segs` to `file`, runs `analyze -f json` on it and returns its one write-after-peer-close finding (asserted to be the only one). */
+async function writeAfterPeerClose(file: string, segs: Seg[]): Promise<{ frame: number; evidence: Record<string, unknown> }[]> {
+  writeFileSync(file, pcap(segs));
+  const r = await runCli(['analyze', '-f', 'json', file]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { findings: { rule: string; frame: number; evidence: Record<string, unknown> }[] };
+  const w = doc.findings.filter((f) => f.rule === 'write-after-peer-close');
+  assert.equal(w.length, 1, JSON.stringify(doc.findings));
+  return w;
+}
 test('write-after-peer-close (bug): bytes written after the FIN include those sent after the RST left', async () => {
   const segs: Seg[] = [
     { tsSec: 500, src: C, dst: S, flags: 'S', seq: 100 },
@@ -34,12 +45,7 @@ test('write-after-peer-close (bug): bytes written after the FIN include those se
     { tsSec: 500, tsUsec: 7000, src: S, dst: C, flags: 'R', seq: 9002 }, // 9
   ];
   const file = join(dir, 'wapc-after-rst.pcap');
-  writeFileSync(file, pcap(segs));
-  const r = await runCli(['analyze', '-f', 'json', file]);
-  assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { findings: { rule: string; frame: number; evidence: Record<string, unknown> }[] };
-  const w = doc.findings.filter((f) => f.rule === 'write-after-peer-close');
-  assert.equal(w.length, 1, JSON.stringify(doc.findings));
+  const w = await writeAfterPeerClose(file, segs);
   assert.equal(w[0].frame, 7);
   assert.deepEqual(
     { variant: w[0].evidence.variant, finFrame: w[0].evidence.finFrame, firstDataFrame: w[0].evidence.firstDataFrame, bytesAfterFin: w[0].evidence.bytesAfterFin },
@@ -58,12 +64,7 @@ test('write-after-peer-close (race): the first data is the first the FIN did not
     { tsSec: 600, tsUsec: 5100, src: C, dst: S, flags: 'A', seq: 251, ack: 9002 }, // 8: the client acknowledges the FIN
   ];
   const file = join(dir, 'wapc-race-edge.pcap');
-  writeFileSync(file, pcap(segs));
-  const r = await runCli(['analyze', '-f', 'json', file]);
-  assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { findings: { rule: string; frame: number; evidence: Record<string, unknown> }[] };
-  const w = doc.findings.filter((f) => f.rule === 'write-after-peer-close');
-  assert.equal(w.length, 1, JSON.stringify(doc.findings));
+  const w = await writeAfterPeerClose(file, segs);
   assert.deepEqual(
     { frame: w[0].frame, variant: w[0].evidence.variant, finFrame: w[0].evidence.finFrame, firstDataFrame: w[0].evidence.firstDataFrame, bytesAfterFin: w[0].evidence.bytesAfterFin },
     { frame: 7, variant: 'race', finFrame: 6, firstDataFrame: 5, bytesAfterFin: 100 });
