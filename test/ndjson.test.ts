@@ -17,7 +17,7 @@ import type { TrackerStats } from '../src/tcp/tracker.js';
 function record(): ConnRecord {
   return {
     id: 7, input: 1, stream: 3, orig: { ip: '192.0.2.1', port: 40000 }, resp: { ip: '2001:db8::2', port: 443 },
-    firstFrame: 10, lastFrame: 14, ts: 1700000000.25, duration: 0.5, state: 'RSTR', history: 'ShADr',
+    uid: 'CAbc', communityId: '1:xyz', firstFrame: 10, lastFrame: 14, ts: 1700000000.25, duration: 0.5, state: 'RSTR', history: 'ShADr',
     origPkts: 3, respPkts: 2, origBytes: 5, respBytes: 0, origRetransBytes: 0, respRetransBytes: 0, rsts: 1,
     endReason: 'closed', resets: [{ frame: 14, from: 'resp', shape: 'live-socket', acceptance: 'accepted' }],
   };
@@ -25,19 +25,19 @@ function record(): ConnRecord {
 
 function finding(rule = 'abortive-close'): Finding {
   return {
-    rule, severity: 'warning', connection: 7, input: 1, stream: 3, frame: 14, frames: [13, 14], ts: 1700000000.75,
+    rule, severity: 'warning', connection: 7, input: 1, stream: 3, uid: 'CAbc', communityId: '1:xyz', frame: 14, frames: [13, 14], ts: 1700000000.75,
     actor: 'server', summary: 'the server reset "it"\n', app: { orig: 'ECONNRESET' }, evidence: { unread: 5 },
   };
 }
 
 const REC_LINE = '{"type":"connection","id":7,"input":1,"stream":3,"orig":{"ip":"192.0.2.1","port":40000},'
-  + '"resp":{"ip":"2001:db8::2","port":443},"firstFrame":10,"lastFrame":14,"ts":1700000000.25,"duration":0.5,'
+  + '"resp":{"ip":"2001:db8::2","port":443},"uid":"CAbc","communityId":"1:xyz","firstFrame":10,"lastFrame":14,"ts":1700000000.25,"duration":0.5,'
   + '"state":"RSTR","history":"ShADr","origPkts":3,"respPkts":2,"origBytes":5,"respBytes":0,"origRetransBytes":0,'
   + '"respRetransBytes":0,"rsts":1,"endReason":"closed","resets":[{"frame":14,"from":"resp","shape":"live-socket",'
   + '"acceptance":"accepted"}]}\n';
 
 const FINDING_LINE = '{"type":"finding","rule":"abortive-close","severity":"warning","connection":7,"input":1,"stream":3,'
-  + '"frame":14,"frames":[13,14],"ts":1700000000.75,"actor":"server","summary":"the server reset \\"it\\"\\n",'
+  + '"uid":"CAbc","communityId":"1:xyz","frame":14,"frames":[13,14],"ts":1700000000.75,"actor":"server","summary":"the server reset \\"it\\"\\n",'
   + '"app":{"orig":"ECONNRESET"},"evidence":{"unread":5}}\n';
 
 test('ndjson: the connection line', () => {

@@ -2,17 +2,19 @@
  * Zeek conn.log-compatible TSV (the ASCII writer's format: #separator, #fields,
  * #types header lines and #close), so zeek-cut and Zeek log tooling read it.
  * Columns Zeek has and rstscope does not compute are written as '-' (unset).
+ * `community_id` is the last column, as Zeek's community-id package adds it;
+ * `uid` is the record's (Zeek's format, reproducible: src/tcp/community-id.ts).
  */
 import type { ConnRecord } from '../tcp/record.js';
 
 const FIELDS = [
   'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'service', 'duration', 'orig_bytes',
   'resp_bytes', 'conn_state', 'local_orig', 'local_resp', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes',
-  'resp_pkts', 'resp_ip_bytes', 'tunnel_parents',
+  'resp_pkts', 'resp_ip_bytes', 'tunnel_parents', 'community_id',
 ];
 const TYPES = [
   'time', 'string', 'addr', 'port', 'addr', 'port', 'enum', 'string', 'interval', 'count', 'count', 'string', 'bool',
-  'bool', 'count', 'string', 'count', 'count', 'count', 'count', 'set[string]',
+  'bool', 'count', 'string', 'count', 'count', 'count', 'count', 'set[string]', 'string',
 ];
 
 function pad2(n: number): string {
@@ -40,21 +42,9 @@ export function zeekFooter(now = new Date()): string {
   return `#close\t${zeekTime(now)}\n`;
 }
 
-/** Zeek-like uid: stable for a run (derived from the record id), 'C' plus base62. */
-function uid(id: number): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let x = id * 2654435761 % 0x7fffffff + 0x10000000;
-  let s = '';
-  while (s.length < 17) {
-    s += alphabet[x % 62];
-    x = Math.floor(x / 62) || (x + id + s.length) * 31;
-  }
-  return 'C' + s;
-}
-
 export function zeekLine(r: ConnRecord): string {
   return [
-    r.ts.toFixed(6), uid(r.id), r.orig.ip, r.orig.port, r.resp.ip, r.resp.port, 'tcp', '-', r.duration.toFixed(6),
-    r.origBytes, r.respBytes, r.state, '-', '-', 0, r.history || '-', r.origPkts, '-', r.respPkts, '-', '-',
+    r.ts.toFixed(6), r.uid, r.orig.ip, r.orig.port, r.resp.ip, r.resp.port, 'tcp', '-', r.duration.toFixed(6),
+    r.origBytes, r.respBytes, r.state, '-', '-', 0, r.history || '-', r.origPkts, '-', r.respPkts, '-', '-', r.communityId,
   ].join('\t') + '\n';
 }

@@ -31,6 +31,8 @@ export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
         connection: rec.id,
         input: rec.input,
         stream: rec.stream,
+        uid: rec.uid,
+        communityId: rec.communityId,
         frame: hit.frame,
         frames: hit.frames,
         ts: frameTime(c, hit.frame),

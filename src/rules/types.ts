@@ -78,6 +78,9 @@ export interface Finding {
   connection: number;
   input: number;
   stream: number;
+  /** the connection's join keys (ConnRecord.uid, ConnRecord.communityId), so a finding line pivots on its own */
+  uid: string;
+  communityId: string;
   /** key frame */
   frame: number;
   frames: number[];

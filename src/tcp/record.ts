@@ -5,6 +5,7 @@
  */
 import { tsSeconds } from '../capture/frame.js';
 import { formatAddress } from './address.js';
+import { communityId, uid } from './community-id.js';
 import { MAX_RSTS, type Connection } from './connection.js';
 import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
 import { rstSummaryAcceptance, rstSummaryFrame, rstSummaryFromOrig, rstSummaryShape } from './rst-summary.js';
@@ -19,6 +20,10 @@ export interface ConnRecord {
   stream: number;
   orig: { ip: string; port: number };
   resp: { ip: string; port: number };
+  /** Zeek-format uid ("C" + base62), reproducible from the connection (src/tcp/community-id.ts) */
+  uid: string;
+  /** Community ID v1, seed 0 ("1:" + base64 SHA-1), as Zeek's community-id package, Suricata and Arkime write it */
+  communityId: string;
   firstFrame: number;
   lastFrame: number;
   /** first packet time, seconds since the epoch (microsecond precision) */
@@ -44,12 +49,15 @@ export interface ConnRecord {
 
 export function toRecord(c: Connection): ConnRecord {
   const duration = (c.lastTsSec - c.firstTsSec) + (c.lastTsNsec - c.firstTsNsec) / 1e9;
+  const community = communityId(c.ipVersion === 4 ? 4 : 6, [c.o0, c.o1, c.o2, c.o3], c.oPort, [c.r0, c.r1, c.r2, c.r3], c.rPort);
   return {
     id: c.id,
     input: c.input,
     stream: c.stream,
     orig: { ip: formatAddress(c.ipVersion, c.o0, c.o1, c.o2, c.o3), port: c.oPort },
     resp: { ip: formatAddress(c.ipVersion, c.r0, c.r1, c.r2, c.r3), port: c.rPort },
+    uid: uid(c.input, c.firstFrame, c.firstTsSec, c.firstTsNsec), // uses the digest communityId() just left
+    communityId: community,
     firstFrame: c.firstFrame,
     lastFrame: c.lastFrame,
     ts: tsSeconds(c.firstTsSec, c.firstTsNsec),

@@ -1,0 +1,150 @@
+/**
+ * Join keys of a connection: the Community ID (spec v1,
+ * github.com/corelight/community-id-spec) that Zeek's community-id package,
+ * Suricata, Arkime and Security Onion put on flows, and a Zeek-style `uid`.
+ * Computed once per connection record, from the address words the tracker
+ * keeps (Connection.o0..o3/r0..r3: IPv4 in word 0, IPv6 in words 0-3, each
+ * word big-endian), never per packet.
+ *
+ * Community ID v1: SHA-1 over seed (2 bytes) . saddr . daddr . proto (1) .
+ * 0 (1) . sport (2) . dport (2), all in network byte order, with the
+ * endpoints ordered so that the smaller address (then the smaller port) comes
+ * first; "1:" + base64 of the 20-byte digest. The input is at most 40 bytes,
+ * so the SHA-1 here handles one 64-byte block only (FIPS 180-4 §6.1; written
+ * for this use, checked against the spec's baseline vectors in
+ * test/community-id.test.ts). ICMP's type/code mapping is not needed (TCP only).
+ *
+ * uid: Zeek's format ("C" + base62 of 96 bits, Zeek's UID::Base62: the high
+ * 32-bit word, then the low 64 bits, each written least significant digit
+ * first with 0-9A-Za-z). Zeek draws the bits at random; rstscope derives them
+ * from the Community ID digest, the input and the first frame and time, so a
+ * run is reproducible (byte-identical output, with or without --workers) and
+ * two connections of one run differ unless they are the same input's same
+ * first frame.
+ */
+
+const W = new Uint32Array(80);
+const BLOCK = new Uint8Array(64);
+const BLOCK_VIEW = new DataView(BLOCK.buffer);
+/** the last digest, as five big-endian words */
+const H = new Uint32Array(5);
+
+function rotl(x: number, n: number): number {
+  return (x << n) | (x >>> (32 - n));
+}
+
+/** SHA-1 of BLOCK[0, len) for len <= 55 (one block), into H. */
+function sha1OneBlock(len: number): void {
+  BLOCK.fill(0, len);
+  BLOCK[len] = 0x80;
+  BLOCK_VIEW.setUint32(60, len * 8);
+  for (let t = 0; t < 16; t++) W[t] = BLOCK_VIEW.getUint32(t * 4);
+  for (let t = 16; t < 80; t++) W[t] = rotl(W[t - 3] ^ W[t - 8] ^ W[t - 14] ^ W[t - 16], 1);
+  let a = 0x67452301, b = 0xefcdab89, c = 0x98badcfe, d = 0x10325476, e = 0xc3d2e1f0;
+  let tmp: number;
+  for (let t = 0; t < 20; t++) {
+    tmp = (rotl(a, 5) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[t]) | 0;
+    e = d; d = c; c = rotl(b, 30); b = a; a = tmp;
+  }
+  for (let t = 20; t < 40; t++) {
+    tmp = (rotl(a, 5) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[t]) | 0;
+    e = d; d = c; c = rotl(b, 30); b = a; a = tmp;
+  }
+  for (let t = 40; t < 60; t++) {
+    tmp = (rotl(a, 5) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[t]) | 0;
+    e = d; d = c; c = rotl(b, 30); b = a; a = tmp;
+  }
+  for (let t = 60; t < 80; t++) {
+    tmp = (rotl(a, 5) + (b ^ c ^ d) + e + 0xca62c1d6 + W[t]) | 0;
+    e = d; d = c; c = rotl(b, 30); b = a; a = tmp;
+  }
+  H[0] = (0x67452301 + a) >>> 0;
+  H[1] = (0xefcdab89 + b) >>> 0;
+  H[2] = (0x98badcfe + c) >>> 0;
+  H[3] = (0x10325476 + d) >>> 0;
+  H[4] = (0xc3d2e1f0 + e) >>> 0;
+}
+
+/** the digest's 20 bytes, big-endian, for base64 by Node's encoder */
+const DIGEST = Buffer.alloc(20);
+
+/** base64 (with padding) of the 20 digest bytes in H. */
+function digestBase64(): string {
+  for (let i = 0; i < 5; i++) DIGEST.writeUInt32BE(H[i], i * 4);
+  return DIGEST.toString('base64');
+}
+
+/** -1, 0, 1: address (words) then port of endpoint a against endpoint b, as unsigned big-endian bytes compare. */
+function compareEndpoints(words: number, a: readonly number[], aPort: number, b: readonly number[], bPort: number): number {
+  for (let i = 0; i < words; i++) {
+    const x = a[i] >>> 0, y = b[i] >>> 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return aPort === bPort ? 0 : aPort < bPort ? -1 : 1;
+}
+
+/**
+ * The Community ID v1 of a flow (any IP protocol with ports: TCP 6, UDP 17,
+ * SCTP 132). `src`/`dst` are the address words (1 for IPv4, 4 for IPv6).
+ * Leaves the digest in H for uid().
+ */
+export function communityId(version: 4 | 6, src: readonly number[], sport: number, dst: readonly number[], dport: number,
+  proto = 6, seed = 0): string {
+  const words = version === 4 ? 1 : 4;
+  const swap = compareEndpoints(words, src, sport, dst, dport) > 0;
+  const [a, aPort, b, bPort] = swap ? [dst, dport, src, sport] : [src, sport, dst, dport];
+  let at = 0;
+  BLOCK_VIEW.setUint16(at, seed); at += 2;
+  for (let i = 0; i < words; i++, at += 4) BLOCK_VIEW.setUint32(at, a[i] >>> 0);
+  for (let i = 0; i < words; i++, at += 4) BLOCK_VIEW.setUint32(at, b[i] >>> 0);
+  BLOCK[at++] = proto;
+  BLOCK[at++] = 0;
+  BLOCK_VIEW.setUint16(at, aPort); at += 2;
+  BLOCK_VIEW.setUint16(at, bPort); at += 2;
+  sha1OneBlock(at);
+  return `1:${digestBase64()}`;
+}
+
+/** The 20 digest bytes of the last communityId() call, hex (the spec's --no-base64 form; for tests). */
+export function lastDigestHex(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += H[i].toString(16).padStart(8, '0');
+  return s;
+}
+
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** base62 of the 64-bit value hi * 2^32 + lo, least significant digit first (Zeek's uitoa_n). */
+function base62(hi: number, lo: number): string {
+  let s = '';
+  // four 16-bit limbs, most significant first; long division by 62 per digit
+  let p0 = hi >>> 16, p1 = hi & 0xffff, p2 = lo >>> 16, p3 = lo & 0xffff;
+  do {
+    let cur = p0;
+    p0 = (cur / 62) | 0; cur = (cur - p0 * 62) * 65536 + p1;
+    p1 = (cur / 62) | 0; cur = (cur - p1 * 62) * 65536 + p2;
+    p2 = (cur / 62) | 0; cur = (cur - p2 * 62) * 65536 + p3;
+    p3 = (cur / 62) | 0;
+    s += B62[cur - p3 * 62];
+  } while ((p0 | p1 | p2 | p3) !== 0);
+  return s;
+}
+
+/** A 32-bit mix step (the finaliser of MurmurHash3, a published constant set). */
+function mix32(x: number): number {
+  x ^= x >>> 16; x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13; x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/**
+ * Zeek-format uid of the connection whose communityId() was computed last
+ * (its digest words are mixed with the input, first frame and first time).
+ */
+export function uid(input: number, firstFrame: number, tsSec: number, tsNsec: number): string {
+  const w0 = mix32(H[0] ^ Math.imul(input + 1, 0x9e3779b1) ^ tsNsec);
+  const w1 = mix32(H[1] ^ w0 ^ firstFrame ^ mix32(tsSec));
+  const w2 = mix32(H[2] ^ w1 ^ Math.imul(firstFrame, 0x27d4eb2f));
+  return 'C' + base62(0, w0) + base62(w1, w2);
+}
