@@ -42,3 +42,14 @@ export function positiveNumber(option: string, value: number): number {
 export function trackerOptions(argv: CaptureArgs): { maxConnections: number; checksums: boolean; shardIndex: number; shardCount: number } {
   return { maxConnections: wholeNumber('max-connections', argv['max-connections'], 1), checksums: argv.checksums, ...shardOption(argv.shard) };
 }
+
+/** --format parquet needs -o DIR, and -o is only for parquet (the other formats write to standard output). */
+export function outputDirOption(format: string, output: string | undefined): string | undefined {
+  if (format === 'parquet' && (output === undefined || output === '')) {
+    throw new UsageError('--format parquet writes a directory of tables: give it with -o DIR');
+  }
+  if (format !== 'parquet' && output !== undefined) {
+    throw new UsageError(`-o/--output is for --format parquet; --format ${format} writes to standard output`);
+  }
+  return output;
+}

@@ -7,14 +7,17 @@ import { SEVERITIES, SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
-import { trackerOptions, workersOption } from '../options.js';
+import { outputDirOption, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
 import type { ConnRecord } from '../../tcp/record.js';
+import { ParquetOutput } from '../../report/parquet.js';
+import { packageVersion } from '../../report/docs.js';
 
 interface AnalyzeArgs extends CaptureArgs {
-  format: 'table' | 'json' | 'ndjson';
+  format: 'table' | 'json' | 'ndjson' | 'parquet';
+  output?: string;
   'fail-on'?: Severity;
 }
 
@@ -23,21 +26,25 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   describe: 'Tell who ended each connection that was refused, reset or closed oddly, how, why, and what the applications saw',
   builder: (y) => workersFlag(captureOptions(y))
     .option('format', {
-      alias: 'f', choices: ['table', 'json', 'ndjson'] as const, default: 'table' as const,
-      describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete)',
+      alias: 'f', choices: ['table', 'json', 'ndjson', 'parquet'] as const, default: 'table' as const,
+      describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete); parquet (tables connections.parquet and findings.parquet in the directory -o DIR, for DuckDB, Spark, pandas)',
     })
+    .option('output', { alias: 'o', type: 'string', describe: 'with --format parquet: the directory to write the tables into (created if missing)' })
     .option('fail-on', {
       choices: SEVERITIES,
       describe: 'exit with status 1 when a finding at or above this severity exists (for CI)',
     })
     .example('$0 analyze incident.pcap', 'findings, worst first')
     .example('$0 analyze --format json capture.pcapng > findings.json', 'everything, for tooling')
-    .example('$0 analyze --fail-on warning recorded.pcap', 'fail a CI job on resets') as never,
+    .example('$0 analyze --fail-on warning recorded.pcap', 'fail a CI job on resets')
+    .example('$0 analyze -f parquet -o out/ ring_*.pcap', 'connections and findings as Parquet tables') as never,
   handler: async (argv) => {
     const format = argv.format;
     const failOn = argv['fail-on'];
     const tracker = trackerOptions(argv);
     const workers = workersOption(argv.workers);
+    const outDir = outputDirOption(format, argv.output);
+    const parquet = outDir !== undefined ? new ParquetOutput(outDir, argv.files, true, `rstscope ${packageVersion()}`) : null;
     const progress = makeProgress(argv.quiet);
     let hit = false;
     const check = (s: Severity | null) => {
@@ -59,6 +66,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
           onConnection: (rec: ConnRecord, found: Finding[]) => {
             for (const f of found) check(f.severity);
             digest?.add(rec, found);
+            parquet?.add(rec, found);
           },
         }),
     });
@@ -73,6 +81,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       flushOut();
     } else if (format === 'table') {
       out(findingsTable(res.inputs, digest!));
+    } else if (parquet) {
+      parquet.close();
     }
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, hit);

@@ -6,14 +6,17 @@ import { ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
-import { trackerOptions, workersOption } from '../options.js';
+import { outputDirOption, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
 import type { ConnRecord } from '../../tcp/record.js';
+import { ParquetOutput } from '../../report/parquet.js';
+import { packageVersion } from '../../report/docs.js';
 
 interface FlowsArgs extends CaptureArgs {
-  format: 'table' | 'json' | 'ndjson' | 'zeek';
+  format: 'table' | 'json' | 'ndjson' | 'zeek' | 'parquet';
+  output?: string;
 }
 
 export const flowsCommand: CommandModule<object, FlowsArgs> = {
@@ -21,17 +24,20 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
   describe: 'List every TCP connection with its Zeek-compatible conn_state and history',
   builder: (y) => workersFlag(captureOptions(y))
     .option('format', {
-      alias: 'f', choices: ['table', 'json', 'ndjson', 'zeek'] as const, default: 'table' as const,
-      describe: 'table; json (one document, see docs/schema.md); ndjson (one connection per line as it closes); zeek (conn.log TSV for zeek-cut)',
+      alias: 'f', choices: ['table', 'json', 'ndjson', 'zeek', 'parquet'] as const, default: 'table' as const,
+      describe: 'table; json (one document, see docs/schema.md); ndjson (one connection per line as it closes); zeek (conn.log TSV for zeek-cut); parquet (the table connections.parquet in the directory -o DIR)',
     })
+    .option('output', { alias: 'o', type: 'string', describe: 'with --format parquet: the directory to write the table into (created if missing)' })
     .example('$0 flows capture.pcap', 'table of connections')
     .example('$0 flows -f zeek capture.pcapng | zeek-cut id.orig_h conn_state history', 'conn.log for Zeek tooling') as never,
   handler: async (argv) => {
     const format = argv.format;
     const tracker = trackerOptions(argv);
     const workers = workersOption(argv.workers);
+    const outDir = outputDirOption(format, argv.output);
+    const parquet = outDir !== undefined ? new ParquetOutput(outDir, argv.files, false, `rstscope ${packageVersion()}`) : null;
     const progress = makeProgress(argv.quiet);
-    const streaming = format === 'ndjson' || format === 'zeek';
+    const streaming = format === 'ndjson' || format === 'zeek' || format === 'parquet';
     if (format === 'zeek') out(zeekHeader());
     const res = await analyze(argv.files, {
       ...tracker,
@@ -44,10 +50,12 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
       onInputEnd: format === 'ndjson' ? (inp: InputSummary) => { outBuffered(ndjsonInput(inp)); } : undefined,
       ...(format === 'ndjson' ? { onNdjson: (lines: string) => outBuffered(lines) } : {}),
       ...(format === 'zeek' ? { onConnection: (rec: ConnRecord) => outBuffered(zeekLine(rec)) } : {}),
+      ...(parquet ? { onConnection: (rec: ConnRecord) => parquet.add(rec, []) } : {}),
     });
     progress?.done();
     flushOut();
     if (format === 'zeek') out(zeekFooter());
+    else if (parquet) parquet.close();
     else if (format === 'json') {
       await writeJsonDocument({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, outBuffered, drained);
       flushOut();
