@@ -72,7 +72,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       }, outBuffered, drained);
       flushOut();
     } else if (format === 'table') {
-      out(findingsTable(res.inputs, digest!));
+      out(findingsTable(res.inputs, digest!, { problems: res.infos.flatMap((i) => i.problems), stats: res.stats }));
     }
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, hit);
