@@ -279,3 +279,38 @@ test('not a capture, empty file, missing file: unreadable problems, no throw', a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an invalid sub-second field (>= 1 s) is warned and kept within its second, not carried into later seconds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rstscope-cap-'));
+  try {
+    for (const [name, nanos] of [['lo-us.pcap', false], ['lo-ns.pcap', true]] as const) {
+      const b = Buffer.from(readFileSync(F(name)));
+      const want = await frames(F(name));
+      // records 2 and 3: the sub-second field set to exactly one second and to 2^31 units
+      let o = 24;
+      o += 16 + b.readUInt32LE(o + 8);
+      b.writeUInt32LE(nanos ? 1_000_000_000 : 1_000_000, o + 4);
+      const sec2 = b.readUInt32LE(o);
+      o += 16 + b.readUInt32LE(o + 8);
+      b.writeUInt32LE(0x80000000, o + 4);
+      const sec3 = b.readUInt32LE(o);
+      const file = join(dir, name);
+      writeFileSync(file, b);
+      const got = await frames(file);
+      const last = nanos ? 999_999_999 : 999_999_000;
+      assert.equal(got[1].split(' ')[1], `${sec2}.${last}`, `${name} frame 2`);
+      assert.equal(got[2].split(' ')[1], `${sec3}.${last}`, `${name} frame 3`);
+      assert.deepEqual(got.filter((_, i) => i !== 1 && i !== 2), want.filter((_, i) => i !== 1 && i !== 2), 'other frames as they were');
+      const { info } = await ourFrames(file);
+      const unit = nanos ? 'nanoseconds' : 'microseconds';
+      assert.deepEqual(info.warnings, [`2 record(s) with an invalid timestamp: ${unit} field >= ${nanos ? '1,000,000,000' : '1,000,000'} `
+        + `(first at record 2: ${nanos ? 1_000_000_000 : 1_000_000}); each is placed at the last ${unit.slice(0, -1)} of the second its seconds field names, not carried into later seconds`]);
+      // the same from a byte stream fed in small chunks: one warning with the final count
+      const cs = new CaptureStream(name, () => undefined);
+      for (let i = 0; i < b.length; i += 7) cs.push(b.subarray(i, i + 7));
+      assert.deepEqual(cs.end().warnings, info.warnings);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

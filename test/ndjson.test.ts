@@ -109,7 +109,9 @@ test('totals sentence: no findings', () => {
 
 test('eviction warning: stderr and report forms', () => {
   assert.equal(evictionWarning(3, 'stderr'),
-    '3 connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete)');
+    '3 connection(s) were closed out early because more than --max-connections were live at once (their state may be incomplete; '
+    + 'syn-unanswered and half-open verdicts that rest on such a cut are not given; raise --max-connections to see them)');
   assert.equal(evictionWarning(1, 'report'),
-    '1 connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete');
+    '1 connection(s) were closed out early because more than --max-connections were live at once; their state may be incomplete; '
+    + 'syn-unanswered and half-open verdicts that rest on such a cut are not given; raise --max-connections to see them');
 });

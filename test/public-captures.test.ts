@@ -47,8 +47,6 @@ const PENDING: Record<string, string> = {
   'nDPI/tls_alert.pcap': 'half-open ETIMEDOUT without the time a kernel takes to give up',
   'ppa/nowebaccess2.pcapng': 'SYN retries with the same ISN each get a refused finding',
   'suricata-verify/tlpw-tcp-tfo-data-on-syn-nack.pcap': 'contradicting findings on one connection',
-  'suricata-verify/pppoe-session-http.pcap': 'PPP with a compressed protocol field not decoded',
-  'tcpdump/timestamp_invalid_micro.pcap': 'invalid microseconds read silently',
   'suricata-verify/with_evasion_linux.pcap': 'senderTtl sentinel in evidence',
   'suricata-verify/tcp-rst-with-data.pcap': 'RST payload not shown',
   'nDPI/avast.pcap': 'keep-alive reset after a long idle',

@@ -51,6 +51,12 @@ export abstract class FormatParser {
   /** Called at end of input with the bytes left unparsed. */
   finish(win: ByteWindow): void {
     if (this.stopped || win.available === 0) return;
+    // the magic matched but the file ended inside the file header (pcap) or first block (pcapng):
+    // nothing in it is a capture; one line, as for any other non-capture (exit 2)
+    if (this.info.format === 'unknown') {
+      this.fail('unreadable', 0, 0, `not a capture (file header incomplete): the file ends after ${win.position + win.available} byte(s)`);
+      return;
+    }
     this.fail(
       'truncated', win.position, this.records + 1,
       `file ends inside a record (${win.available} bytes left of an incomplete record)`,

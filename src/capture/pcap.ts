@@ -7,7 +7,8 @@
  * Guarantees: a record whose captured length exceeds MAX_PACKET_BYTES stops
  * the parser at once with a `corrupt` problem (never buffered, so time stays
  * linear); a captured length above the snaplen or the wire length is accepted
- * with a warning, as tshark does.
+ * with a warning, as tshark does; an invalid sub-second field (>= 1 s) is
+ * warned and kept within its second (invalidFraction).
  */
 import type { ByteWindow } from './window.js';
 import { FormatParser, MAX_PACKET_BYTES } from './parser.js';
@@ -25,6 +26,11 @@ const FILE_HEADER = 24;
 const RECORD_HEADER = 16;
 
 export class PcapParser extends FormatParser {
+  /** records whose sub-second field was out of range, and the index of their warning in info.warnings */
+  private invalidTimes = 0;
+  private invalidShown = 0;
+  private invalidWarning = -1;
+  private firstInvalid = '';
   private headerDone = false;
   private le = true;
   private nanos = false;
@@ -35,6 +41,11 @@ export class PcapParser extends FormatParser {
   private viewOf: Buffer | null = null;
 
   parse(win: ByteWindow): void {
+    this.parseRecords(win);
+    if (this.invalidTimes !== this.invalidShown) this.showInvalid();
+  }
+
+  private parseRecords(win: ByteWindow): void {
     if (this.stopped) return;
     if (!this.headerDone) {
       if (win.available < FILE_HEADER) return;
@@ -89,13 +100,35 @@ export class PcapParser extends FormatParser {
         frame.tsSec = sec;
         frame.tsNsec = sub * 1000;
       }
-      if (frame.tsNsec >= 1e9) {
-        // Some writers store out-of-range sub-second fields; normalise like tshark.
-        frame.tsSec += Math.floor(frame.tsNsec / 1e9);
-        frame.tsNsec %= 1e9;
-      }
+      if (frame.tsNsec >= 1e9) this.invalidFraction(sub);
       win.start = s + RECORD_HEADER + capLen;
       this.emit(b, s + RECORD_HEADER, capLen, origLen < capLen ? capLen : origLen, win.base + s);
     }
+  }
+
+  /**
+   * A sub-second field at or above one second (>= 1,000,000 in a µs file, >=
+   * 1,000,000,000 in a ns file) is invalid (tshark marks the frame "Fractional
+   * second ... is invalid"). It is not carried into the seconds (a field of
+   * 2,147,483,648 µs would move the frame 35 minutes on): the frame keeps its
+   * seconds field and is placed at the last microsecond (nanosecond) of that
+   * second, so it lands within a second of its true time when the seconds
+   * field is right. Counted here; one warning per file (showInvalid).
+   */
+  private invalidFraction(sub: number): void {
+    this.frame.tsNsec = this.nanos ? 999_999_999 : 999_999_000;
+    if (this.invalidTimes++ === 0) this.firstInvalid = `first at record ${this.records}: ${sub}`;
+  }
+
+  /** The invalid-timestamp warning with the count so far (once per parsed chunk, not per record). */
+  private showInvalid(): void {
+    if (this.invalidWarning < 0) {
+      this.invalidWarning = this.info.warnings.length;
+      this.info.warnings.push('');
+    }
+    this.invalidShown = this.invalidTimes;
+    const unit = this.nanos ? 'nanosecond' : 'microsecond';
+    this.info.warnings[this.invalidWarning] = `${this.invalidTimes} record(s) with an invalid timestamp: ${unit}s field >= ${this.nanos ? '1,000,000,000' : '1,000,000'} `
+      + `(${this.firstInvalid}); each is placed at the last ${unit} of the second its seconds field names, not carried into later seconds`;
   }
 }

@@ -30,6 +30,17 @@ function describeBytes(b: Buffer): string {
   return `first bytes are ${hex} ("${text}")`;
 }
 
+/** The first bytes of a pcap or pcapng file (either byte order), for inputs shorter than a magic number. */
+const MAGICS = ['a1b2c3d4', 'd4c3b2a1', 'a1b23c4d', '4d3cb2a1', '0a0d0d0a'];
+
+/** Why a file is not a capture: an incomplete file header (a magic number's first bytes), or its first bytes. */
+function notACapture(b: Buffer): string {
+  if (b.length > 0 && b.length < 4 && MAGICS.some((m) => m.startsWith(b.toString('hex')))) {
+    return `not a capture (file header incomplete): the file ends after ${b.length} byte(s)`;
+  }
+  return `not a pcap or pcapng capture: ${describeBytes(b)}`;
+}
+
 /** Picks the parser from the first 4 bytes, or undefined when neither format matches. */
 export function parserFor(head: Buffer, info: InputInfo, sink: FrameSink): FormatParser | undefined {
   if (head.length < 4) return undefined;
@@ -122,7 +133,14 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
   }
   let fileBytes = 0;
   try {
-    fileBytes = (await fh.stat()).size;
+    const st = await fh.stat();
+    fileBytes = st.size;
+    if (st.isDirectory()) {
+      // Linux opens a directory for reading; its first read fails (EISDIR)
+      info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: 'is a directory' });
+      await fh.close();
+      return info;
+    }
   } catch {
     fileBytes = 0;
   }
@@ -180,7 +198,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
         if (win.available < 4) continue;
         parser = parserFor(win.buf.subarray(win.start, win.end), info, sink);
         if (!parser) {
-          info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: `not a pcap or pcapng capture: ${describeBytes(win.buf.subarray(win.start, win.end))}` });
+          info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: notACapture(win.buf.subarray(win.start, win.end)) });
           return info;
         }
       }
@@ -188,7 +206,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: ReadO
       if (parser.stopped) return info;
     }
     if (!parser) {
-      info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: `not a pcap or pcapng capture: ${describeBytes(win.buf.subarray(win.start, win.end))}` });
+      info.problems.push({ kind: 'unreadable', file: path, offset: 0, record: 0, message: notACapture(win.buf.subarray(win.start, win.end)) });
       return info;
     }
     parser.finish(win);

@@ -19,7 +19,7 @@ export function captureOptions<T>(y: Argv<T>) {
   return y
     .positional('files', { type: 'string', array: true, demandOption: true, describe: 'pcap or pcapng files (each keeps its own frame numbers)' })
     .option('max-connections', {
-      type: 'number', default: DEFAULT_TRACKER_OPTIONS.maxConnections,
+      type: 'number', requiresArg: true, default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
     })
     .option('shard', {
@@ -39,7 +39,7 @@ export function captureOptions<T>(y: Argv<T>) {
 /** --workers, for the commands that can run in worker threads (analyze, flows). */
 export function workersFlag<T>(y: Argv<T>) {
   return y.option('workers', {
-    type: 'number',
+    type: 'number', requiresArg: true,
     describe: 'worker threads that track connections (by a symmetric hash of addresses and ports), each reading the input; results stream; output is byte for byte one process\'s (docs/performance.md). Pays off on long captures (10 M packets: 1.2-1.3x with 2); use at most the number of cores',
   });
 }

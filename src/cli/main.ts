@@ -36,7 +36,8 @@ export async function main(args: string[]): Promise<void> {
     .epilog(EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, e) => {
-      if (e && !(e instanceof UsageError)) throw e;
+      // yargs' own parse errors (YError: an option without its value) are usage errors too
+      if (e && !(e instanceof UsageError) && e.name !== 'YError') throw e;
       throw new UsageError(msg || e?.message || 'usage error');
     })
     .parseAsync();

@@ -8,11 +8,27 @@ import { MAX_WORKERS } from '../analysis/analyze.js';
 import type { CaptureArgs } from './common.js';
 import { UsageError } from './exit.js';
 
+/**
+ * What the user typed for --NAME (the last occurrence on the command line), for
+ * messages: yargs turns text into NaN and "" into 0. The value itself when the
+ * option is not found (a test calling these checks directly).
+ */
+function typed(option: string, value: unknown): string {
+  const args = process.argv;
+  const short = option === 'count' ? '-c' : null; // the one numeric option with a one-letter alias (live)
+  for (let i = args.length - 1; i >= 0; i--) {
+    if (args[i].startsWith(`--${option}=`)) return args[i].slice(option.length + 3);
+    if ((args[i] === `--${option}` || args[i] === short) && i + 1 < args.length) return args[i + 1];
+  }
+  return String(value);
+}
+
 /** A whole number in [min, max] (yargs gives NaN for text); "--NAME takes a whole number ..." otherwise. */
 export function wholeNumber(option: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (Array.isArray(value)) throw new UsageError(`--${option} is given more than once`);
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new UsageError(`--${option} takes a whole number ${range}, not "${value}"`);
+    throw new UsageError(`--${option} takes a whole number ${range}, not "${typed(option, value)}"`);
   }
   return value;
 }
@@ -34,7 +50,8 @@ export function shardOption(shard: string | undefined): { shardIndex: number; sh
 
 /** A number > 0 (fractions allowed: seconds); "--NAME takes a number > 0" otherwise. */
 export function positiveNumber(option: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`--${option} takes a number > 0, not "${value}"`);
+  if (Array.isArray(value)) throw new UsageError(`--${option} is given more than once`);
+  if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`--${option} takes a number > 0, not "${typed(option, value)}"`);
   return value;
 }
 

@@ -9,7 +9,9 @@
  * EtherType 0x8903); Linux cooked v1 (16 bytes, protocol at 14) and v2
  * (20 bytes, protocol at 0); BSD null/loopback (4-byte family in the writer's
  * byte order) and LINKTYPE_LOOP (network byte order); FDDI (13-byte MAC header,
- * then 802.2 LLC/SNAP).
+ * then 802.2 LLC/SNAP); PPP (RFC 1661: address/control bytes optional, one- or
+ * two-byte protocol field; IPv4, IPv6 and MPLS, RFC 3032 5.3) on its own and inside
+ * PPPoE (RFC 2516).
  */
 import { u16 } from './bytes.js';
 import { DecodeResult } from './packet.js';
@@ -46,39 +48,62 @@ const ETH_MPLS = 0x8847;
 const ETH_MPLS_MC = 0x8848;
 const ETH_FABRICPATH = 0x8903;
 const ETH_PPPOE = 0x8864;
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
+const PPP_MPLS = 0x0281;
+const PPP_MPLS_MC = 0x0283;
 
 export interface LinkOut {
   proto: number;
+}
+
+/** After an MPLS label stack starting at `o` (RFC 3032: 4 bytes a label, bottom-of-stack bit ends it). */
+function afterMplsStack(b: Buffer, o: number, end: number, out: LinkOut): number {
+  for (let labels = 0; ; labels++) {
+    if (o + 4 > end || labels > 16) return -DecodeResult.TruncatedLink;
+    const bos = b[o + 2] & 0x01;
+    o += 4;
+    if (bos) break;
+  }
+  out.proto = 0; // RFC 3032: the payload type is implied; use the IP version nibble
+  return o;
+}
+
+/**
+ * After the PPP protocol field at `o` (RFC 1661 2): one byte when its low bit
+ * is set (protocol field compression, PFC: 0x21 for 0x0021), else two. IPv4
+ * (0x0021), IPv6 (0x0057), MPLS unicast and multicast (0x0281, 0x0283, RFC
+ * 3032 5.3) then an IP packet; anything else is not IP.
+ */
+function afterPppProtocol(b: Buffer, o: number, end: number, out: LinkOut): number {
+  if (o >= end) return -DecodeResult.TruncatedLink;
+  let proto = b[o];
+  if ((proto & 1) !== 0) o += 1;
+  else {
+    if (o + 2 > end) return -DecodeResult.TruncatedLink;
+    proto = u16(b, o);
+    o += 2;
+  }
+  if (proto === PPP_IPV4) out.proto = ETH_IPV4;
+  else if (proto === PPP_IPV6) out.proto = ETH_IPV6;
+  else if (proto === PPP_MPLS || proto === PPP_MPLS_MC) return afterMplsStack(b, o, end, out);
+  else return -DecodeResult.NotIp;
+  return o;
 }
 
 /** After an EtherType at `o` (2 bytes): unwrap tags, MPLS and PPPoE; returns network offset. */
 function afterEthertype(b: Buffer, o: number, end: number, out: LinkOut): number {
   for (let depth = 0; depth < 16; depth++) {
     if (o + 2 > end) return -DecodeResult.TruncatedLink;
-    let type = u16(b, o);
+    const type = u16(b, o);
     o += 2;
     if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
       o += 2; // TCI
       continue;
     }
-    if (type === ETH_MPLS || type === ETH_MPLS_MC) {
-      for (let labels = 0; ; labels++) {
-        if (o + 4 > end || labels > 16) return -DecodeResult.TruncatedLink;
-        const bos = b[o + 2] & 0x01;
-        o += 4;
-        if (bos) break;
-      }
-      out.proto = 0; // RFC 3032: the payload type is implied; use the IP version nibble
-      return o;
-    }
-    if (type === ETH_PPPOE) {
-      if (o + 8 > end) return -DecodeResult.TruncatedLink;
-      const ppp = u16(b, o + 6);
-      o += 8;
-      if (ppp === 0x0021) type = ETH_IPV4;
-      else if (ppp === 0x0057) type = ETH_IPV6;
-      else return -DecodeResult.NotIp;
-    }
+    if (type === ETH_MPLS || type === ETH_MPLS_MC) return afterMplsStack(b, o, end, out);
+    // PPPoE session stage (RFC 2516): version/type, code, session id, length, then the PPP protocol field
+    if (type === ETH_PPPOE) return afterPppProtocol(b, o + 6, end, out);
     if (type === ETH_IPV4 || type === ETH_IPV6) {
       out.proto = type;
       return o;
@@ -161,16 +186,10 @@ export function linkPayload(lt: number, b: Buffer, start: number, end: number, o
       return -DecodeResult.NotIp;
     }
     case LINKTYPE_PPP:
-    case LINKTYPE_PPP_HDLC: {
-      let o = start;
-      if (o + 2 <= end && b[o] === 0xff && b[o + 1] === 0x03) o += 2;
-      if (o + 2 > end) return -DecodeResult.TruncatedLink;
-      const proto = u16(b, o);
-      if (proto === 0x0021) out.proto = ETH_IPV4;
-      else if (proto === 0x0057) out.proto = ETH_IPV6;
-      else return -DecodeResult.NotIp;
-      return o + 2;
-    }
+    case LINKTYPE_PPP_HDLC:
+      // address and control (FF 03) are absent when the link negotiated ACFC (RFC 1661 6.6)
+      if (start + 2 <= end && b[start] === 0xff && b[start + 1] === 0x03) return afterPppProtocol(b, start + 2, end, out);
+      return afterPppProtocol(b, start, end, out);
     default:
       return -DecodeResult.UnsupportedLink;
   }

@@ -4,6 +4,9 @@
  */
 import { basename } from 'node:path';
 import Table from 'cli-table3';
+import type { Problem } from '../capture/problems.js';
+import type { TrackerStats } from '../tcp/options.js';
+import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
 import type { InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
@@ -115,17 +118,22 @@ function earlier(a: Finding, b: Finding): boolean {
  * endpoints, rule and story. Beyond `maxRowsPerRule` per rule, findings are
  * grouped (count, first/last frame) so a flood does not print a million lines.
  */
-export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): string {
+export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, run?: { problems: readonly Problem[]; stats: TrackerStats }): string {
   let out = '';
   for (const inp of inputs) {
     out += `${inp.file}: ${inp.format}, ${inp.linkTypes.join('+') || 'no link type'}, ${inp.packets} packets\n`;
     for (const w of inp.warnings) out += `  warning: ${w}\n`;
   }
+  // what the results cover (coverage.ts): nothing read is said instead of the totals
+  const unread = run ? unreadableSentence(run.problems, inputs.length) : null;
+  const notTcp = run ? notTcpSentence(run.stats) : null;
+  if (unread !== null && nothingRead(run!.problems, inputs.length)) return `${out}\n${unread}\n`;
+  const coverage = `${notTcp !== null ? `${notTcp}\n` : ''}${unread !== null ? `${unread}\n` : ''}`;
   const rows: KeptFinding[] = [];
   for (const list of digest.kept.values()) rows.push(...list);
   rows.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
   if (rows.length === 0) {
-    out += `\n${totalsSentence(digest.totals())}\n`;
+    out += `\n${coverage}${totalsSentence(digest.totals())}\n`;
     return out;
   }
   const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (inputs.length > 1 ? 100 : 84));
@@ -144,6 +152,6 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest): s
     t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json or ndjson for all of them`]);
   }
   out += t.toString() + '\n';
-  out += `${totalsSentence(digest.totals())}\n`;
+  out += `${coverage}${totalsSentence(digest.totals())}\n`;
   return out;
 }

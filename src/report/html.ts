@@ -6,6 +6,7 @@
  */
 import type { Severity } from '../rules/types.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
+import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
 import { evictionWarning } from './eviction.js';
 import { fixAdvice, ruleTitle } from './docs.js';
 import { esc } from './escape.js';
@@ -134,8 +135,12 @@ function summarySection(m: ReportModel): string {
     + `<div class="card"><b style="color:var(--warn)">${num(m.bySeverity.warning)}</b><span>warnings</span></div>`
     + `<div class="card"><b style="color:var(--info)">${num(m.bySeverity.info)}</b><span>info</span></div>`
     + `<div class="card"><b>${num(m.rstPackets)}</b><span>RST packets</span></div></div>`;
-  if (m.findings === 0) {
-    h += `<p>No teardown findings in ${num(m.connections)} connection(s): every connection ended in a way the rules consider normal.</p>`;
+  const notTcp = notTcpSentence(m.stats);
+  if (notTcp !== null) h += `<p class="warnbox">${esc(notTcp)}</p>`;
+  if (nothingRead(m.rawProblems, m.inputs.length)) {
+    h += `<p>${esc(unreadableSentence(m.rawProblems, m.inputs.length)!)}</p>`;
+  } else if (m.findings === 0) {
+    h += `<p>No teardown findings in ${num(m.connections)} connection(s): every connection ${m.rawProblems.length > 0 ? 'in what could be read ' : ''}ended in a way the rules consider normal.</p>`;
   } else {
     h += '<h4>Findings by rule</h4><table><thead><tr><th>severity</th><th>rule</th><th>what it means</th><th class="num">findings</th><th class="num">groups</th></tr></thead><tbody>';
     for (const r of m.byRule) {
@@ -257,6 +262,8 @@ export function renderHtml(m: ReportModel): string {
   const files = m.inputs.map((i) => i.file).join(', ');
   const detailed = m.groups.filter((g) => g.example);
   let body = `<header><h1>TCP teardown report</h1><p class="sub">${esc(files)} · ${num(m.findings)} finding(s) in ${num(m.connections)} connection(s) · ${esc(m.tool.name)} ${esc(m.tool.version)}</p></header>`;
+  const unread = unreadableSentence(m.rawProblems, m.inputs.length);
+  if (unread !== null) body += `<div class="warnbox"><strong>${esc(unread)}</strong></div>`;
   body += `<h2>Inputs</h2>${inputsSection(m)}`;
   body += `<h2>Summary</h2>${summarySection(m)}`;
   if (m.groups.length) {

@@ -9,6 +9,7 @@
  */
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { RULES } from '../rules/registry.js';
+import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
 import { evictionWarning } from './eviction.js';
 import { fixAdvice, ruleTitle } from './docs.js';
 import { md } from './escape.js';
@@ -91,6 +92,8 @@ export function renderMarkdown(m: ReportModel): string {
   const files = m.inputs.map((i) => i.file);
   const multi = m.inputs.length > 1;
   let t = `# TCP teardown report\n\n${files.map(md).join(', ')} · ${num(m.findings)} finding(s) in ${num(m.connections)} connection(s) · ${m.tool.name} ${m.tool.version}\n\n`;
+  const unread = unreadableSentence(m.rawProblems, m.inputs.length);
+  if (unread !== null) t += `> **${md(unread)}**\n\n`;
   t += '## Inputs\n\n';
   t += table(['file', 'format', 'packets', 'bytes', 'first packet (UTC)', 'span'], ['l', 'l', 'r', 'r', 'l', 'r'], m.inputs.map((i) => [
     md(i.file), md(`${i.format}${i.linkTypes.length ? `, ${i.linkTypes.join(' + ')}` : ''}`), num(i.packets), num(i.bytes),
@@ -103,7 +106,10 @@ export function renderMarkdown(m: ReportModel): string {
   if (warns.length) t += `**Warnings:**\n\n${warns.map((w) => `- ${md(w)}`).join('\n')}\n\n`;
 
   t += '## Summary\n\n';
-  t += `${num(m.connections)} TCP connection(s), ${num(m.findings)} finding(s): ${num(m.bySeverity.error)} error, ${num(m.bySeverity.warning)} warning, ${num(m.bySeverity.info)} info; ${num(m.rstPackets)} RST packet(s).\n\n`;
+  if (nothingRead(m.rawProblems, m.inputs.length)) t += `${md(unread!)}\n\n`;
+  else t += `${num(m.connections)} TCP connection(s), ${num(m.findings)} finding(s): ${num(m.bySeverity.error)} error, ${num(m.bySeverity.warning)} warning, ${num(m.bySeverity.info)} info; ${num(m.rstPackets)} RST packet(s).\n\n`;
+  const notTcp = notTcpSentence(m.stats);
+  if (notTcp !== null) t += `**Not analyzed:** ${md(notTcp)}\n\n`;
   if (m.byRule.length) {
     t += table(['severity', 'rule', 'what it means', 'findings', 'groups'], ['l', 'l', 'l', 'r', 'r'],
       m.byRule.map((r) => [r.severity, code(r.rule), md(r.title), num(r.count), num(r.groups)]));

@@ -181,6 +181,11 @@ export class Connection {
   deleteQueue: { cancel(handle: number): void } | null = null;
   /** the connection ended because the table was full */
   evicted = false;
+  /**
+   * the record continues one that eviction closed out early on the same
+   * 4-tuple: what came before its first packet is in that other record
+   */
+  afterEviction = false;
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
   endReason = '';
   rstCount = 0;

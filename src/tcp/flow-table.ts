@@ -26,6 +26,10 @@ import type { SegmentArena } from './segment-log.js';
 import { type Clock, IdleHeap, TimerQueue } from './timers.js';
 import type { ConnectionSink, TrackerOptions, TrackerStats } from './options.js';
 
+/** Evicted 4-tuples remembered: this many per connection of the cap, and at least MIN_EVICTED_KEYS (FlowTable.evictedFlows). */
+const EVICTED_KEYS_PER_CONNECTION = 4;
+const MIN_EVICTED_KEYS = 1 << 16;
+
 export class FlowTable {
   /**
    * Buckets by flow hash, chained through Connection.nextInBucket. A plain
@@ -49,6 +53,18 @@ export class FlowTable {
   readonly partialCloseTimers = new TimerQueue();
   readonly resetTimers = new TimerQueue();
   readonly synTimers = new TimerQueue();
+  /**
+   * The flow hashes of connections evicted and not seen since, oldest first,
+   * at most max(MIN_EVICTED_KEYS, EVICTED_KEYS_PER_CONNECTION x
+   * maxConnections) (4 bytes of hash and the Set's entry each, not the
+   * connection): a new connection with one of them continues a record
+   * eviction cut short (Connection.afterEviction). A hash, not the 4-tuple: an
+   * unrelated flow with the same 32-bit hash is taken for a continuation with
+   * a probability of (hashes kept) / 2^32 per new connection (1.5e-5 at
+   * 65,536), and all that costs is a half-open verdict withheld. Empty, and
+   * never consulted, until a first eviction.
+   */
+  private readonly evictedFlows = new Set<number>();
 
   /** @param arena where new connections keep their evidence log; null: none (no evidence) */
   constructor(private readonly sink: ConnectionSink, private readonly opts: TrackerOptions, private readonly stats: TrackerStats,
@@ -266,9 +282,11 @@ export class FlowTable {
     if (oldest !== null) {
       this.stats.evicted++;
       oldest.evicted = true;
+      this.rememberEvicted(oldest);
       this.closeOut(oldest, 'evicted');
     }
     const c = this.pool.pop()?.reuse() ?? new Connection(this.arena);
+    if (this.evictedFlows.size > 0 && this.evictedFlows.delete(hash)) c.afterEviction = true;
     c.id = this.nextId++;
     c.input = this.input;
     c.stream = this.streamNo++;
@@ -303,6 +321,19 @@ export class FlowTable {
     this.idle.push(c);
     if (this.idle.size > 2 * this.live + 4096) this.idle.compact();
     return c;
+  }
+
+  /** Notes an evicted connection's 4-tuple (bounded: the oldest notes go first). */
+  private rememberEvicted(c: Connection): void {
+    const flows = this.evictedFlows;
+    flows.delete(c.hash); // re-added: the newest eviction of this hash goes last
+    flows.add(c.hash);
+    if (flows.size > Math.max(MIN_EVICTED_KEYS, EVICTED_KEYS_PER_CONNECTION * this.opts.maxConnections)) {
+      for (const k of flows) {
+        flows.delete(k);
+        break;
+      }
+    }
   }
 
   closeOut(c: Connection, reason: string): void {

@@ -80,7 +80,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       }, outBuffered, drained);
       flushOut();
     } else if (format === 'table') {
-      out(findingsTable(res.inputs, digest!));
+      out(findingsTable(res.inputs, digest!, { problems: res.infos.flatMap((i) => i.problems), stats: res.stats }));
     } else if (parquet) {
       parquet.close();
     }

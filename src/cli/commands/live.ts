@@ -46,8 +46,8 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
   builder: (y) => y
     .option('interface', { alias: 'i', type: 'string', default: 'lo', describe: 'interface to capture on (tcpdump -D lists them)' })
     .option('filter', { type: 'string', default: '', describe: 'BPF capture filter (pcap-filter(7)), e.g. "tcp port 443"; "tcp" is a good start' })
-    .option('duration', { type: 'number', describe: 'stop after this many seconds' })
-    .option('count', { alias: 'c', type: 'number', describe: 'stop after this many packets' })
+    .option('duration', { type: 'number', requiresArg: true, describe: 'stop after this many seconds' })
+    .option('count', { alias: 'c', type: 'number', requiresArg: true, describe: 'stop after this many packets' })
     .option('write', { alias: 'w', type: 'string', describe: 'also save the raw capture (pcap) to this file; `analyze` of it gives the same findings' })
     .option('format', {
       alias: 'f', choices: ['table', 'json', 'ndjson'] as const, default: 'table' as const,
@@ -60,13 +60,13 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
         + 'it cannot count kernel drops, stamps packets when they reach rstscope rather than in the kernel, always captures 65535 bytes per packet in promiscuous mode, '
         + 'and drops most of a burst unless the buffer is large: not fit where losses must be known or timestamps must be exact',
     })
-    .option('snaplen', { type: 'number', default: DEFAULT_SNAPLEN_BYTES, describe: 'bytes kept per packet (tcpdump backend; headers are all the rules need)' })
+    .option('snaplen', { type: 'number', requiresArg: true, default: DEFAULT_SNAPLEN_BYTES, describe: 'bytes kept per packet (tcpdump backend; headers are all the rules need)' })
     .option('buffer-kib', {
-      type: 'number',
+      type: 'number', requiresArg: true,
       describe: `kernel capture buffer in KiB (tcpdump -B); default ${DEFAULT_BUFFER_KIB} for tcpdump, ${DEFAULT_CAP_BUFFER_KIB} for cap (its 65535-byte slots fill a smaller ring in a burst); lower it and bursts are dropped`,
     })
     .option('max-connections', {
-      type: 'number', default: DEFAULT_TRACKER_OPTIONS.maxConnections,
+      type: 'number', requiresArg: true, default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
     })
     .option('checksums', { type: 'boolean', default: false, describe: 'validate IP/TCP checksums (off: loopback and offloaded traffic carries partial checksums)' })

@@ -36,9 +36,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (y) => captureOptions(y)
     .option('output', { alias: 'o', type: 'string', describe: 'report file (.html or .md); "-" or omitted: stdout' })
     .option('format', { choices: ['html', 'md'] as const, describe: 'html (one self-contained file with SVG diagrams) or md (Markdown for tickets); default: from the -o extension' })
-    .option('max-details', { type: 'number', default: DEFAULT_REPORT_OPTIONS.maxDetails, describe: 'finding groups worked through in detail at most (plus one per rule)' })
-    .option('max-groups', { type: 'number', default: DEFAULT_REPORT_OPTIONS.maxGroups, describe: 'rows of the finding-group index at most' })
-    .option('payload-bytes', { type: 'number', default: DEFAULT_REPORT_OPTIONS.payloadBytes, describe: 'payload bytes previewed per data segment of a worked example (0: none, for captures with sensitive data)' })
+    .option('max-details', { type: 'number', requiresArg: true, default: DEFAULT_REPORT_OPTIONS.maxDetails, describe: 'finding groups worked through in detail at most (plus one per rule)' })
+    .option('max-groups', { type: 'number', requiresArg: true, default: DEFAULT_REPORT_OPTIONS.maxGroups, describe: 'rows of the finding-group index at most' })
+    .option('payload-bytes', { type: 'number', requiresArg: true, default: DEFAULT_REPORT_OPTIONS.payloadBytes, describe: 'payload bytes previewed per data segment of a worked example (0: none, for captures with sensitive data)' })
     .example('$0 report incident.pcap -o incident.html', 'HTML report for a review meeting')
     .example('$0 report capture.pcapng -o findings.md', 'Markdown for a ticket') as never,
   handler: async (argv) => {
