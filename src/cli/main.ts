@@ -14,10 +14,16 @@ import { EXIT_USAGE, UsageError } from './exit.js';
 import { err } from './output.js';
 
 const EPILOG = `Exit status: 0 success; 1 a finding at or above --fail-on; 2 usage error or nothing readable; 3 input only partly readable (results cover everything before the problem, stderr says where).
-Frames are numbered from 1 per input file, as Wireshark and tshark number them. Docs: docs/ in the package.`;
+Frames are numbered from 1 per input file, as Wireshark and tshark number them; several files are one capture (merged by time, frames named FILE#N) unless --per-file. Docs: docs/ in the package.`;
+
+/**
+ * yargs drops a lone `-` from positionals: it travels as this token instead
+ * and inputFiles (options.ts) turns it back into `-`, standard input.
+ */
+const STDIN_TOKEN = '\u0000stdin';
 
 export async function main(args: string[]): Promise<void> {
-  await yargs(args)
+  await yargs(args.map((a) => (a === '-' ? STDIN_TOKEN : a)))
     .scriptName('rstscope')
     .usage('$0 <command> [options]\n\nTCP teardown analyzer: who ended each connection, how, why, and what the applications saw.')
     .command(analyzeCommand)
