@@ -43,12 +43,9 @@ export function trackerOptions(argv: CaptureArgs): { maxConnections: number; che
   return { maxConnections: wholeNumber('max-connections', argv['max-connections'], 1), checksums: argv.checksums, ...shardOption(argv.shard) };
 }
 
-/** yargs drops a lone `-`: main.ts passes it as this token (kept here so options.ts imports nothing of main.ts) */
-const STDIN_TOKEN = '\u0000stdin';
-
 /** The capture files, `-` (standard input) at most once. */
 export function inputFiles(files: string[]): string[] {
-  const out = files.map((f) => (f === STDIN_TOKEN ? '-' : f));
+  const out = files;
   if (out.length === 0) throw new UsageError('name a capture file, or - to read standard input');
   if (out.filter((f) => f === '-').length > 1) throw new UsageError('- (standard input) can be given once');
   return out;
