@@ -72,9 +72,13 @@ test('analyze --format json holds the flows document plus findings', async () =>
 });
 
 test('analyze --format ndjson streams connections then their findings, then inputs', async () => {
-  const r = await runCli(['analyze', '--format', 'ndjson', WAPC, NORMAL]);
+  const r = await runCli(['analyze', '--format', 'ndjson', '--per-file', WAPC, NORMAL]);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.type), ['connection', 'finding', 'input', 'connection', 'input']);
+  // without --per-file the two files are one capture: one input line, at the end, listing both files
+  const set = (await runCli(['analyze', '--format', 'ndjson', WAPC, NORMAL])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(set.map((l) => l.type), ['connection', 'finding', 'connection', 'input']);
+  assert.deepEqual(set[3].files.map((f: { file: string }) => f.file), [WAPC, NORMAL]);
 });
 
 test('flows --format zeek writes a conn.log that zeek-cut style tools read', async () => {

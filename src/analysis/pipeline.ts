@@ -2,7 +2,11 @@
  * The analysis pipeline: capture -> decode -> tcp -> rules -> records.
  * `Analyzer` takes frames from any source (file readers, live capture) and
  * hands out connection records and findings as connections close out. Every
- * input has its own frame numbering; connections do not span inputs.
+ * input has its own frame numbering; connections do not span inputs. An
+ * input is one file, or a set of files read as one capture
+ * (capture/capture-set.ts): frames are then numbered over the merged stream
+ * and each record and finding names its frames by file and that file's frame
+ * number as it is handed out (frame-refs.ts).
  * Results are data; the CLI decides how to print them and the exit code.
  * The building block of every run: analyze() (analyze.ts) over capture
  * files, each --workers lane (worker.ts), the live session (live-session.ts).
@@ -10,12 +14,14 @@
 import type { Frame } from '../capture/frame.js';
 import { decodeFrame } from '../decode/decoder.js';
 import { DecodeResult, newPacket, type Packet } from '../decode/packet.js';
+import type { FrameMap } from '../capture/capture-set.js';
 import type { InputInfo } from '../capture/parser.js';
-import { summarizeInput, type InputSummary } from '../report/input-summary.js';
+import { summarizeInput, summarizeSet, type InputSummary } from '../report/input-summary.js';
 import type { Connection } from '../tcp/connection.js';
 import { toRecord, type ConnRecord } from '../tcp/record.js';
 import { Tracker, type TrackerOptions, type TrackerStats } from '../tcp/tracker.js';
 import { evaluateRules, type Finding } from '../rules/engine.js';
+import { localizeFinding, localizeRecord, mergedKeyFrame } from './frame-refs.js';
 import { governMemory } from './memory.js';
 
 export type { InputSummary } from '../report/input-summary.js';
@@ -48,13 +54,31 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
 }
 
-/** Sorts records and findings into the canonical output order (input, first frame, id). */
-export function sortResults(connections: ConnRecord[], findings: Finding[]): void {
-  connections.sort((a, b) => a.input - b.input || a.firstFrame - b.firstFrame || a.id - b.id);
-  findings.sort((a, b) => a.input - b.input || a.frame - b.frame || a.connection - b.connection || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
+/**
+ * Sorts records and findings into the canonical output order (input, first
+ * frame, id; findings by key frame). In a capture set (`sets`), frames are
+ * each file's own, so the merged numbers decide: a record's id is its
+ * creation order (by first frame), a finding's merged key frame is kept in
+ * mergedKeyFrame.
+ */
+export function sortResults(connections: ConnRecord[], findings: Finding[], sets = false): void {
+  if (sets) connections.sort((a, b) => a.input - b.input || a.id - b.id);
+  else connections.sort((a, b) => a.input - b.input || a.firstFrame - b.firstFrame || a.id - b.id);
+  const key = sets ? (f: Finding) => mergedKeyFrame.get(f) ?? f.frame : null;
+  findings.sort((a, b) => a.input - b.input || (key === null ? a.frame - b.frame : key(a) - key(b)) || a.connection - b.connection || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
 }
 
-const byFirstFrame = (a: { rec: ConnRecord }, b: { rec: ConnRecord }): number => a.rec.firstFrame - b.rec.firstFrame;
+/** A closed-out record held until its close frame is done, with its merged first frame. */
+interface Held {
+  rec: ConnRecord;
+  found: Finding[];
+  first: number;
+}
+
+const byFirstFrame = (a: Held, b: Held): number => a.first - b.first;
+
+/** Runs of a set's frame map held at least before they are pruned (capture/capture-set.ts FrameMap). */
+const MIN_PRUNE_RUNS = 4096;
 
 export class Analyzer {
   readonly tracker: Tracker;
@@ -81,7 +105,12 @@ export class Analyzer {
     if (this.held.length > 0) this.release();
   };
   /** records closed out during the current frame (or flush piece), for onConnectionInOrder */
-  private readonly held: { rec: ConnRecord; found: Finding[] }[] = [];
+  private readonly held: Held[] = [];
+  /** the current input's frame map when it is a set of several files (null: one file, frames are its own) */
+  private frameMap: FrameMap | null = null;
+  private pruneAt = MIN_PRUNE_RUNS;
+  /** some input was a set of several files (sortResults orders by merged frames) */
+  private sets = false;
 
   private release(): void {
     const held = this.held;
@@ -96,33 +125,62 @@ export class Analyzer {
     const rules = opts.rules !== false;
     const inOrder = opts.onConnectionInOrder !== undefined;
     this.tracker = new Tracker((c) => {
-      const rec = toRecord(c);
-      const found = rules ? evaluateRules(c, rec) : [];
+      let rec = toRecord(c);
+      let found = rules ? evaluateRules(c, rec) : [];
+      const map = this.frameMap;
+      if (map !== null) {
+        rec = localizeRecord(rec, map);
+        found = found.map((f) => localizeFinding(f, map));
+      }
       if (keep) {
         this.connections.push(rec);
         for (const f of found) this.findings.push(f);
       }
       opts.onConnection?.(rec, found, c);
-      if (inOrder) this.held.push({ rec, found });
+      if (inOrder) this.held.push({ rec, found, first: c.firstFrame });
     }, { ...opts, evidence: opts.evidence ?? rules }); // no rules, no evidence for them to read
   }
 
-  beginInput(): number {
+  /**
+   * Starts the next input; `frameMap` when it is a set of several files
+   * (frames come numbered over the merged stream, records name file and frame).
+   */
+  beginInput(frameMap: FrameMap | null = null): number {
     this.inputIndex++;
     this.tracker.beginInput(this.inputIndex);
     this.firstTs = null;
+    this.frameMap = frameMap;
+    this.pruneAt = MIN_PRUNE_RUNS;
+    if (frameMap !== null) this.sets = true;
     return this.inputIndex;
+  }
+
+  /** Some input was a set of several files (for sortResults). */
+  get hadSets(): boolean {
+    return this.sets;
+  }
+
+  /**
+   * Between reads of a set: lets the frame map go of the runs before the
+   * first frame of every live connection (no record can name them any more),
+   * when it has grown; the walk over live connections is paid once per
+   * doubling, so memory follows live connections, not the number of files.
+   */
+  pruneFrameMap(): void {
+    const map = this.frameMap;
+    if (map === null || map.runs < this.pruneAt) return;
+    let min = Infinity;
+    this.tracker.forEachRecent((c) => {
+      if (c.firstFrame < min) min = c.firstFrame;
+      return true;
+    });
+    map.pruneBefore(min); // none live: all but the current run
+    this.pruneAt = Math.max(MIN_PRUNE_RUNS, 2 * map.runs);
   }
 
   /** Closes out the input's connections and records its summary. */
   endInput(info: InputInfo): void {
-    // in pieces, collecting garbage between them: tens of thousands of records at once otherwise set the peak
-    for (;;) {
-      const done = this.tracker.flushStep(2048);
-      if (this.held.length > 0) this.release();
-      if (done) break;
-      governMemory();
-    }
+    this.flushInput();
     this.infos.push(info);
     const lastTs = this.firstTs === null ? null : this.lastSec + this.lastNsec / 1e9;
     const summary = summarizeInput(info, this.firstTs, lastTs);
@@ -130,8 +188,28 @@ export class Analyzer {
     this.opts.onInputEnd?.(summary, info);
   }
 
+  /** endInput for a set of several files: one summary for the set, with each file's (`files`). */
+  endInputSet(files: { info: InputInfo; firstTs: number | null; lastTs: number | null }[]): void {
+    this.flushInput();
+    for (const f of files) this.infos.push(f.info);
+    const summary = summarizeSet(files);
+    this.inputs.push(summary);
+    this.frameMap = null;
+    this.opts.onInputEnd?.(summary, files[0].info);
+  }
+
+  private flushInput(): void {
+    // in pieces, collecting garbage between them: tens of thousands of records at once otherwise set the peak
+    for (;;) {
+      const done = this.tracker.flushStep(2048);
+      if (this.held.length > 0) this.release();
+      if (done) break;
+      governMemory();
+    }
+  }
+
   result(): AnalysisResult {
-    sortResults(this.connections, this.findings);
+    sortResults(this.connections, this.findings, this.sets);
     return {
       inputs: this.inputs, infos: this.infos, connections: this.connections, findings: this.findings, stats: this.tracker.stats,
     };

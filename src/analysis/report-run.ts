@@ -9,7 +9,7 @@
  * in `analyze`. Problems with the inputs are data in the model.
  */
 import type { Frame } from '../capture/frame.js';
-import { readCaptureFile } from '../capture/reader.js';
+import { readCaptureFile, STDIN_NAME } from '../capture/reader.js';
 import { decodeFrame } from '../decode/decoder.js';
 import { DecodeResult, newPacket } from '../decode/packet.js';
 import { ReportCollector } from '../report/collector.js';
@@ -22,6 +22,8 @@ import type { TrackerOptions } from '../tcp/tracker.js';
 import { analyze } from './analyze.js';
 
 export interface ReportRunOptions extends Partial<TrackerOptions> {
+  /** each file on its own (the report does not read capture sets yet: its examples name frames per file) */
+  perFile?: boolean;
   /** the tool version the report names (default: package.json's) */
   version?: string;
   /** progress of the first pass: bytes read of the current input's size, frames so far */
@@ -57,6 +59,7 @@ async function readPreviews(files: string[], examples: Example[], bytes: number)
   }
   const p = newPacket();
   for (const [input, frames] of wanted) {
+    if (files[input] === STDIN_NAME) continue; // read once, already
     let last = 0;
     for (const k of frames.keys()) if (k > last) last = k;
     await readCaptureFile(files[input], (f: Frame) => {

@@ -33,17 +33,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Frame } from '../capture/frame.js';
 import type { InputInfo } from '../capture/parser.js';
-import { readCaptureFile } from '../capture/reader.js';
 import { ndjsonTemplate } from '../report/ndjson.js';
 import { SEVERITIES, type Finding } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions, TrackerStats } from '../tcp/tracker.js';
+import { readInput } from './input.js';
 import { governMemory } from './memory.js';
 import { END_FRAME, FRAME_KEY_SCALE } from './merge.js';
+import { mergedKeyFrame } from './frame-refs.js';
 import { Analyzer, type InputSummary } from './pipeline.js';
 
 export interface WorkerConfig {
-  files: string[];
+  /** the inputs: each a file, or a set of files read as one capture */
+  files: string[][];
   /** tracker options with this worker's shard */
   tracker: TrackerOptions;
   rules: boolean;
@@ -81,9 +83,10 @@ export type FromWorker =
     created: number[];
     meta: Float64Array;
     text: string;
-    objects: { rec: ConnRecord; found: Finding[] }[];
-    /** with the last batch of an input: its summary (worker 0) or its packet count (others, for a consistency check) */
-    inputEnd?: { summary?: InputSummary; info?: InputInfo; packets: number };
+    /** records sent as objects; `keys`: each finding's merged key frame, for a capture set (else null) */
+    objects: { rec: ConnRecord; found: Finding[]; keys: number[] | null }[];
+    /** with the last batch of an input: its summary and its files' infos (worker 0) or its packet count (others, for a consistency check) */
+    inputEnd?: { summary?: InputSummary; infos?: InputInfo[]; packets: number };
   }
   | { type: 'done'; stats: TrackerStats }
   /** bytes read of the current input (worker 0 only, with WorkerConfig.progress) */
@@ -155,9 +158,9 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   let created: number[] = [];
   let meta: number[] = [];
   let texts: string[] = [];
-  let objects: { rec: ConnRecord; found: Finding[] }[] = [];
+  let objects: { rec: ConnRecord; found: Finding[]; keys: number[] | null }[] = [];
   let records = 0;
-  const send = (progressFrame: number, inputEnd?: { summary?: InputSummary; info?: InputInfo; packets: number }) => {
+  const send = (progressFrame: number, inputEnd?: { summary?: InputSummary; infos?: InputInfo[]; packets: number }) => {
     const m: FromWorker = {
       type: 'batch', input, progressKey: input * FRAME_KEY_SCALE + progressFrame, created,
       meta: Float64Array.from(meta), text: texts.join(''), objects, inputEnd,
@@ -170,27 +173,28 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
     unacked++;
     port.post(m, [m.meta.buffer as ArrayBuffer]);
   };
-  let endOfInput = null as { summary: InputSummary; info: InputInfo } | null;
+  let endOfInput = null as InputSummary | null;
   const analyzer = new Analyzer({
     ...cfg.tracker,
     rules: cfg.rules,
     keepRecords: false,
-    onConnection: (rec, found) => {
+    onConnection: (rec, found, c) => {
       let worst = -1;
       for (const f of found) worst = Math.max(worst, SEVERITIES.indexOf(f.severity));
-      meta.push(curFrame, rec.firstFrame, rec.id);
+      // the merged first frame: in a capture set the record's own names file and frame
+      meta.push(curFrame, c.firstFrame, rec.id);
       const text = cfg.ndjson ? ndjsonTemplate(rec, found) : null;
       if (text !== null) {
         meta.push(text.length, worst);
         texts.push(text);
       } else {
         meta.push(-1, worst);
-        objects.push({ rec, found });
+        objects.push({ rec, found, keys: analyzer.hadSets ? found.map((f) => mergedKeyFrame.get(f) ?? f.frame) : null });
       }
       // mid-frame: only the frames before this one are complete
       if (++records >= RECORDS_PER_BATCH) send(curFrame === END_FRAME ? lastFrame : curFrame - 1);
     },
-    onInputEnd: (summary, info) => { endOfInput = { summary, info }; },
+    onInputEnd: (summary) => { endOfInput = summary; },
   });
   const stats = analyzer.tracker.stats;
   const track = analyzer.onFrame;
@@ -209,19 +213,24 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   };
 
   for (let i = 0; i < cfg.files.length; i++) {
-    input = analyzer.beginInput();
-    curFrame = 0;
-    const file = cfg.files[i];
     const progress = port.onProgress;
-    const info = await readCaptureFile(file, onFrame, {
+    const infosBefore = analyzer.infos.length;
+    await readInput(analyzer, cfg.files[i], {
+      sink: onFrame,
       beforeRead,
-      onProgress: progress ? (read, size) => progress(file, read, size, stats.frames) : undefined,
+      onProgress: progress ? (file, read, size) => progress(file, read, size, stats.frames) : undefined,
+      beforeEnd: () => {
+        lastFrame = curFrame;
+        curFrame = END_FRAME;
+      },
+    }, () => {
+      input = i;
+      curFrame = 0;
     });
-    lastFrame = curFrame;
-    curFrame = END_FRAME;
-    analyzer.endInput(info);
-    const end = endOfInput!;
-    send(END_FRAME, cfg.index === 0 ? { summary: end.summary, info: end.info, packets: info.packets } : { packets: info.packets });
+    const infos = analyzer.infos.slice(infosBefore);
+    let packets = 0;
+    for (const inf of infos) packets += inf.packets;
+    send(END_FRAME, cfg.index === 0 ? { summary: endOfInput!, infos, packets } : { packets });
   }
   // the main thread ends this thread once every worker is done
   port.post({ type: 'done', stats: analyzer.tracker.stats });

@@ -13,11 +13,19 @@ export interface CaptureArgs {
   quiet: boolean;
   shard?: string;
   workers?: number;
+  'per-file': boolean;
 }
 
 export function captureOptions<T>(y: Argv<T>) {
   return y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'pcap or pcapng files (each keeps its own frame numbers)' })
+    .positional('files', {
+      type: 'string', array: true, demandOption: true,
+      describe: 'pcap or pcapng files, gzip-compressed or not; - reads standard input. Several files are one capture, merged by timestamp (a tcpdump -C/-G ring, editcap -c pieces, one file per interface): connections continue across files, frames are named file#frame',
+    })
+    .option('per-file', {
+      type: 'boolean', default: false,
+      describe: 'analyze each file on its own (frames, connections and timers start afresh in every file) instead of as one capture',
+    })
     .option('max-connections', {
       type: 'number', requiresArg: true, default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',

@@ -14,10 +14,25 @@ import { EXIT_USAGE, UsageError } from './exit.js';
 import { err } from './output.js';
 
 const EPILOG = `Exit status: 0 success; 1 a finding at or above --fail-on; 2 usage error or nothing readable; 3 input only partly readable (results cover everything before the problem, stderr says where).
-Frames are numbered from 1 per input file, as Wireshark and tshark number them. Docs: docs/ in the package.`;
+Frames are numbered from 1 per input file, as Wireshark and tshark number them; several files are one capture (merged by time, frames named FILE#N) unless --per-file. Docs: docs/ in the package.`;
+
+/**
+ * yargs drops a lone `-` from positionals (`analyze -`, standard input): it
+ * travels through yargs as this token, and the middleware below turns it back
+ * into `-` wherever it landed (a file, or an option's value as in `-o -`).
+ */
+const DASH_TOKEN = '\u0000-';
+
+function restoreDash(argv: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(argv)) {
+    if (v === DASH_TOKEN) argv[k] = '-';
+    else if (Array.isArray(v)) argv[k] = v.map((x) => (x === DASH_TOKEN ? '-' : x));
+  }
+}
 
 export async function main(args: string[]): Promise<void> {
-  await yargs(args)
+  await yargs(args.map((a) => (a === '-' ? DASH_TOKEN : a)))
+    .middleware(restoreDash, true)
     .scriptName('rstscope')
     .usage('$0 <command> [options]\n\nTCP teardown analyzer: who ended each connection, how, why, and what the applications saw.')
     .command(analyzeCommand)

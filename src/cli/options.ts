@@ -70,3 +70,11 @@ export function outputDirOption(format: string, output: string | undefined): str
   }
   return output;
 }
+
+/** The capture files, `-` (standard input) at most once. */
+export function inputFiles(files: string[]): string[] {
+  const out = files;
+  if (out.length === 0) throw new UsageError('name a capture file, or - to read standard input');
+  if (out.filter((f) => f === '-').length > 1) throw new UsageError('- (standard input) can be given once');
+  return out;
+}

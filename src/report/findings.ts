@@ -7,7 +7,7 @@ import Table from 'cli-table3';
 import type { Problem } from '../capture/problems.js';
 import type { TrackerStats } from '../tcp/options.js';
 import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
-import type { InputSummary } from './input-summary.js';
+import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
@@ -67,7 +67,7 @@ interface KeptFinding {
 export class FindingsDigest {
   connections = 0;
   readonly kept = new Map<string, KeptFinding[]>();
-  readonly grouped = new Map<string, { severity: Severity; count: number; minFrame: number; maxFrame: number }>();
+  readonly grouped = new Map<string, { severity: Severity; count: number; min: Finding; max: Finding }>();
   readonly byRule: Record<string, number> = {};
   readonly bySeverity: Record<Severity, number> = severityCounts();
   findings = 0;
@@ -95,11 +95,11 @@ export class FindingsDigest {
         spill = list.pop()!.f;
       }
       const g = this.grouped.get(spill.rule);
-      if (g === undefined) this.grouped.set(spill.rule, { severity: spill.severity, count: 1, minFrame: spill.frame, maxFrame: spill.frame });
+      if (g === undefined) this.grouped.set(spill.rule, { severity: spill.severity, count: 1, min: spill, max: spill });
       else {
         g.count++;
-        if (spill.frame < g.minFrame) g.minFrame = spill.frame;
-        if (spill.frame > g.maxFrame) g.maxFrame = spill.frame;
+        if (keyFrame(spill) < keyFrame(g.min)) g.min = spill;
+        if (keyFrame(spill) > keyFrame(g.max)) g.max = spill;
       }
     }
   }
@@ -109,8 +109,25 @@ export class FindingsDigest {
   }
 }
 
+/**
+ * The merged frame number of a capture set's finding's key frame (its `frame`
+ * is its file's own): set where findings are localized
+ * (analysis/frame-refs.ts), read to order them.
+ */
+export const mergedKeyFrame = new WeakMap<object, number>();
+
+/** A finding's key frame in the order of its input: the merged number in a capture set. */
+function keyFrame(f: Finding): number {
+  return mergedKeyFrame.get(f) ?? f.frame;
+}
+
 function earlier(a: Finding, b: Finding): boolean {
-  return a.input < b.input || (a.input === b.input && a.frame < b.frame);
+  return a.input < b.input || (a.input === b.input && keyFrame(a) < keyFrame(b));
+}
+
+/** A finding's key frame as the table names it (FILE#N in a capture set). */
+function whereIs(f: Finding): string {
+  return frameRef(f.frame, (f as Finding & { file?: string | null }).file);
 }
 
 /**
@@ -121,7 +138,7 @@ function earlier(a: Finding, b: Finding): boolean {
 export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, run?: { problems: readonly Problem[]; stats: TrackerStats }): string {
   let out = '';
   for (const inp of inputs) {
-    out += `${inp.file}: ${inp.format}, ${inp.linkTypes.join('+') || 'no link type'}, ${inp.packets} packets\n`;
+    out += inputHeader(inp);
     for (const w of inp.warnings) out += `  warning: ${w}\n`;
   }
   // what the results cover (coverage.ts): nothing read is said instead of the totals
@@ -131,25 +148,28 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, ru
   const coverage = `${notTcp !== null ? `${notTcp}\n` : ''}${unread !== null ? `${unread}\n` : ''}`;
   const rows: KeptFinding[] = [];
   for (const list of digest.kept.values()) rows.push(...list);
-  rows.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.f.input - b.f.input || a.f.frame - b.f.frame);
+  rows.sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.f.input - b.f.input || keyFrame(a.f) - keyFrame(b.f));
   if (rows.length === 0) {
     out += `\n${coverage}${totalsSentence(digest.totals())}\n`;
     return out;
   }
-  const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (inputs.length > 1 ? 100 : 84));
+  // several files (inputs, or one set of them): the frame column names the file
+  const named = inputs.length > 1 || inputs.some((i) => i.files !== undefined);
+  const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (named ? 100 : 84));
   const t = new Table({
-    head: ['severity', 'rule', inputs.length > 1 ? 'file, frame' : 'frame', 'connection', 'what happened'],
-    colWidths: [10, 24, inputs.length > 1 ? 24 : 8, 34, width],
+    head: ['severity', 'rule', named ? 'file, frame' : 'frame', 'connection', 'what happened'],
+    colWidths: [10, 24, named ? 24 : 8, 34, width],
     wordWrap: true,
     style: { head: [], border: [] },
   });
   for (const { f, label } of rows) {
-    const where = inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
+    const inSet = (f as Finding & { file?: string | null }).file;
+    const where = inSet !== undefined ? whereIs(f) : inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
     t.push([f.severity, f.rule, where, label, f.summary]);
   }
   const groups = [...digest.grouped].sort((a, b) => SEVERITY_RANK[b[1].severity] - SEVERITY_RANK[a[1].severity] || b[1].count - a[1].count);
   for (const [rule, g] of groups) {
-    t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${g.minFrame}–${g.maxFrame}; use --format json or ndjson for all of them`]);
+    t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${whereIs(g.min)}–${whereIs(g.max)}; use --format json or ndjson for all of them`]);
   }
   out += t.toString() + '\n';
   out += `${coverage}${totalsSentence(digest.totals())}\n`;

@@ -1,6 +1,6 @@
 /** Terminal table of connections (drawn like cli-table3's default style). */
 import type { ConnRecord } from '../tcp/record.js';
-import type { InputSummary } from './input-summary.js';
+import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 
 /**
@@ -30,9 +30,15 @@ function historyCell(h: string): string {
   return h.length <= MAX_HISTORY_CELL ? h : `${h.slice(0, 24)}... (${h.length} letters)`;
 }
 
+/** first-last frame; in a capture set FILE#N-FILE#N (the record names the files) */
+function frames(r: ConnRecord): string {
+  const set = r as ConnRecord & { firstFile?: string | null; lastFile?: string | null };
+  return `${frameRef(r.firstFrame, set.firstFile)}-${frameRef(r.lastFrame, set.lastFile)}`;
+}
+
 function row(r: ConnRecord): string[] {
   return [
-    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port), formatEndpoint(r.resp.ip, r.resp.port), `${r.firstFrame}-${r.lastFrame}`,
+    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port), formatEndpoint(r.resp.ip, r.resp.port), frames(r),
     startTime(r.ts), r.duration.toFixed(3), r.state, historyCell(r.history),
     `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
   ];
@@ -71,7 +77,7 @@ export function* flowsTable(inputs: InputSummary[], records: ConnRecord[]): Gene
   for (let i = 0; i < inputs.length; i++) {
     const inp = inputs[i];
     const rows = records.filter((r) => r.input === i);
-    let head = `${inp.file}: ${inp.format}, ${inp.linkTypes.join('+') || 'no link type'}, ${inp.packets} packets, ${rows.length} TCP connections\n`;
+    let head = inputHeader(inp, `, ${rows.length} TCP connections`);
     for (const w of inp.warnings) head += `  warning: ${w}\n`;
     if (rows.length === 0) {
       yield head;

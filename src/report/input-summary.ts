@@ -4,6 +4,7 @@
  * and warnings in words. Made once per input, when the input has been read
  * (src/analysis/pipeline.ts); every output format prints it as is.
  */
+import { basename } from 'node:path';
 import type { InputInfo } from '../capture/parser.js';
 import { linkTypeName } from '../decode/link.js';
 
@@ -16,6 +17,8 @@ export interface InputSummary {
   firstTs: number | null;
   lastTs: number | null;
   warnings: string[];
+  /** a set of several files read as one capture: each file's own summary (absent for one file) */
+  files?: InputSummary[];
 }
 
 /** The summary of an input that was read in full (or as far as it could be), from its reader's info. */
@@ -34,4 +37,51 @@ export function summarizeInput(info: InputInfo, firstTs: number | null, lastTs: 
     lastTs,
     warnings,
   };
+}
+
+/**
+ * The summary of a set of files read as one capture: counts added up, link
+ * types and formats together, the earliest and latest time, each file's
+ * warnings prefixed with its name, and `files`, each file's own summary (in
+ * the order given). `file` is the first file's path.
+ */
+export function summarizeSet(files: { info: InputInfo; firstTs: number | null; lastTs: number | null }[]): InputSummary {
+  const parts = files.map((f) => summarizeInput(f.info, f.firstTs, f.lastTs));
+  const formats: string[] = [];
+  const linkTypes: string[] = [];
+  let packets = 0;
+  let bytes = 0;
+  let firstTs: number | null = null;
+  let lastTs: number | null = null;
+  const warnings: string[] = [];
+  for (const p of parts) {
+    if (!formats.includes(p.format)) formats.push(p.format);
+    for (const l of p.linkTypes) if (!linkTypes.includes(l)) linkTypes.push(l);
+    packets += p.packets;
+    bytes += p.bytes;
+    if (p.firstTs !== null && (firstTs === null || p.firstTs < firstTs)) firstTs = p.firstTs;
+    if (p.lastTs !== null && (lastTs === null || p.lastTs > lastTs)) lastTs = p.lastTs;
+    for (const w of p.warnings) warnings.push(`${p.file}: ${w}`);
+  }
+  return {
+    file: parts[0].file, format: formats.join('+'), linkTypes, packets, bytes, firstTs, lastTs, warnings, files: parts,
+  };
+}
+
+/**
+ * The header line(s) of an input in the text tables: "FILE: FORMAT, LINK
+ * TYPES, N packets" and `extra`; a set of files says "N files as one
+ * capture: ..." and lists each file on its own line below.
+ */
+export function inputHeader(inp: InputSummary, extra = ''): string {
+  const what = (i: InputSummary) => `${i.format}, ${i.linkTypes.join('+') || 'no link type'}, ${i.packets} packets`;
+  if (inp.files === undefined) return `${inp.file}: ${what(inp)}${extra}\n`;
+  let out = `${inp.files.length} files as one capture: ${what(inp)}${extra}\n`;
+  for (const f of inp.files) out += `  ${f.file}: ${what(f)}\n`;
+  return out;
+}
+
+/** A frame as the text tables name it: its number, or FILE#N (base name) when it belongs to a capture set. */
+export function frameRef(frame: number, file: string | null | undefined): string {
+  return file === undefined || file === null ? String(frame) : `${basename(file)}#${frame}`;
 }

@@ -26,7 +26,13 @@ import type { ConnRecord } from '../tcp/record.js';
  */
 export const ROW_GROUP = 16_384;
 
-type Kind = 'str' | 'optstr' | 'json' | 'ts' | 'i32' | 'i64' | 'f64';
+type Kind = 'str' | 'optstr' | 'json' | 'optjson' | 'ts' | 'i32' | 'i64' | 'f64';
+
+/** A frame reference's file in a capture set (frame-refs.ts puts `firstFile`, `file`, ... beside the frame numbers), else the input's file. */
+function fileField(row: object, key: string, inputFile: string): string {
+  const v = (row as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : inputFile;
+}
 
 /** A column: its name, type, and how a row's value is read. */
 interface Column<R> { name: string; kind: Kind; get: (row: R, file: string) => unknown }
@@ -36,7 +42,8 @@ const CONNECTION_COLUMNS: Column<ConnRecord>[] = [
   { name: 'uid', kind: 'str', get: (r) => r.uid },
   { name: 'community_id', kind: 'str', get: (r) => r.communityId },
   { name: 'input', kind: 'i32', get: (r) => r.input },
-  { name: 'file', kind: 'str', get: (_r, file) => file },
+  { name: 'file', kind: 'str', get: (r, file) => fileField(r, 'firstFile', file) },
+  { name: 'last_file', kind: 'str', get: (r, file) => fileField(r, 'lastFile', file) },
   { name: 'stream', kind: 'i64', get: (r) => r.stream },
   { name: 'ts', kind: 'ts', get: (r) => r.ts },
   { name: 'orig_h', kind: 'str', get: (r) => r.orig.ip },
@@ -64,12 +71,13 @@ const FINDING_COLUMNS: Column<Finding>[] = [
   { name: 'uid', kind: 'str', get: (f) => f.uid },
   { name: 'community_id', kind: 'str', get: (f) => f.communityId },
   { name: 'input', kind: 'i32', get: (f) => f.input },
-  { name: 'file', kind: 'str', get: (_f, file) => file },
+  { name: 'file', kind: 'str', get: (f, file) => fileField(f, 'file', file) },
   { name: 'stream', kind: 'i64', get: (f) => f.stream },
   { name: 'rule', kind: 'str', get: (f) => f.rule },
   { name: 'severity', kind: 'str', get: (f) => f.severity },
   { name: 'frame', kind: 'i64', get: (f) => f.frame },
   { name: 'frames', kind: 'json', get: (f) => f.frames },
+  { name: 'frame_files', kind: 'optjson', get: (f) => (f as unknown as Record<string, unknown>).frameFiles ?? null },
   { name: 'ts', kind: 'ts', get: (f) => f.ts },
   { name: 'actor', kind: 'str', get: (f) => f.actor },
   { name: 'summary', kind: 'str', get: (f) => f.summary },
@@ -84,6 +92,7 @@ function schemaElement(name: string, kind: Kind): Record<string, unknown> {
     case 'str': return { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' };
     case 'optstr': return { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' };
     case 'json': return { name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type: 'REQUIRED' };
+    case 'optjson': return { name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type: 'OPTIONAL' };
     case 'ts': return { name, type: 'INT64', repetition_type: 'REQUIRED', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } };
     case 'i32': return { name, type: 'INT32', repetition_type: 'REQUIRED' };
     case 'i64': return { name, type: 'INT64', repetition_type: 'REQUIRED' };
@@ -131,6 +140,7 @@ function columnArray(kind: Kind, values: unknown[]): unknown {
     case 'i32': return Int32Array.from(values as number[]);
     case 'f64': return Float64Array.from(values as number[]);
     case 'json': return values.map((v) => JSON.stringify(v));
+    case 'optjson': return values.map((v) => (v === null ? null : JSON.stringify(v)));
     default: return values;
   }
 }

@@ -7,7 +7,7 @@ import { SEVERITIES, SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
-import { outputDirOption, trackerOptions, workersOption } from '../options.js';
+import { inputFiles, outputDirOption, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
@@ -51,9 +51,10 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       if (failOn && s !== null && SEVERITY_RANK[s] >= SEVERITY_RANK[failOn]) hit = true;
     };
     const digest = format === 'table' ? new FindingsDigest() : null;
-    const res = await analyze(argv.files, {
+    const res = await analyze(inputFiles(argv.files), {
       ...tracker,
       workers,
+      perFile: argv['per-file'],
       onProgress: progress?.update,
       // the table keeps a bounded digest, not every record: a flood stays small
       keepRecords: format === 'json',

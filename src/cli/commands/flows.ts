@@ -6,7 +6,7 @@ import { ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
 import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
-import { outputDirOption, trackerOptions, workersOption } from '../options.js';
+import { inputFiles, outputDirOption, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
@@ -39,9 +39,10 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const progress = makeProgress(argv.quiet);
     const streaming = format === 'ndjson' || format === 'zeek' || format === 'parquet';
     if (format === 'zeek') out(zeekHeader());
-    const res = await analyze(argv.files, {
+    const res = await analyze(inputFiles(argv.files), {
       ...tracker,
       workers,
+      perFile: argv['per-file'],
       rules: false,
       onProgress: progress?.update,
       keepRecords: !streaming,
