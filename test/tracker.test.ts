@@ -206,7 +206,9 @@ test("a RST's trigger is found as the segment log finds it, also when the ring o
       const [rec] = await bothWays([file(segs)]);
       const trigAck = k === 14 ? 5031 : 5001;
       assert.equal(rec.resets.length, 1);
-      assert.equal(rec.resets[0].shape, rstSeq === trigAck ? 'socketless' : 'other', `k ${k}, RST seq ${rstSeq}`);
+      // 5031 is also the client's ack in flight when the server last sent data (Endpoint.flightAck, kept
+      // without the log): a RST at it answers the client's segment in flight whatever the ring holds
+      assert.equal(rec.resets[0].shape, rstSeq === trigAck || rstSeq === 5031 ? 'socketless' : 'other', `k ${k}, RST seq ${rstSeq}`);
     }
   }
 });

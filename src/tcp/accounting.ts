@@ -183,6 +183,9 @@ export class Accounting {
     if (rst) this.recordRst(c, fromOrig, ep, peer, p, f, slot, seqRel, ackRel, logIdx);
     else {
       ep.nonRstPkts++;
+      // the peer's segment in flight now: where a RST answering the peer's next segments starts (rst.ts)
+      peer.flightSeg = peer.logSeg;
+      peer.flightAck = peer.logAck;
       if (len > 0 && c.rsts.length > 0) ev.afterRst(c, fromOrig);
       if (p.ttl < ep.ttlNonRstMin) ep.ttlNonRstMin = p.ttl;
       if (p.ttl > ep.ttlNonRstMax) ep.ttlNonRstMax = p.ttl;
@@ -247,8 +250,13 @@ export class Accounting {
       trigFlags = peer.headSeg !== 0 ? TCP_ACK : 0;
       trigAck = peer.headAck;
     }
-    const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, trigFlags, trigAck, ep.maxEndRel, acc);
+    // the receiver's segment in flight when we last sent something else (Endpoint.flightAck)
+    const flightFlags = peer.flightSeg < 0 ? -1 : peer.flightSeg % 2 !== 0 ? TCP_ACK : 0;
+    const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, trigFlags, trigAck, ep.maxEndRel, acc,
+      flightFlags, peer.flightAck);
     c.setRstSum(n - 1, packRstSummary(f.frameNo, fromOrig, shape, acc));
-    if (slot >= 0) this.ev.rst(c, fromOrig, ep, peer, slot, logIdx, RST_ACCEPTANCES[acc]);
+    if (slot >= 0) {
+      this.ev.rst(c, fromOrig, ep, peer, slot, logIdx, RST_ACCEPTANCES[acc], flightFlags > 0 ? peer.flightAck >>> 0 : null, p, f);
+    }
   }
 }

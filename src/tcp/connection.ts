@@ -27,6 +27,8 @@ export {
 export { SideMilestones } from './milestones.js';
 
 export const MAX_RSTS = 8;
+/** payload bytes of a RST kept as text (RstRecord.payload) */
+export const RST_PAYLOAD_MAX = 64;
 /** Connection.timers bits */
 export const TIMER_DELETE = 1;
 export const TIMER_ATTEMPT = 2;
@@ -56,6 +58,18 @@ export interface RstRecord {
   receiverDataBeyondSenderFinAck: number;
   /** the last segment from the receiver before the RST (the likely trigger), if any */
   trigger: Segment | null;
+  /**
+   * raw ack of the receiver's last segment when the sender last sent something
+   * other than a RST, if that segment carried ACK: with the trigger's ack, the
+   * range a RST answering a segment in flight falls in (Endpoint.flightAck)
+   */
+  flightAck: number | null;
+  /**
+   * the RST's payload as text (printable ASCII kept, other bytes escaped as in
+   * previewText), at most RST_PAYLOAD_MAX bytes of it; null when it carried none
+   * (or none was captured). seg.len is its whole length.
+   */
+  payload: string | null;
   acceptance: RstAcceptance;
   /** the sender sent data after this RST (a live socket would not) */
   senderDataAfter: boolean;
@@ -183,6 +197,15 @@ export class Connection {
   evicted = false;
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
   endReason = '';
+  /**
+   * When closed out as 'reused': the SYN that started the next connection on
+   * these ports (its frame, capture time in seconds and raw seq; frame 0 when
+   * not reused). A SYN retry with the originator's ISN after a RST starts a
+   * new record as Zeek's does, and the rules still see how long it took.
+   */
+  reuseFrame = 0;
+  reuseTime = 0;
+  reuseSeq = 0;
   rstCount = 0;
   /**
    * What the connection record says of each RST (up to MAX_RSTS), made when

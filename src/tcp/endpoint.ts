@@ -49,6 +49,16 @@ export class Endpoint {
   logAck = 0;
   headSeg = -1;
   headAck = 0;
+  /**
+   * The lower end of the acks this side had in flight towards the peer when
+   * the peer last sent something other than a RST: this side's last segment
+   * (position * 2 + 1 with ACK, -1: none) and its raw ack as they were then.
+   * A bare RST from the peer whose seq lies between this ack and this side's
+   * latest one answers a segment in flight (src/tcp/rst.ts): a kernel burst
+   * answers each with that segment's ack, not all with the latest.
+   */
+  flightSeg = -1;
+  flightAck = 0;
   // fingerprint of what this endpoint normally sends (for rst-suspicious)
   /** TTLs of non-RST packets only */
   ttlNonRstMin = 256;
