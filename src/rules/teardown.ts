@@ -99,14 +99,13 @@ export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
 
 /**
  * A bare RST from a socket in SYN-SENT answering a segment from the peer that
- * was no SYN-ACK for it (RFC 9293 3.10.7.3: "if the ACK is unacceptable, send
+ * it could not accept (RFC 9293 3.10.7.3: "if the ACK is unacceptable, send
  * a reset", seq = that segment's ack; Linux also resets one whose timestamp
  * echo it cannot have sent): the socket lives on and keeps trying to connect,
  * so its later segments are no sign of forgery.
  */
 export function synSentAnswer(r: RstRecord, answers: Segment | null): boolean {
-  return r.senderPrevState === EpState.SynSent && (r.seg.flags & TCP_ACK) === 0 && answers !== null
-    && (answers.flags & TCP_SYN) === 0;
+  return r.senderPrevState === EpState.SynSent && (r.seg.flags & TCP_ACK) === 0 && answers !== null;
 }
 
 /**
@@ -192,8 +191,10 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     else if (r.trigger === null && c.ep(r.seg.fromOrig).nonRstPkts === 0) continue; // a lone RST: no story to tell
     else if (shape === 'refusal' && !r.seg.fromOrig) cause = 'refused';
     else if (synSentAnswer(r, answers)) {
-      // an ACK for another sequence: the peer holds an older connection on these ports
-      if (answers!.ackRel === 1) continue; // it acknowledged the SYN: a segment the socket rejected for another reason
+      // an ACK (no SYN) for another sequence: the peer holds an older connection on these ports. Otherwise
+      // (a SYN-ACK for another SYN, or a segment acknowledging the SYN that failed another check, such as
+      // Linux's timestamp echo check) the socket rejected one segment and went on connecting: no story.
+      if (answers!.ackRel === 1 || (answers!.flags & TCP_SYN) !== 0) continue;
       cause = 'stale-connection';
     } else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
     else if ((m.keepaliveProbes > 0 || mine.keepaliveProbes > 0) && r.idleBeforeSec >= 1) cause = 'keepalive-reset';

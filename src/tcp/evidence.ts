@@ -21,11 +21,11 @@ export interface Recorder {
   /** Logs a segment (and counts probes); returns its slot in the log, -1 when nothing is logged. */
   segment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean, probe: boolean): number;
   /**
-   * The full record of a RST whose summary was just made; `flightAck` as
-   * RstRecord.flightAck; p and f the RST itself (its payload is copied).
+   * The full record of a RST whose summary was just made; `lastAck` and
+   * `flightAck` as RstRecord's; p and f the RST itself (its payload is copied).
    */
   rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance,
-    flightAck: number | null, p: Packet, f: Frame): void;
+    lastAck: number | null, flightAck: number | null, p: Packet, f: Frame): void;
   /** A non-RST segment with payload after a RST of the connection. */
   afterRst(c: Connection, fromOrig: boolean): void;
   /** Payload (not a probe) from `fromOrig`; the peer as before this segment. */
@@ -68,12 +68,12 @@ export class EvidenceRecorder implements Recorder {
   }
 
   rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance,
-    flightAck: number | null, p: Packet, f: Frame): void {
+    lastAck: number | null, flightAck: number | null, p: Packet, f: Frame): void {
     const now = this.clock.now;
     const rcvNxt = peer.maxAckRel;
     const seg = c.segmentAt(slot);
     const mOther = c.milestones(!fromOrig);
-    // the last segment from the receiver before this RST
+    // the last segment (not a RST) from the receiver before this RST
     const trigger: Segment | null = c.lastFrom(!fromOrig, logIdx);
     if (c.rsts === NONE) c.rsts = [];
     c.rsts.push({
@@ -90,6 +90,7 @@ export class EvidenceRecorder implements Recorder {
       receiverDataBeyondSenderFinAck: dataBeyondFinAck(c, fromOrig, peer),
       trigger,
       flightAck,
+      lastAck,
       payload: rstPayload(p, f),
       acceptance,
       senderDataAfter: false,
