@@ -34,6 +34,7 @@ export const rule: Rule = {
       const synFrame = synFrames.length > 0 ? synFrames[0] : null;
       const isn = c.ep(rst.fromOrig).isn >>> 0;
       // the retried SYN: a later one in this record, or the one that started the next record on these ports
+      // (a record closed by its timer before the retry does not know it)
       let retryFrame: number | null = null;
       let retryTime = 0;
       let sameIsn = false;
@@ -56,7 +57,7 @@ export const rule: Rule = {
       const me = who(c, rec, rst.fromOrig);
       const peer = who(c, rec, !rst.fromOrig);
       const retry = retryFrame === null
-        ? 'connect() waits for the SYN\'s retransmission (no retry in the capture).'
+        ? `connect() waits for the SYN's retransmission (Linux sends it at once, Windows after 3 s)${c.endReason === 'end' ? '; the capture ends before it' : ''}.`
         : sameIsn
           ? `the same SYN (same ISN) went out again ${delay} after the first (frame ${retryFrame}): connect() was delayed by ~${delay}.`
           : `a new SYN (another ISN) followed ${delay} after the first (frame ${retryFrame}).`;
@@ -71,7 +72,7 @@ export const rule: Rule = {
         app: {
           [rst.fromOrig ? 'orig' : 'resp']: retryFrame !== null && sameIsn
             ? `connect() took ~${delay} longer (its first SYN met the stale connection); no error`
-            : 'connect() waits for the SYN retransmission; no error yet',
+            : 'connect() is delayed until its SYN is retransmitted; no error',
           [rst.fromOrig ? 'resp' : 'orig']: 'the old connection is reset: an application still holding it gets ECONNRESET on its next read() or write(); one in TIME_WAIT just ends',
         },
         evidence: {
