@@ -57,14 +57,14 @@ export const GROUPS: Group[] = [
   {
     name: 'rst',
     what: 'RST acceptance and shape',
-    mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:219-253'],
+    mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:222-250'],
     tests: ['dist/test/rst-acceptance.test.js', 'dist/test/tracker.test.js'],
   },
   {
     name: 'rst-causes',
     what: 'the RST-cause chain of the rules',
     mutate: ['src/rules/teardown.ts', 'src/rules/rst-suspicious.ts', 'src/rules/abortive-close.ts',
-      'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts'],
+      'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts', 'src/rules/stale-connection.ts'],
     tests: ['dist/test/rules-captures.test.js', 'dist/test/write-after-close-crafted.test.js'],
   },
   {

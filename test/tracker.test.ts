@@ -185,12 +185,12 @@ test('without evidence (flows) connection records are the same: RST summaries ma
   assert.ok(recs.some((r) => r.resets.length > 0));
 });
 
-test("a RST's trigger is found as the segment log finds it, also when the ring overwrote the receiver's last segment", async () => {
+test("a RST's shape does not depend on what the segment log still holds of the segment it answers", async () => {
   // Client segments at log positions 2 (ack 5001) and 6 (ack 5031); then k server
   // segments and a bare RST from the server at position 7 + k. The ring keeps
   // the last 16 positions, the RST's included: position 6 is still there for
-  // k = 14 and gone for k = 15, when the trigger is the client's last segment
-  // among the first six (position 2).
+  // k = 14 and gone for k = 15. The shape comes from the endpoint's own record
+  // of the client's acks (Endpoint.lastAck, flightAck), in both modes.
   for (const k of [14, 15]) {
     for (const rstSeq of [5001, 5031]) {
       const segs: Seg[] = [
@@ -205,9 +205,13 @@ test("a RST's trigger is found as the segment log finds it, also when the ring o
       for (let i = 0; i < k; i++) segs.push({ tsSec: 1000, tsUsec: 10 + i, src: S, dst: C, flags: 'PA', seq: 5031 + 10 * i, ack: 101, len: 10 });
       segs.push({ tsSec: 1000, tsUsec: 100, src: S, dst: C, flags: 'R', seq: rstSeq });
       const [rec] = await bothWays([file(segs)]);
-      const trigAck = k === 14 ? 5031 : 5001;
       assert.equal(rec.resets.length, 1);
-      assert.equal(rec.resets[0].shape, rstSeq === trigAck ? 'socketless' : 'other', `k ${k}, RST seq ${rstSeq}`);
+      // Both are socketless: 5031 is the client's latest ack, and its segments from position 2 on (ack 5001)
+      // may still be in flight, since the server never acknowledged new client data after them
+      assert.equal(rec.resets[0].shape, 'socketless', `k ${k}, RST seq ${rstSeq}`);
+      // one more below the client's acks: answers none of its segments
+      const [low] = await bothWays([file([...segs.slice(0, -1), { tsSec: 1000, tsUsec: 100, src: S, dst: C, flags: 'R', seq: 4000 }])]);
+      assert.equal(low.resets[0].shape, 'other', `k ${k}, RST seq 4000`);
     }
   }
 });

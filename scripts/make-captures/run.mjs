@@ -601,7 +601,7 @@ S['zero-window'] = async () => {
 };
 
 // ---------- namespace scenarios (wire.py delay/drop) ----------
-async function inNetns(name, tag, delayMs, body) {
+async function inNetns(name, tag, delayMs, body, { captureOn = 'client' } = {}) {
   const w = await makeWire(tag);
   await w.ctl(`delay a2b ${delayMs}`);
   await w.ctl(`delay b2a ${delayMs}`);
@@ -609,7 +609,7 @@ async function inNetns(name, tag, delayMs, body) {
   const file = capFile(name);
   let cap;
   try {
-    cap = await startCapture({ file, iface: 'tw0', netns: w.A, filter: 'tcp' });
+    cap = await startCapture({ file, iface: 'tw0', netns: captureOn === 'server' ? w.B : w.A, filter: 'tcp' });
     await body({ A, B, w, file });
   } finally {
     if (cap) await stopCapture(cap);
@@ -734,6 +734,53 @@ S['half-open'] = async () => {
     mustNotFire: except('half-open'),
     app: { client: r.client.toJSON(), server: r.server.toJSON() },
     notes: NS_NOTE + ` Wire report after un-blocking: "${dropped}".`,
+  };
+};
+
+S['stale-connection'] = async () => {
+  const PA = 40021;
+  let dropped;
+  const r = await inNetns('stale-connection', 'st', 0, async ({ A, B, w, file }) => {
+    B.cmd({ op: 'listen', host: NS_ADDR.server, port: 0 });
+    const { port } = await B.wait('listening');
+    const connectA = () => A.cmd({ op: 'connect', host: NS_ADDR.server, port, localAddress: NS_ADDR.client, localPort: PA });
+    connectA();
+    await A.wait('connect');
+    await B.wait('accept');
+    A.cmd({ op: 'write', n: 10 });
+    await B.wait('data');
+    // the client's socket goes away and the server never learns it: its SO_LINGER 0 RST is dropped
+    await w.ctl('drop a2b 1');
+    A.cmd({ op: 'reset' });
+    await A.wait('close');
+    await new Promise((res) => setTimeout(res, 300));
+    dropped = await w.ctl('drop a2b 0');
+    check(/dropped=[1-9]\d*\//.test(dropped), 'the client RST was not dropped: ' + dropped);
+    // a new connection from the same port: the server's old connection answers the SYN
+    const markA = A.lines.length, markB = B.lines.length;
+    connectA();
+    await A.wait('connect', () => true, markA, 10000);
+    await B.wait('accept', () => true, markB, 10000);
+    await B.wait('error', () => true, markB, 10000); // the old socket, reset by the client's SYN-SENT RST
+    A.cmd({ op: 'write', n: 20 });
+    await B.wait('data', () => true, markB);
+    A.cmd({ op: 'end' });
+    await B.wait('end', () => true, markB);
+    B.cmd({ op: 'end' });
+    await A.wait('close', () => true, markA);
+    await waitForWire(file, closedBothWays);
+  }, { captureOn: 'server' });
+  const pk = readPackets(r.file);
+  const synsFromA = pk.filter((p) => p.syn && !p.ackf);
+  const rsts = pk.filter((p) => p.rst);
+  check(rsts.length === 1 && synsFromA.length === 3 && synsFromA[1].seq === synsFromA[2].seq, 'not SYN, stale ACK, RST, the same SYN again');
+  return {
+    description: 'Stale connection on the server: the client\'s first connection ends with an SO_LINGER 0 RST that the wire drops, so the server keeps it ESTABLISHED. A new connect() from the same port: the server\'s old connection answers the SYN with an ACK (RFC 5961 4.2 challenge ACK, ack = the old connection\'s sequence), the client\'s SYN-SENT socket answers that ACK with a bare RST at its ack, which resets the old connection (the server application gets ECONNRESET), and the SYN retransmitted 1 s later (same ISN) connects.',
+    roles: rolesFromCapture(r.file),
+    expect: [{ rule: 'stale-connection', actor: 'server', frame: rsts[0].frame, evidence: {} }],
+    mustNotFire: except('stale-connection'),
+    app: { client: r.client.toJSON(), server: r.server.toJSON() },
+    notes: NS_NOTE.replace('tcpdump ran on tw0 in the client namespace, so server packets appear after the one-way delay', 'tcpdump ran on tw0 in the server namespace (the client RST the wire dropped is not in the capture)') + ` Wire report after un-blocking: "${dropped}".`,
   };
 };
 

@@ -142,9 +142,11 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, ru
     for (const w of inp.warnings) out += `  warning: ${w}\n`;
   }
   // what the results cover (coverage.ts): nothing read is said instead of the totals
-  const unread = run ? unreadableSentence(run.problems, inputs.length) : null;
+  // a capture set is one input of several files, each of which can be unreadable
+  const files = inputs.reduce((n, i) => n + (i.files?.length ?? 1), 0);
+  const unread = run ? unreadableSentence(run.problems, files) : null;
   const notTcp = run ? notTcpSentence(run.stats) : null;
-  if (unread !== null && nothingRead(run!.problems, inputs.length)) return `${out}\n${unread}\n`;
+  if (unread !== null && nothingRead(run!.problems, files)) return `${out}\n${unread}\n`;
   const coverage = `${notTcp !== null ? `${notTcp}\n` : ''}${unread !== null ? `${unread}\n` : ''}`;
   const rows: KeptFinding[] = [];
   for (const list of digest.kept.values()) rows.push(...list);

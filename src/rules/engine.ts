@@ -4,11 +4,11 @@
  * internal error at the CLI boundary rather than hidden.
  */
 import { tsSeconds } from '../capture/frame.js';
-import type { Connection } from '../tcp/connection.js';
+import { type Connection, RST_PAYLOAD_MAX, type RstRecord } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { RULES } from './registry.js';
 import { rstVerdicts, type RstVerdict } from './teardown.js';
-import type { Finding } from './types.js';
+import type { Finding, RuleHit } from './types.js';
 
 const NO_VERDICTS: readonly RstVerdict[] = [];
 
@@ -40,13 +40,61 @@ function restsOnCut(rule: string, c: Connection, evidence: Record<string, unknow
   return c.afterEviction && rule === 'half-open';
 }
 
+/**
+ * A RST that carried payload among a finding's frames (the key frame's first):
+ * what it said, shown as it was sent (RstRecord.payload: printable text,
+ * other bytes escaped, at most RST_PAYLOAD_MAX bytes). Some stacks and
+ * middleboxes explain a reset this way ("Access Denied"; RFC 9293 3.5.3 allows
+ * diagnostic data on a RST).
+ */
+function rstPayload(c: Connection, hit: RuleHit): { evidence: Record<string, unknown>; text: string } | null {
+  let found: RstRecord | null = null;
+  for (const r of c.rsts) {
+    if (r.payload === null || !hit.frames.includes(r.seg.frame)) continue;
+    if (found === null || r.seg.frame === hit.frame) found = r;
+  }
+  if (found === null) return null;
+  const shown = Math.min(found.seg.len, RST_PAYLOAD_MAX);
+  const cut = found.seg.len > shown ? ` (the first ${shown} of ${found.seg.len} bytes)` : '';
+  return {
+    evidence: { rstPayload: found.payload, rstPayloadBytes: found.seg.len, rstPayloadFrame: found.seg.frame },
+    text: ` The RST (frame ${found.seg.frame}) carried ${found.seg.len} byte(s) of payload: "${found.payload}"${cut}.`,
+  };
+}
+
+/**
+ * The burst a finding's RST heads (RstVerdict.burst): its kernel's answers to
+ * the other segments in flight, told with it once.
+ */
+function burstOf(verdicts: readonly RstVerdict[], hit: RuleHit): { evidence: Record<string, unknown>; text: string; frames: number[] } | null {
+  const v = verdicts.find((x) => x.rst.seg.frame === hit.frame && x.burst.length > 0 && x.answers !== null);
+  if (v === undefined) return null;
+  const rsts = [v.rst.seg.frame, ...v.burst.map((b) => b.rst.seg.frame)];
+  const answered = [v.answers!.frame, ...v.burst.map((b) => b.answers.frame)];
+  return {
+    evidence: { burstRstFrames: rsts, answeredFrames: answered },
+    text: ` It is one of ${rsts.length} RSTs (frames ${rsts.join(', ')}), one for each segment in flight (frames ${answered.join(', ')}), each at that segment's ack: one answer from a kernel that no longer had an open socket for them, told here once.`,
+    frames: [...rsts, ...answered],
+  };
+}
+
 export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
   const out: Finding[] = [];
   const ctx = { c, rec, verdicts: c.rstCount > 0 ? rstVerdicts(c) : NO_VERDICTS };
   const cut = c.evicted || c.afterEviction;
   for (const rule of RULES) {
-    for (const hit of rule.evaluate(ctx)) {
-      if (cut && restsOnCut(rule.id, c, hit.evidence)) continue;
+    for (const h of rule.evaluate(ctx)) {
+      if (cut && restsOnCut(rule.id, c, h.evidence)) continue;
+      let hit = h;
+      if (c.rstCount > 0) {
+        const burst = burstOf(ctx.verdicts, h);
+        if (burst !== null) {
+          hit = { ...hit, summary: hit.summary + burst.text, evidence: { ...hit.evidence, ...burst.evidence },
+            frames: [...new Set([...hit.frames, ...burst.frames])].sort((a, b) => a - b) };
+        }
+        const payload = rstPayload(c, hit);
+        if (payload !== null) hit = { ...hit, summary: hit.summary + payload.text, evidence: { ...hit.evidence, ...payload.evidence } };
+      }
       out.push({
         rule: rule.id,
         severity: hit.severity ?? rule.severity,

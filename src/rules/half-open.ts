@@ -25,7 +25,7 @@ export const rule: Rule = {
     for (const v of verdicts) {
       if (v.cause !== 'half-open') continue;
       const rst = v.rst.seg;
-      const trig = v.rst.trigger;
+      const trig = v.answers ?? v.rst.trigger; // the segment it answers (rstPairs), else the receiver's last
       hits.push({
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),

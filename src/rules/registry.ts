@@ -8,12 +8,13 @@ import { rule as rstSuspicious } from './rst-suspicious.js';
 import { rule as rstWithUnreadData } from './rst-with-unread-data.js';
 import { rule as simultaneousClose } from './simultaneous-close.js';
 import { rule as simultaneousOpen } from './simultaneous-open.js';
+import { rule as staleConnection } from './stale-connection.js';
 import { rule as synUnanswered } from './syn-unanswered.js';
 import type { Rule } from './types.js';
 import { rule as writeAfterPeerClose } from './write-after-peer-close.js';
 
 export const RULES: readonly Rule[] = [
-  refused, synUnanswered, writeAfterPeerClose, rstWithUnreadData, abortiveClose, halfOpen,
+  refused, synUnanswered, staleConnection, writeAfterPeerClose, rstWithUnreadData, abortiveClose, halfOpen,
   simultaneousOpen, simultaneousClose, keepaliveReset, rstSuspicious, halfClose,
 ];
 

@@ -46,8 +46,9 @@ export const rule: Rule = {
           [rst.fromOrig ? 'resp' : 'orig']: survived ? 'nothing: the RST was not accepted' : 'ECONNRESET on its next read() or write()',
         },
         evidence: {
-          reasons: v.suspicion, ttl: rst.ttl, ipId: rst.ipId, acceptance: v.rst.acceptance, survived, challengeAck: challengeAckFrame !== null, challengeAckFrame,
-          senderTtl: v.rst.senderTtlMin === v.rst.senderTtlMax ? v.rst.senderTtlMin : [v.rst.senderTtlMin, v.rst.senderTtlMax],
+          reasons: v.suspicion, ttl: rst.ttl, ipId: rst.ipId < 0 ? null : rst.ipId, acceptance: v.rst.acceptance, survived, challengeAck: challengeAckFrame !== null, challengeAckFrame,
+          // null when the claimed sender sent nothing but RSTs before it
+          senderTtl: v.rst.senderTtlMax < 0 ? null : v.rst.senderTtlMin === v.rst.senderTtlMax ? v.rst.senderTtlMin : [v.rst.senderTtlMin, v.rst.senderTtlMax],
           rstShape: v.shape,
         },
       });

@@ -3,25 +3,33 @@
  * that every RST gets exactly one cause (the most specific that fits) and the
  * rules never disagree with each other. Nothing here mutates the connection.
  *
+ * Every bare RST is first paired with the receiver's segment it answers
+ * (rstPairs): a kernel answers each segment in flight with a RST at that
+ * segment's ack, so a burst of RSTs is one answer to several segments, told
+ * once, by the cause of its first RST.
+ *
  * Cause of a RST, first match wins:
  *  1. rst-suspicious        the claimed sender is unlikely to have sent it
  *  2. refused               it answers a SYN (no listener)
- *  3. write-after-peer-close  its sender had sent FIN and the peer then sent data
- *  4. keepalive-reset       keep-alive probes preceded it on an idle connection
- *  5. half-open             socketless shape (bare RST answering data) from a side that never closed
- *  6. rst-with-unread-data  live-socket RST while the peer's last data went unanswered
- *  7. abortive-close        any other RST from a live socket (SO_LINGER 0, abort)
+ *  3. stale-connection      a SYN-SENT socket's answer to an ACK that did not acknowledge its SYN
+ *                           (the peer still held an older connection on these ports)
+ *  4. write-after-peer-close  its sender had sent FIN and the peer then sent data
+ *  5. keepalive-reset       keep-alive probes preceded it on an idle connection
+ *  6. half-open             socketless shape (bare RST answering data) from a side that never closed
+ *  7. rst-with-unread-data  live-socket RST while the peer's last data went unanswered
+ *  8. abortive-close        any other RST from a live socket (SO_LINGER 0, abort)
  */
 import { tsSeconds } from '../capture/frame.js';
-import { OPT_TS } from '../decode/packet.js';
+import { OPT_TS, TCP_ACK, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { formatEndpoint } from '../tcp/address.js';
 import type { Connection, RstRecord, Segment } from '../tcp/connection.js';
+import { EpState } from '../tcp/endpoint.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { rstShape, type RstShape } from '../tcp/rst.js';
 import type { Actor } from './actor.js';
 
 export type RstCause =
-  | 'rst-suspicious' | 'refused' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'
+  | 'rst-suspicious' | 'refused' | 'stale-connection' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'
   | 'rst-with-unread-data' | 'abortive-close';
 
 /** client/server when the handshake told who connected, else orig/resp */
@@ -52,12 +60,61 @@ export function segTime(s: Segment): number {
 }
 
 /**
+ * The receiver's segment each bare RST answers (null: none found), by RST.
+ * A kernel answers a segment with no socket for it, or one its SYN-SENT socket
+ * cannot accept, with a bare RST at that segment's ack (tcp_v4_send_reset;
+ * RFC 9293 3.10.7.1, 3.10.7.3); after a socket is gone it answers each segment
+ * still in flight, so a burst of RSTs carries the acks of several segments.
+ * A RST pairs with a segment from the other side, earlier on the wire, that
+ * carried ACK (not RST) with that ack; each segment draws one RST. Matched
+ * from the last RST back, each taking the latest segment not yet taken: the
+ * last segments in flight are the ones that met no socket (earlier ones with
+ * the same ack may have reached it while it lived). Only segments the
+ * evidence log still holds can be found (its head and its ring of the last
+ * ones, where bursts are).
+ */
+export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
+  const out = new Map<RstRecord, Segment | null>();
+  if (c.rsts.length === 0) return out;
+  const ev = c.evidence();
+  const taken = new Set<number>();
+  for (let i = c.rsts.length - 1; i >= 0; i--) {
+    const r = c.rsts[i];
+    const s = r.seg;
+    let found: Segment | null = null;
+    if ((s.flags & TCP_ACK) === 0) {
+      for (let j = ev.length - 1; j >= 0; j--) {
+        const x = ev[j];
+        if (x.frame >= s.frame || x.fromOrig === s.fromOrig || taken.has(x.frame)) continue;
+        if ((x.flags & TCP_RST) !== 0 || (x.flags & TCP_ACK) === 0 || x.ack !== s.seq) continue;
+        found = x;
+        taken.add(x.frame);
+        break;
+      }
+    }
+    out.set(r, found);
+  }
+  return out;
+}
+
+/**
+ * A bare RST from a socket in SYN-SENT answering a segment from the peer that
+ * it could not accept (RFC 9293 3.10.7.3: "if the ACK is unacceptable, send
+ * a reset", seq = that segment's ack; Linux also resets one whose timestamp
+ * echo it cannot have sent): the socket lives on and keeps trying to connect,
+ * so its later segments are no sign of forgery.
+ */
+export function synSentAnswer(r: RstRecord, answers: Segment | null): boolean {
+  return r.senderPrevState === EpState.SynSent && (r.seg.flags & TCP_ACK) === 0 && answers !== null;
+}
+
+/**
  * Suspicion evidence for a RST; empty when nothing is odd. Strong signals (TTL,
  * inexact in-window sequence, data from the sender afterwards) suffice alone;
  * weak ones (IP ID jump: hosts with a global IP ID counter jump legitimately;
  * a missing timestamp option) count only in pairs or with a strong one.
  */
-export function suspicion(r: RstRecord): string[] {
+export function suspicion(r: RstRecord, answers: Segment | null = null): string[] {
   const why: string[] = [];
   let strong = 0;
   const s = r.seg;
@@ -75,7 +132,7 @@ export function suspicion(r: RstRecord): string[] {
     why.push('no timestamp option, which the sender put on every other segment');
   }
   if (r.acceptance === 'in-window' && ++strong) why.push('sequence in window but not exact (RFC 5961: the receiver answers with a challenge ACK and keeps the connection)');
-  if (r.senderDataAfter && ++strong) why.push('its claimed sender kept sending data after it');
+  if (r.senderDataAfter && !synSentAnswer(r, answers) && ++strong) why.push('its claimed sender kept sending data after it');
   if (strong === 0 && why.length < 2) return [];
   return why;
 }
@@ -98,6 +155,14 @@ export interface RstVerdict {
   cause: RstCause;
   shape: RstShape;
   suspicion: string[];
+  /** the receiver's segment this RST answers (rstPairs), null when none was found */
+  answers: Segment | null;
+  /**
+   * The rest of its burst: later RSTs from the same side, not suspicious,
+   * each answering another segment in flight (rstPairs), before the sender
+   * sent anything else. Told with this verdict, not on their own.
+   */
+  burst: { rst: RstRecord; answers: Segment }[];
 }
 
 /**
@@ -107,9 +172,13 @@ export interface RstVerdict {
 export function rstVerdicts(c: Connection): RstVerdict[] {
   const out: RstVerdict[] = [];
   const seenSide = [false, false];
-  for (const r of c.rsts) {
+  const pairs = rstPairs(c);
+  const rsts = c.rsts;
+  for (let i = 0; i < rsts.length; i++) {
+    const r = rsts[i];
     const side = r.seg.fromOrig ? 0 : 1;
-    const why = suspicion(r);
+    const answers = pairs.get(r) ?? null;
+    const why = suspicion(r, answers);
     if (seenSide[side] && why.length === 0) continue;
     const first = !seenSide[side];
     seenSide[side] = true;
@@ -121,7 +190,13 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     else if (!first) continue;
     else if (r.trigger === null && c.ep(r.seg.fromOrig).nonRstPkts === 0) continue; // a lone RST: no story to tell
     else if (shape === 'refusal' && !r.seg.fromOrig) cause = 'refused';
-    else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
+    else if (synSentAnswer(r, answers)) {
+      // an ACK (no SYN) for another sequence: the peer holds an older connection on these ports. Otherwise
+      // (a SYN-ACK for another SYN, or a segment acknowledging the SYN that failed another check, such as
+      // Linux's timestamp echo check) the socket rejected one segment and went on connecting: no story.
+      if (answers!.ackRel === 1 || (answers!.flags & TCP_SYN) !== 0) continue;
+      cause = 'stale-connection';
+    } else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
     else if ((m.keepaliveProbes > 0 || mine.keepaliveProbes > 0) && r.idleBeforeSec >= 1) cause = 'keepalive-reset';
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
     // Unread data: the peer's last bytes went unanswered. When the client resets after the server's
@@ -131,7 +206,34 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     else if (!r.senderFinBefore && unansweredBytes(c, r) > 0 && r.senderUnacked === 0 && actorOf(c, r.seg.fromOrig) !== 'client') cause = 'rst-with-unread-data';
     else if (shape === 'refusal') continue; // the originator resetting its own attempt: syn-unanswered tells it
     else cause = 'abortive-close';
-    out.push({ rst: r, cause, shape, suspicion: why });
+    out.push({ rst: r, cause, shape, suspicion: why, answers, burst: why.length > 0 ? [] : burstAfter(c, i, pairs) });
+  }
+  return out;
+}
+
+/**
+ * The RSTs after c.rsts[i] from the same side that answer other segments in
+ * flight when it was sent (rstPairs: segments on the wire before it) and look
+ * ordinary, until that side sends anything else.
+ */
+function burstAfter(c: Connection, i: number, pairs: Map<RstRecord, Segment | null>): { rst: RstRecord; answers: Segment }[] {
+  const first = c.rsts[i];
+  if (pairs.get(first) == null) return [];
+  const out: { rst: RstRecord; answers: Segment }[] = [];
+  const fromOrig = first.seg.fromOrig;
+  let lastFrame = first.seg.frame;
+  for (const s of c.evidence()) {
+    if (s.frame <= first.seg.frame || s.fromOrig !== fromOrig) continue;
+    if ((s.flags & TCP_RST) === 0) break; // the sender sent something else: the burst is over
+    lastFrame = s.frame;
+  }
+  for (let j = i + 1; j < c.rsts.length; j++) {
+    const r = c.rsts[j];
+    if (r.seg.fromOrig !== fromOrig || r.seg.frame > lastFrame) continue;
+    const a = pairs.get(r);
+    // in flight when the first RST went out: a segment sent after it draws an answer of its own
+    if (a == null || a.frame > first.seg.frame || suspicion(r, a).length > 0) continue;
+    out.push({ rst: r, answers: a });
   }
   return out;
 }

@@ -14,7 +14,6 @@ import type { Recorder } from './evidence.js';
 import { H_ACK, H_DATA, H_FIN, H_FIN_RST, H_MULTI, H_RST, H_SYN } from './history.js';
 import { RST_ACCEPTANCES, rstShapeCode } from './rst.js';
 import { packRstSummary } from './rst-summary.js';
-import { HEAD_SEGMENTS, TAIL_SEGMENTS } from './segment-log.js';
 import { unwrapRel } from './seq.js';
 import type { Clock } from './timers.js';
 
@@ -165,15 +164,12 @@ export class Accounting {
     }
 
     // where this segment goes in the log, and what recordRst needs of it without
-    // one. Kept with evidence too, although the log holds it: the RST summaries
-    // then come from one code path, which test/tracker.test.ts checks against
-    // Connection.lastFrom on every RST of the bundled captures.
+    // one (kept with evidence too: the RST summaries then come from one code
+    // path, which test/tracker.test.ts checks against the full RST records).
     const logIdx = c.segments;
-    ep.logSeg = logIdx * 2 + (ackFlag ? 1 : 0);
-    ep.logAck = p.ack;
-    if (logIdx < HEAD_SEGMENTS) {
-      ep.headSeg = ackFlag ? 1 : 0;
-      ep.headAck = p.ack;
+    if (!rst) { // no RST answers a RST: a RST is never a trigger
+      ep.lastSeg = ackFlag ? 1 : 0;
+      ep.lastAck = p.ack;
     }
     // Evidence for the rules (src/tcp/evidence.ts; nothing without evidence):
     // the segment log and the teardown milestones.
@@ -183,6 +179,13 @@ export class Accounting {
     if (rst) this.recordRst(c, fromOrig, ep, peer, p, f, slot, seqRel, ackRel, logIdx);
     else {
       ep.nonRstPkts++;
+      // The peer's segments after its last one we are known to have received may still be in flight when
+      // our socket goes (a RST from us answers each at its ack, rst.ts): mark where they start when this
+      // segment acknowledges new peer data, or when the mark has no ACK to start from.
+      if (ackRel > ep.maxAckRel || peer.flightSeg !== 1) {
+        peer.flightSeg = peer.lastSeg;
+        peer.flightAck = peer.lastAck;
+      }
       if (len > 0 && c.rsts.length > 0) ev.afterRst(c, fromOrig);
       if (p.ttl < ep.ttlNonRstMin) ep.ttlNonRstMin = p.ttl;
       if (p.ttl > ep.ttlNonRstMax) ep.ttlNonRstMax = p.ttl;
@@ -232,23 +235,17 @@ export class Accounting {
       else if (seqRel > rcvNxt && seqRel < rcvNxt + win) acc = 1;
       else acc = 2;
     }
-    // The trigger: the last segment from the receiver that Connection.lastFrom
-    // finds in the log before this RST. The log keeps the first HEAD_SEGMENTS
-    // and a ring of TAIL_SEGMENTS, whose oldest slot the RST itself has just
-    // overwritten: a receiver segment older than that is gone, and lastFrom
-    // falls back to the receiver's last one among the first segments.
-    let trigFlags = -1; // none
-    let trigAck = 0;
-    const last = Math.floor(peer.logSeg / 2); // not >> 1: past 2^30 segments logSeg is no int32
-    if (peer.logSeg >= 0 && (last < HEAD_SEGMENTS || last > logIdx - TAIL_SEGMENTS)) {
-      trigFlags = peer.logSeg % 2 !== 0 ? TCP_ACK : 0;
-      trigAck = peer.logAck;
-    } else if (peer.headSeg >= 0) {
-      trigFlags = peer.headSeg !== 0 ? TCP_ACK : 0;
-      trigAck = peer.headAck;
-    }
-    const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, trigFlags, trigAck, ep.maxEndRel, acc);
+    // The receiver's last segment (not a RST), whatever the log still holds of it, and where its segments
+    // that may have been in flight start (Endpoint.lastSeg, flightSeg): a bare RST answering one of them
+    // has its ack for seq (rst.ts)
+    const lastFlags = peer.lastSeg < 0 ? -1 : peer.lastSeg !== 0 ? TCP_ACK : 0;
+    const flightFlags = peer.flightSeg < 0 ? -1 : peer.flightSeg !== 0 ? TCP_ACK : 0;
+    const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, lastFlags, peer.lastAck, ep.maxEndRel, acc,
+      flightFlags, peer.flightAck);
     c.setRstSum(n - 1, packRstSummary(f.frameNo, fromOrig, shape, acc));
-    if (slot >= 0) this.ev.rst(c, fromOrig, ep, peer, slot, logIdx, RST_ACCEPTANCES[acc]);
+    if (slot >= 0) {
+      this.ev.rst(c, fromOrig, ep, peer, slot, logIdx, RST_ACCEPTANCES[acc], lastFlags > 0 ? peer.lastAck >>> 0 : null,
+        flightFlags > 0 ? peer.flightAck >>> 0 : null, p, f);
+    }
   }
 }

@@ -7,6 +7,7 @@
  * Memory per connection is bounded: HEAD_SEGMENTS + TAIL_SEGMENTS segment
  * records, MAX_RSTS RST records, MAX_SYN_TIMES SYN times.
  */
+import { TCP_RST } from '../decode/packet.js';
 import { Endpoint } from './endpoint.js';
 import {
   appendInline, decodeHistory, flippedHistory, flipSeen, HIST_INLINE, letterOf, seenMask, symbolOf, symbolOfLetter,
@@ -15,7 +16,7 @@ import { SideMilestones } from './milestones.js';
 import { derivePoolResetter } from './reset.js';
 import { flipRstSummary } from './rst-summary.js';
 import {
-  flipSegments, HEAD_SEGMENTS, oldestInRing, PIN_BASE_ORIG, PIN_BASE_RESP, readSegment, segmentFromOrig,
+  flipSegments, HEAD_SEGMENTS, oldestInRing, PIN_BASE_ORIG, PIN_BASE_RESP, readSegment, segmentFlags, segmentFromOrig,
   SegmentArena, slotOf, SYN_BASE_ORIG, SYN_BASE_RESP, TAIL_SEGMENTS, type Segment,
 } from './segment-log.js';
 
@@ -27,6 +28,8 @@ export {
 export { SideMilestones } from './milestones.js';
 
 export const MAX_RSTS = 8;
+/** payload bytes of a RST kept as text (RstRecord.payload) */
+export const RST_PAYLOAD_MAX = 64;
 /** Connection.timers bits */
 export const TIMER_DELETE = 1;
 export const TIMER_ATTEMPT = 2;
@@ -54,8 +57,22 @@ export interface RstRecord {
   receiverDataAfterSenderFin: number;
   /** payload bytes the receiver sent that the sender's FIN did not acknowledge (crossed the FIN or came after it) */
   receiverDataBeyondSenderFinAck: number;
-  /** the last segment from the receiver before the RST (the likely trigger), if any */
+  /** the last segment other than a RST from the receiver before the RST (the likely trigger), if any */
   trigger: Segment | null;
+  /**
+   * raw ack of the receiver's segment from which on its segments may have been
+   * in flight (Endpoint.flightAck), if that segment carried ACK: with the
+   * trigger's ack, the range a RST answering a segment in flight falls in
+   */
+  flightAck: number | null;
+  /** raw ack of the receiver's last segment other than a RST (Endpoint.lastAck), if it carried ACK (the log may no longer hold it) */
+  lastAck: number | null;
+  /**
+   * the RST's payload as text (printable ASCII kept, other bytes escaped as in
+   * previewText), at most RST_PAYLOAD_MAX bytes of it; null when it carried none
+   * (or none was captured). seg.len is its whole length.
+   */
+  payload: string | null;
   acceptance: RstAcceptance;
   /** the sender sent data after this RST (a live socket would not) */
   senderDataAfter: boolean;
@@ -188,6 +205,15 @@ export class Connection {
   afterEviction = false;
   /** why the connection was closed out: 'closed', 'timeout', 'reused', 'evicted', 'end' */
   endReason = '';
+  /**
+   * When closed out as 'reused': the SYN that started the next connection on
+   * these ports (its frame, capture time in seconds and raw seq; frame 0 when
+   * not reused). A SYN retry with the originator's ISN after a RST starts a
+   * new record as Zeek's does, and the rules still see how long it took.
+   */
+  reuseFrame = 0;
+  reuseTime = 0;
+  reuseSeq = 0;
   rstCount = 0;
   /**
    * What the connection record says of each RST (up to MAX_RSTS), made when
@@ -271,8 +297,9 @@ export class Connection {
   }
 
   /**
-   * The last stored segment sent by one side before log position `before`
-   * (a count of segments), without materializing the whole log; null if none.
+   * The last stored segment other than a RST (no RST answers a RST) sent by
+   * one side before log position `before` (a count of segments), without
+   * materializing the whole log; null if none.
    */
   lastFrom(fromOrig: boolean, before: number): Segment | null {
     const oldest = oldestInRing(before);
@@ -280,7 +307,9 @@ export class Connection {
       if (n >= HEAD_SEGMENTS && n < oldest) n = HEAD_SEGMENTS - 1; // overwritten by the ring
       if (n < 0) break;
       const slot = slotOf(n);
-      if (segmentFromOrig(this.logI32, this.logI, slot) === fromOrig) return this.segmentAt(slot);
+      if (segmentFromOrig(this.logI32, this.logI, slot) === fromOrig && (segmentFlags(this.logI32, this.logI, slot) & TCP_RST) === 0) {
+        return this.segmentAt(slot);
+      }
     }
     return null;
   }

@@ -37,18 +37,23 @@ export class Endpoint {
   /** payload bytes carried, retransmissions included */
   payloadBytes = 0;
   /**
-   * What recordRst needs to find a RST's trigger as Connection.lastFrom would,
-   * without the segment log: this side's last segment in the log, as its
-   * position there * 2 + 1 when it carried ACK (-1: none), and its raw ack;
-   * likewise for its last segment among the log's first HEAD_SEGMENTS
-   * (0 or 1 for ACK, -1: none). Four fields, not six: every live and pooled
-   * endpoint carries them (measured: six fields and a typed array per
-   * connection pushed `analyze` past 300 MB on the 10 M-packet capture).
+   * What recordRst needs to tell which of this side's segments a bare RST from
+   * the peer answers, without the segment log: this side's last segment other
+   * than a RST (1 with ACK, 0 without, -1 none) and its raw ack; and the same
+   * for the segment from which on this side's segments may still have been in
+   * flight: its last one when the peer last acknowledged new data of this side
+   * (what came before had reached the peer; what came after may still have
+   * been on its way), or, while that one had no ACK, when the peer last sent
+   * anything but a RST. A bare RST from the peer whose seq lies between the
+   * two acks answers a segment in flight (src/tcp/rst.ts): a kernel burst
+   * answers each with that segment's ack, not all with the latest. Four
+   * fields: every live and pooled endpoint carries them (measured: six fields
+   * and a typed array per connection pushed `analyze` past 300 MB on the 10 M-packet capture).
    */
-  logSeg = -1;
-  logAck = 0;
-  headSeg = -1;
-  headAck = 0;
+  lastSeg = -1;
+  lastAck = 0;
+  flightSeg = -1;
+  flightAck = 0;
   // fingerprint of what this endpoint normally sends (for rst-suspicious)
   /** TTLs of non-RST packets only */
   ttlNonRstMin = 256;

@@ -9,7 +9,8 @@
  */
 import type { Frame } from '../capture/frame.js';
 import { TCP_ACK, TCP_RST, type Packet } from '../decode/packet.js';
-import { type Connection, NONE, type RstAcceptance, type Segment } from './connection.js';
+import { previewText } from '../decode/bytes.js';
+import { type Connection, NONE, RST_PAYLOAD_MAX, type RstAcceptance, type Segment } from './connection.js';
 import type { Endpoint } from './endpoint.js';
 import { MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, writeSegment } from './segment-log.js';
 import type { Clock } from './timers.js';
@@ -19,8 +20,12 @@ export interface Recorder {
   readonly keepsLog: boolean;
   /** Logs a segment (and counts probes); returns its slot in the log, -1 when nothing is logged. */
   segment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean, probe: boolean): number;
-  /** The full record of a RST whose summary was just made. */
-  rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance): void;
+  /**
+   * The full record of a RST whose summary was just made; `lastAck` and
+   * `flightAck` as RstRecord's; p and f the RST itself (its payload is copied).
+   */
+  rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance,
+    lastAck: number | null, flightAck: number | null, p: Packet, f: Frame): void;
   /** A non-RST segment with payload after a RST of the connection. */
   afterRst(c: Connection, fromOrig: boolean): void;
   /** Payload (not a probe) from `fromOrig`; the peer as before this segment. */
@@ -62,12 +67,13 @@ export class EvidenceRecorder implements Recorder {
     return slot;
   }
 
-  rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance): void {
+  rst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, slot: number, logIdx: number, acceptance: RstAcceptance,
+    lastAck: number | null, flightAck: number | null, p: Packet, f: Frame): void {
     const now = this.clock.now;
     const rcvNxt = peer.maxAckRel;
     const seg = c.segmentAt(slot);
     const mOther = c.milestones(!fromOrig);
-    // the last segment from the receiver before this RST
+    // the last segment (not a RST) from the receiver before this RST
     const trigger: Segment | null = c.lastFrom(!fromOrig, logIdx);
     if (c.rsts === NONE) c.rsts = [];
     c.rsts.push({
@@ -83,6 +89,9 @@ export class EvidenceRecorder implements Recorder {
       receiverDataAfterSenderFin: mOther.dataAfterPeerFin,
       receiverDataBeyondSenderFinAck: dataBeyondFinAck(c, fromOrig, peer),
       trigger,
+      flightAck,
+      lastAck,
+      payload: rstPayload(p, f),
       acceptance,
       senderDataAfter: false,
       senderTtlMin: ep.ttlNonRstMin,
@@ -120,6 +129,14 @@ export class EvidenceRecorder implements Recorder {
     m.pin(PIN_FIN, slot);
     m.finAcksPeerFin = peer.finRel >= 0 && ackRel > peer.finRel;
   }
+}
+
+/** A RST's payload as text (RstRecord.payload): the captured bytes, at most RST_PAYLOAD_MAX; null when none. */
+function rstPayload(p: Packet, f: Frame): string | null {
+  const n = Math.min(p.payloadCaptured, RST_PAYLOAD_MAX);
+  if (p.payloadLen <= 0 || n <= 0) return null;
+  const start = p.tcpOffset + p.tcpHeaderLen;
+  return previewText(f.buf.subarray(start, start + n));
 }
 
 /**

@@ -90,9 +90,10 @@ export class FlowTable {
    * The live connection of p's 4-tuple, or null when there is none or the
    * one there has ended: its close, attempt or idle timer expired by now
    * (closed out as 'closed' or 'timeout'), or p starts a new connection on
-   * the same 4-tuple (closed out as 'reused'). `tsSec`: p's whole seconds.
+   * the same 4-tuple (closed out as 'reused'). `tsSec`: p's whole seconds;
+   * `frameNo`: p's frame.
    */
-  find(hash: number, p: Packet, tsSec: number): Connection | null {
+  find(hash: number, p: Packet, tsSec: number, frameNo: number): Connection | null {
     const c = this.lookup(hash, p);
     if (c === null) return null;
     const now = this.clock.now;
@@ -114,6 +115,9 @@ export class FlowTable {
     }
     if (this.isReuse(c, p, this.sentByOrig(c, p))) {
       this.stats.reused++;
+      c.reuseFrame = frameNo;
+      c.reuseTime = now;
+      c.reuseSeq = p.seq;
       this.closeOut(c, 'reused');
       return null;
     }

@@ -138,6 +138,11 @@ export function segmentFromOrig(l: Int32Array, base: number, slot: number): bool
   return (l[base + slot * SEG_I32 + F_BITS] & BIT_FROM_ORIG) !== 0;
 }
 
+/** TCP flags of the record at a slot, without making an object. */
+export function segmentFlags(l: Int32Array, base: number, slot: number): number {
+  return l[base + slot * SEG_I32 + F_BITS] & 0xff;
+}
+
 /** ackRel of the record at a slot, without making an object. */
 export function segmentAckRel(l: Int32Array, base: number, slot: number): number {
   return getRel(l, base + slot * SEG_I32 + F_ACK_REL);

@@ -83,7 +83,7 @@ export class Tracker {
       this.stats.otherShard++;
       return;
     }
-    const c = table.find(hash, p, f.tsSec) ?? table.create(hash, p, f);
+    const c = table.find(hash, p, f.tsSec, f.frameNo) ?? table.create(hash, p, f);
     // a connection from an address and port to itself counts as from the originator
     const fromOrig = table.sentByOrig(c, p);
     if (!this.accounting.deliver(c, fromOrig, p, f)) return;
