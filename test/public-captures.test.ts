@@ -38,15 +38,12 @@ const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
 
 /** Cases whose fix has not landed yet (issue 15): file -> what is still wrong. */
 const PENDING: Record<string, string> = {
-  'suricata-verify/smtpsuricataflowbitsFN.pcap': 'write-after-peer-close goodbye variant (info) not built',
-  'suricata-verify/tls-cert-noissuer.pcap': 'write-after-peer-close goodbye variant (info) not built',
   'arkime/https2-301-get.pcap': 'RSTs not paired with the segment they answer',
   'nDPI/syslog.pcap': 'late SYN-ACK after the attempt timer splits the record',
   'tcpdump/bgp-bfd-cease.pcap': 'lone SYN at the capture end is called never answered',
   'nDPI/monero.pcap': 'same-timestamp reordering counted as retransmission',
   'nDPI/tls_alert.pcap': 'half-open ETIMEDOUT without the time a kernel takes to give up',
   'ppa/nowebaccess2.pcapng': 'SYN retries with the same ISN each get a refused finding',
-  'suricata-verify/tlpw-tcp-tfo-data-on-syn-nack.pcap': 'contradicting findings on one connection',
   'suricata-verify/pppoe-session-http.pcap': 'PPP with a compressed protocol field not decoded',
   'tcpdump/timestamp_invalid_micro.pcap': 'invalid microseconds read silently',
   'suricata-verify/with_evasion_linux.pcap': 'senderTtl sentinel in evidence',
