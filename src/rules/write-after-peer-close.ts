@@ -158,7 +158,7 @@ function goodbye(c: Ctx, rec: Rec, l: Late, crossed: CrossedFins | null): RuleHi
     summary,
     app: {
       [sideKey(closer)]: `close() returned 0 without reading the peer's last ${bytes} byte(s); its kernel discarded them and answered with RST; no error reached the application`,
-      [sideKey(!closer)]: `${dataAckedFin ? 'read() returned 0 (EOF); it ' : ''}wrote its last ${bytes} byte(s) and closed (FIN) before the RST arrived: write() and close() succeeded and no later write failed (no EPIPE, no SIGPIPE)`,
+      [sideKey(!closer)]: `${dataAckedFin ? 'read() returned 0 (EOF); it ' : ''}wrote its last ${bytes} byte(s) and closed (FIN) before the RST arrived: write() and close() succeeded and no later write failed`,
     },
     evidence: {
       variant: 'goodbye', finFrame: fin.frame, firstDataFrame: data.frame, bytesAfterFin: bytes,
