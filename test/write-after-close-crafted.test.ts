@@ -92,6 +92,24 @@ test('write-after-peer-close (goodbye): a writer FIN after the RST in the captur
   for (const text of Object.values(w[0].app)) assert.doesNotMatch(text, /EPIPE|SIGPIPE|ECONNRESET/, 'no error told to either application');
 });
 
+test('write-after-peer-close (goodbye): a writer that aborted with its own RST before the closer\'s RST is not told EPIPE', async () => {
+  const segs: Seg[] = [
+    { tsSec: 800, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 800, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 800, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 800, tsUsec: 3000, src: C, dst: S, flags: 'FA', seq: 101, ack: 9001 }, // 4: the client closes
+    { tsSec: 800, tsUsec: 4000, src: S, dst: C, flags: 'PA', seq: 9001, ack: 102, len: 7 }, // 5: the server's last data
+    { tsSec: 800, tsUsec: 4030, src: S, dst: C, flags: 'RA', seq: 9008, ack: 102 }, // 6: the server aborts itself
+    { tsSec: 800, tsUsec: 8000, src: C, dst: S, flags: 'R', seq: 102 }, // 7: the client's closed socket answers frame 5
+  ];
+  const file = join(dir, 'wapc-writer-abort.pcap');
+  const w = await writeAfterPeerClose(file, segs);
+  assert.deepEqual(
+    { frame: w[0].frame, severity: w[0].severity, variant: w[0].evidence.variant, writerFinFrame: w[0].evidence.writerFinFrame, writerRstFrame: w[0].evidence.writerRstFrame },
+    { frame: 7, severity: 'info', variant: 'goodbye', writerFinFrame: null, writerRstFrame: 6 });
+  for (const text of Object.values(w[0].app)) assert.doesNotMatch(text, /EPIPE|SIGPIPE|ECONNRESET/, 'no error told to either application');
+});
+
 test('report: the advice follows the variant (a goodbye is not told to fix its pool; a bug is)', async () => {
   const advice = async (capture: string): Promise<string> => {
     const r = await runCli(['report', '--format', 'md', join('captures', capture)]);

@@ -10,7 +10,11 @@
  *    This is an ordinary goodbye that raced the peer's close (an SMTP 221
  *    after QUIT+FIN, a TLS close_notify, a reply to a request sent just
  *    before the requester's FIN). Issue 15: 234 of 279 findings on public
- *    captures were this.
+ *    captures were this. Likewise when the writer sent its own RST (an
+ *    abort) before the closer's RST in the capture: at one capture point,
+ *    that RST left before the closer's RST could have reached the writer,
+ *    so the writer had ended the connection itself (its abort has a
+ *    finding of its own) and no write of it failed because of the peer.
  *  - "bug" (error): the writer's data acknowledged the FIN (it had received
  *    it and wrote anyway) and it never closed before the RST.
  *  - "race" (error): the data was sent before the FIN arrived and the writer
@@ -52,7 +56,7 @@ export const rule: Rule = {
     // At most one verdict per side (teardown.ts). Two means each side's kernel reset data that arrived after its
     // own close: each late writer is the other closer, so both sent FINs, both are goodbyes, and the FINs crossed.
     if (lates.length === 2) return [bothSides(c, rec, lates[0], lates[1], crossed)];
-    return lates.map((l) => (l.writerFin ? goodbye(c, rec, l, crossed) : lateWriteError(c, rec, l)));
+    return lates.map((l) => (l.writerFin || l.writerRst ? goodbye(c, rec, l, crossed) : lateWriteError(c, rec, l)));
   },
 };
 
@@ -73,6 +77,8 @@ interface Late {
   bytes: number;
   /** the writer's own FIN, when it sent one (the goodbye variant) */
   writerFin: Segment | null;
+  /** the writer's own RST sent before the closer's RST (capture order): it aborted the connection itself (goodbye too) */
+  writerRst: Segment | null;
 }
 
 function lateWrite(c: Ctx, v: RstVerdict): Late | null {
@@ -92,6 +98,7 @@ function lateWrite(c: Ctx, v: RstVerdict): Late | null {
     dataAckedFin: closerEp.finRel >= 0 && data.ackRel > closerEp.finRel,
     bytes: Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck),
     writerFin: writerM.fin,
+    writerRst: c.rsts.find((r) => r.seg.fromOrig !== closer && r.seg.frame < rst.frame)?.seg ?? null,
   };
 }
 
@@ -140,17 +147,23 @@ function causedBy(crossed: CrossedFins | null): Record<string, unknown> {
 /** The goodbye variant on one side: the writer closed right after its last data, before the RST reached it. */
 function goodbye(c: Ctx, rec: Rec, l: Late, crossed: CrossedFins | null): RuleHit {
   const { rst, closer, fin, data, bytes, dataAckedFin } = l;
-  const wfin = l.writerFin!;
+  // the writer's own end: its FIN, else its own RST (an abort) sent before the closer's RST
+  const wfin = (l.writerFin ?? l.writerRst)!;
+  const byRst = l.writerFin === null;
   const writer = who(c, rec, !closer);
   const closerName = who(c, rec, closer);
-  const ownFin = `followed by its own FIN (frame ${wfin.frame}, ${finTiming(data, wfin)})`;
+  const ownFin = byRst
+    ? `followed by its own RST (frame ${wfin.frame}, ${finTiming(data, wfin)}: it aborted the connection itself)`
+    : `followed by its own FIN (frame ${wfin.frame}, ${finTiming(data, wfin)})`;
   const how = dataAckedFin
     ? `${closerName} closed first (FIN, frame ${fin.frame}); ${writer} received that FIN and sent its last ${bytes} byte(s) (frame ${data.frame}) ${ownFin}`
     : crossed
       ? `${closerName} closed (FIN, frame ${fin.frame}) while ${writer} was sending its last ${bytes} byte(s) (frame ${data.frame}), ${ownFin}: the FINs crossed (simultaneous-close, frame ${crossed.second.frame})`
       : `${closerName} closed first (FIN, frame ${fin.frame}); ${writer} sent its last ${bytes} byte(s) (frame ${data.frame}) before that FIN reached it, ${ownFin}`;
   const summary = `${how}; ${closerName}'s kernel answered that data, which its application would no longer read, with RST (frame ${rst.frame}). `
-    + 'An ordinary goodbye (a last reply or close_notify the closer did not wait for): the writer had closed before the RST reached it, so no write failed (no EPIPE, no SIGPIPE).';
+    + (byRst
+      ? 'The writer had ended the connection itself before that RST reached it, so no write of it failed because of it (no EPIPE, no SIGPIPE).'
+      : 'An ordinary goodbye (a last reply or close_notify the closer did not wait for): the writer had closed before the RST reached it, so no write failed (no EPIPE, no SIGPIPE).');
   return {
     frame: rst.frame,
     frames: framesBetween(c, fin.frame, rst.frame, [data.frame, wfin.frame]),
@@ -158,11 +171,14 @@ function goodbye(c: Ctx, rec: Rec, l: Late, crossed: CrossedFins | null): RuleHi
     summary,
     app: {
       [sideKey(closer)]: `close() returned 0 without reading the peer's last ${bytes} byte(s); its kernel discarded them and answered with RST; no error reached the application`,
-      [sideKey(!closer)]: `${dataAckedFin ? 'read() returned 0 (EOF); it ' : ''}wrote its last ${bytes} byte(s) and closed (FIN) before the RST arrived: write() and close() succeeded and no later write failed`,
+      [sideKey(!closer)]: byRst
+        ? `wrote its last ${bytes} byte(s) and aborted the connection itself (its own RST) before the peer's RST arrived: no later write failed because of the peer's RST`
+        : `${dataAckedFin ? 'read() returned 0 (EOF); it ' : ''}wrote its last ${bytes} byte(s) and closed (FIN) before the RST arrived: write() and close() succeeded and no later write failed`,
     },
     evidence: {
       variant: 'goodbye', finFrame: fin.frame, firstDataFrame: data.frame, bytesAfterFin: bytes,
-      rstFrame: rst.frame, rstShape: l.v.shape, dataAckedFin, writerFinFrame: wfin.frame, ...causedBy(crossed),
+      rstFrame: rst.frame, rstShape: l.v.shape, dataAckedFin, writerFinFrame: l.writerFin?.frame ?? null,
+      ...(byRst ? { writerRstFrame: wfin.frame } : {}), ...causedBy(crossed),
     },
     severity: 'info',
   };
