@@ -5,7 +5,10 @@
  * when the RST was sent. Here the writer, having read the FIN, writes 15
  * bytes, is reset, and writes 10 more before the RST reaches it (a long
  * path): it wrote 25 bytes after the FIN, of which 15 were on the wire when
- * the RST left. The finding must say 25. Runs the built CLI.
+ * the RST left. The finding must say 25. Also the goodbye variant (issue 15):
+ * a writer that sent its own FIN, even one the capture shows after the RST,
+ * had closed before the RST reached it, so the finding is info, and the
+ * report's advice is the goodbye advice. Runs the built CLI.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,11 +26,11 @@ const S: [string, number] = ['10.5.0.2', 7000];
 
 
 /** Writes `segs` to `file`, runs `analyze -f json` on it and returns its one write-after-peer-close finding (asserted to be the only one). */
-async function writeAfterPeerClose(file: string, segs: Seg[]): Promise<{ frame: number; evidence: Record<string, unknown> }[]> {
+async function writeAfterPeerClose(file: string, segs: Seg[]): Promise<{ frame: number; severity: string; evidence: Record<string, unknown>; app: Record<string, string> }[]> {
   writeFileSync(file, pcap(segs));
   const r = await runCli(['analyze', '-f', 'json', file]);
   assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { findings: { rule: string; frame: number; evidence: Record<string, unknown> }[] };
+  const doc = JSON.parse(r.stdout) as { findings: { rule: string; frame: number; severity: string; evidence: Record<string, unknown>; app: Record<string, string> }[] };
   const w = doc.findings.filter((f) => f.rule === 'write-after-peer-close');
   assert.equal(w.length, 1, JSON.stringify(doc.findings));
   return w;
@@ -68,4 +71,59 @@ test('write-after-peer-close (race): the first data is the first the FIN did not
   assert.deepEqual(
     { frame: w[0].frame, variant: w[0].evidence.variant, finFrame: w[0].evidence.finFrame, firstDataFrame: w[0].evidence.firstDataFrame, bytesAfterFin: w[0].evidence.bytesAfterFin },
     { frame: 7, variant: 'race', finFrame: 6, firstDataFrame: 5, bytesAfterFin: 100 });
+});
+
+test('write-after-peer-close (goodbye): a writer FIN after the RST in the capture (capture near the closer) still makes it a goodbye at info', async () => {
+  const segs: Seg[] = [
+    { tsSec: 700, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 700, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 700, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 700, tsUsec: 3000, src: C, dst: S, flags: 'PA', seq: 101, ack: 9001, len: 6 }, // 4: QUIT
+    { tsSec: 700, tsUsec: 3100, src: C, dst: S, flags: 'FA', seq: 107, ack: 9001 }, // 5: the client closes at once
+    { tsSec: 700, tsUsec: 50000, src: S, dst: C, flags: 'PA', seq: 9001, ack: 108, len: 9 }, // 6: "221 bye" after reading the FIN
+    { tsSec: 700, tsUsec: 50050, src: C, dst: S, flags: 'R', seq: 108 }, // 7: the closed client socket resets
+    { tsSec: 700, tsUsec: 50100, src: S, dst: C, flags: 'FA', seq: 9010, ack: 108 }, // 8: the server's FIN, sent before the RST reached it
+  ];
+  const file = join(dir, 'wapc-goodbye.pcap');
+  const w = await writeAfterPeerClose(file, segs);
+  assert.deepEqual(
+    { frame: w[0].frame, severity: w[0].severity, variant: w[0].evidence.variant, dataAckedFin: w[0].evidence.dataAckedFin, writerFinFrame: w[0].evidence.writerFinFrame, causedBy: w[0].evidence.causedBy },
+    { frame: 7, severity: 'info', variant: 'goodbye', dataAckedFin: true, writerFinFrame: 8, causedBy: undefined });
+  for (const text of Object.values(w[0].app)) assert.doesNotMatch(text, /EPIPE|SIGPIPE|ECONNRESET/, 'no error told to either application');
+});
+
+test('write-after-peer-close (goodbye): a writer that aborted with its own RST before the closer\'s RST is not told EPIPE', async () => {
+  const segs: Seg[] = [
+    { tsSec: 800, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 800, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 800, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 800, tsUsec: 3000, src: C, dst: S, flags: 'FA', seq: 101, ack: 9001 }, // 4: the client closes
+    { tsSec: 800, tsUsec: 4000, src: S, dst: C, flags: 'PA', seq: 9001, ack: 102, len: 7 }, // 5: the server's last data
+    { tsSec: 800, tsUsec: 4030, src: S, dst: C, flags: 'RA', seq: 9008, ack: 102 }, // 6: the server aborts itself
+    { tsSec: 800, tsUsec: 8000, src: C, dst: S, flags: 'R', seq: 102 }, // 7: the client's closed socket answers frame 5
+  ];
+  const file = join(dir, 'wapc-writer-abort.pcap');
+  const w = await writeAfterPeerClose(file, segs);
+  assert.deepEqual(
+    { frame: w[0].frame, severity: w[0].severity, variant: w[0].evidence.variant, writerFinFrame: w[0].evidence.writerFinFrame, writerRstFrame: w[0].evidence.writerRstFrame },
+    { frame: 7, severity: 'info', variant: 'goodbye', writerFinFrame: null, writerRstFrame: 6 });
+  for (const text of Object.values(w[0].app)) assert.doesNotMatch(text, /EPIPE|SIGPIPE|ECONNRESET/, 'no error told to either application');
+});
+
+test('report: the advice follows the variant (a goodbye is not told to fix its pool; a bug is)', async () => {
+  const advice = async (capture: string): Promise<string> => {
+    const r = await runCli(['report', '--format', 'md', join('captures', capture)]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = /\*\*How to fix\.\*\*\n\n([\s\S]*?)\n\n\*\*Wireshark/.exec(r.stdout);
+    assert.ok(m, 'the report has a How to fix section');
+    return m[1];
+  };
+  const goodbye = await advice('write-after-peer-close-goodbye.pcap');
+  assert.match(goodbye, /Usually nothing/);
+  assert.doesNotMatch(goodbye, /pool|idle timeout|validate|SIGPIPE/i);
+  const bug = await advice('write-after-peer-close-bug.pcap');
+  assert.match(bug, /SIGPIPE/);
+  assert.doesNotMatch(bug, /Usually nothing/);
+  const race = await advice('write-after-peer-close-race.pcap');
+  assert.match(race, /pooled connection/);
 });

@@ -712,6 +712,76 @@ S['write-after-peer-close-race'] = async () => {
   };
 };
 
+S['write-after-peer-close-goodbye'] = async () => {
+  // Issue 15, the goodbye variant: the client sends its last request and close()s at once without reading
+  // (like an SMTP client's QUIT+FIN); the server reads it, sends its reply and close()s (its 221 + FIN). The
+  // reply reaches the client's closed socket, whose kernel answers with RST, but the server had closed
+  // already: no write of either side fails.
+  const r = await inNetns('write-after-peer-close-goodbye', 'wg', 200, async ({ A, B, file }) => {
+    await establish(A, B);
+    A.cmd({ op: 'write', n: 10 });
+    await A.wait('write');
+    A.cmd({ op: 'destroy' });
+    await B.wait('data');
+    B.cmd({ op: 'write', n: 20 });
+    await B.wait('write');
+    B.cmd({ op: 'destroy' });
+    await B.wait('close');
+    // the server's FIN may reach the capture (client side) after the client's RST left: wait for both
+    await waitForWire(file, (pk) => hasRst(pk) && pk.some((p) => p.fin && p.src === NS_ADDR.server), { what: 'RST and server FIN' });
+  });
+  const pkG = readPackets(r.file);
+  const reply = pkG.find((p) => p.len > 0 && p.src === NS_ADDR.server);
+  const rstG = pkG.find((p) => p.rst);
+  // a kernel sends no FIN for a socket a RST has reset: the server's FIN proves it closed before the RST arrived
+  check(reply && rstG && rstG.src === NS_ADDR.client && pkG.some((p) => p.fin && p.src === NS_ADDR.server), 'no client RST, or the server never closed');
+  return {
+    description: 'Goodbye: the client writes its last request and closes without reading; the server reads it, replies and closes (its FIN follows the reply); the client\'s closed socket answers the reply with RST, which reaches a server socket already closed: no application sees an error.',
+    roles: rolesFromCapture(r.file),
+    expect: [{ rule: 'write-after-peer-close', actor: 'client', frame: rstG.frame, evidence: { variant: 'goodbye' } }],
+    mustNotFire: except('write-after-peer-close'),
+    noProblems: true,
+    app: { client: r.client.toJSON(), server: r.server.toJSON() },
+    notes: NS_NOTE,
+  };
+};
+
+S['simultaneous-close-goodbye'] = async () => {
+  // Issue 15, one story per connection: both sides write a last message and close() at the same moment; with
+  // 200 ms one-way delay the data and FINs cross, and each kernel answers the other's data (arriving after its
+  // own close) with RST. One simultaneous close, told once, with one goodbye for both RSTs.
+  const r = await inNetns('simultaneous-close-goodbye', 'sg', 200, async ({ A, B, file }) => {
+    await establish(A, B);
+    A.cmd({ op: 'write', n: 10 });
+    B.cmd({ op: 'write', n: 20 });
+    await A.wait('write');
+    await B.wait('write');
+    A.cmd({ op: 'destroy' });
+    B.cmd({ op: 'destroy' });
+    await A.wait('close');
+    await B.wait('close');
+    await waitForWire(file, (pk) => new Set(pk.filter((p) => p.rst).map((p) => p.src)).size === 2, { what: 'RSTs from both sides' });
+  });
+  const fins = tsharkFrames(r.file, 'tcp.flags.fin==1');
+  const pkS = readPackets(r.file);
+  const [f1, f2] = fins.map((f) => pkS.find((p) => p.frame === f));
+  check(fins.length === 2 && !covers(f2.ack, f1), 'FINs did not cross (second FIN acknowledges the first)');
+  const rsts = pkS.filter((p) => p.rst);
+  check(new Set(rsts.map((p) => p.src)).size === 2, 'not both sides reset');
+  return {
+    description: 'Simultaneous close with a last message each way: both sides write and close within the 200 ms one-way delay, so data and FINs cross; each kernel answers the other\'s data with RST. One close story: simultaneous-close plus one goodbye for both RSTs.',
+    roles: rolesFromCapture(r.file),
+    expect: [
+      { rule: 'simultaneous-close', actor: 'server', frame: fins[1], evidence: {} },
+      { rule: 'write-after-peer-close', actor: 'client', frame: rsts[0].frame, evidence: { variant: 'goodbye' } },
+    ],
+    mustNotFire: except('simultaneous-close', 'write-after-peer-close'),
+    noProblems: true,
+    app: { client: r.client.toJSON(), server: r.server.toJSON() },
+    notes: NS_NOTE,
+  };
+};
+
 S['half-open'] = async () => {
   let dropped;
   const r = await inNetns('half-open', 'ho', 0, async ({ A, B, w, file }) => {

@@ -90,11 +90,13 @@ export class ReportCollector {
     }
     this.ts[n] = f.ts;
     this.sev[n] = SEVERITY_RANK[f.severity];
-    const key = `${f.input}|${f.rule}|${f.severity}|${rec.orig.ip}|${rec.resp.ip}|${rec.resp.port}`;
+    // the variant is part of the key: one group, one story, one piece of advice (issue 15)
+    const variant = typeof f.evidence.variant === 'string' ? f.evidence.variant : null;
+    const key = `${f.input}|${f.rule}|${variant ?? ''}|${f.severity}|${rec.orig.ip}|${rec.resp.ip}|${rec.resp.port}`;
     let g = this.groups.get(key);
     if (!g) {
       g = {
-        id: this.nextGroupId++, input: f.input, rule: f.rule, severity: f.severity, origIp: rec.orig.ip,
+        id: this.nextGroupId++, input: f.input, rule: f.rule, severity: f.severity, variant, origIp: rec.orig.ip,
         respIp: rec.resp.ip, respPort: rec.resp.port, count: 0, firstTs: f.ts, lastTs: f.ts,
         firstFrame: f.frame, lastFrame: f.frame, origPorts: new Set(), streams: [], example: null,
       };

@@ -227,7 +227,7 @@ function detail(m: ReportModel, g: Group): string {
   const multi = m.inputs.length > 1;
   const file = m.inputs[g.input]?.file ?? '';
   let h = `<section class="finding ${g.severity}" id="g${g.id}">`;
-  h += `<h3>${sevBadge(g.severity)} ${esc(ruleTitle(g.rule))} <span class="meta mono">${esc(g.rule)}</span></h3>`;
+  h += `<h3>${sevBadge(g.severity)} ${esc(ruleTitle(g.rule))} <span class="meta mono">${esc(g.rule)}</span>${g.variant !== null ? ` <span class="meta">variant <span class="mono">${esc(g.variant)}</span></span>` : ''}</h3>`;
   h += `<p class="meta mono">${esc(hostPort(ex.rec.orig.ip, ex.rec.orig.port))} → ${esc(hostPort(ex.rec.resp.ip, ex.rec.resp.port))} · ${multi ? `${esc(file)} · ` : ''}stream ${f.stream} · key frame ${f.frame} · ${esc(utc(f.ts))} UTC · ${esc(ex.rec.state)} · history <code>${esc(ex.rec.history)}</code></p>`;
   if (g.count > 1) {
     h += `<p class="meta">This group holds <strong>${num(g.count)}</strong> findings with the same rule and endpoints${g.origPorts.size > 1 ? ` (${g.origPorts.size >= 1000 ? '1000+' : num(g.origPorts.size)} originator ports)` : ''}, from ${esc(utc(g.firstTs))} to ${esc(utc(g.lastTs))} UTC (frames ${g.firstFrame} to ${g.lastFrame}); the first one is worked through below.</p>`;
@@ -244,7 +244,7 @@ function detail(m: ReportModel, g: Group): string {
   if (f.app.resp) h += `<dt>${esc(ex.respRole)} <span class="mono meta">${esc(hostPort(ex.rec.resp.ip, ex.rec.resp.port))}</span></dt><dd>${esc(f.app.resp)}</dd>`;
   if (!f.app.orig && !f.app.resp) h += '<dt>–</dt><dd>nothing the rule can tell</dd>';
   h += '</dl>';
-  const fix = fixAdvice(g.rule);
+  const fix = fixAdvice(g.rule, g.variant);
   h += `<h4>How to fix</h4><div class="fix">${miniMarkdown(fix.markdown)}</div>`;
   const wf = wiresharkFilters(g);
   h += `<h4>Wireshark</h4><table class="filters"><tbody>`;

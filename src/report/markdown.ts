@@ -65,7 +65,7 @@ function detail(m: ReportModel, g: Group): string {
   const f = ex.finding;
   const multi = m.inputs.length > 1;
   const file = m.inputs[g.input]?.file ?? '';
-  let t = `### ${g.severity.toUpperCase()}: ${md(ruleTitle(g.rule))} (${code(g.rule)})\n\n`;
+  let t = `### ${g.severity.toUpperCase()}: ${md(ruleTitle(g.rule))} (${code(g.rule)}${g.variant !== null ? `, variant ${code(g.variant)}` : ''})\n\n`;
   t += `${md(hostPort(ex.rec.orig.ip, ex.rec.orig.port))} → ${md(hostPort(ex.rec.resp.ip, ex.rec.resp.port))} · ${multi ? `${md(file)} · ` : ''}stream ${f.stream} · key frame ${f.frame} · ${utc(f.ts)} UTC · ${md(ex.rec.state)} · history ${code(ex.rec.history)}\n\n`;
   if (g.count > 1) {
     t += `This group holds **${num(g.count)}** findings with the same rule and endpoints, from ${utc(g.firstTs)} to ${utc(g.lastTs)} UTC (frames ${g.firstFrame} to ${g.lastFrame}); the first one is worked through below.\n\n`;
@@ -80,7 +80,7 @@ function detail(m: ReportModel, g: Group): string {
   if (f.app.resp) t += `- ${md(ex.respRole)} ${md(hostPort(ex.rec.resp.ip, ex.rec.resp.port))}: ${md(f.app.resp)}\n`;
   if (!f.app.orig && !f.app.resp) t += '- nothing the rule can tell\n';
   t += '\n**How to fix.**\n\n';
-  t += fixAdvice(g.rule).markdown + '\n\n';
+  t += fixAdvice(g.rule, g.variant).markdown + '\n\n';
   const wf = wiresharkFilters(g);
   t += `**Wireshark filter**${multi ? ` (in ${md(file)})` : ''}: ${code(wf.stream)} · key packet ${code(wf.key)}`;
   if (wf.frames) t += ` · evidence ${code(wf.frames)}`;

@@ -68,6 +68,8 @@ export interface Group {
   input: number;
   rule: string;
   severity: Severity;
+  /** the findings' evidence.variant (write-after-peer-close), part of the group key: the advice is chosen by it */
+  variant: string | null;
   origIp: string;
   respIp: string;
   respPort: number;
