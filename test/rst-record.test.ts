@@ -21,7 +21,7 @@ import { EpState } from '../src/tcp/endpoint.js';
 import type { ConnRecord } from '../src/tcp/record.js';
 import { RST_SHAPES, rstShape, rstShapeCode, type RstShape } from '../src/tcp/rst.js';
 import { pcap, type Seg } from './pcap-writer.js';
-import { acceptanceTests, C, established, IS, S, type Analyzed } from './rst-acceptance-cases.js';
+import { acceptanceTests, C, established, IC, IS, S, type Analyzed } from './rst-acceptance-cases.js';
 import { bothWays } from './rst-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-rstrec-'));
@@ -143,8 +143,26 @@ test(`a connection keeps its first ${MAX_RSTS} RSTs`, async () => {
   assert.deepEqual(c.resets.map((r) => r.frame), Array.from({ length: MAX_RSTS }, (_, i) => 6 + i));
 });
 
-test('a RST as the first packet of a connection (the first slot of the log) has its full record', async () => {
-  const c = await record('rst-first', [{ tsSec: 400, src: S, dst: C, flags: 'R', seq: IS }]);
+test('a RST as the first packet of a connection (the first slot of the log) has its full record; with no trigger it is no socketless RST', async () => {
+  // seq 0 equals the (absent) trigger's ack field as the tracker starts it: still no trigger, so 'other'
+  const c = await record('rst-first', [{ tsSec: 400, src: S, dst: C, flags: 'R', seq: 0 }]);
   // the server's port (8080) makes it the responder although it sent the first packet
   assert.deepEqual(c.resets, [reset(1, 'resp', 'other', 'unknown')]);
+});
+
+test("a SYN's ack field is no ack: a bare RST at it is not socketless (SYN retransmitted; SYN found in the log's first segments)", async () => {
+  const syn: Seg = { tsSec: 400, src: C, dst: S, flags: 'S', seq: IC };
+  const rst0: Seg = { tsSec: 401, src: S, dst: C, flags: 'R', seq: 0 };
+  // the trigger is the retransmitted SYN (the second segment), its ack field 0
+  const again = await record('syn-again', [syn, { ...syn, tsUsec: 100 }, rst0]);
+  assert.deepEqual(again.resets, [reset(3, 'resp', 'other', 'out-of-window')]);
+  // the client's last segment (position 6) is gone from the ring when the RST comes: the trigger falls back to
+  // the client's last one among the log's first six, its SYN
+  const segs: Seg[] = [syn, { tsSec: 400, tsUsec: 1, src: S, dst: C, flags: 'SA', seq: IS, ack: IC + 1 }];
+  for (let i = 0; i < 4; i++) segs.push({ tsSec: 400, tsUsec: 2 + i, src: S, dst: C, flags: 'PA', seq: IS + 1 + 10 * i, ack: IC + 1, len: 10 });
+  segs.push({ tsSec: 400, tsUsec: 6, src: C, dst: S, flags: 'A', seq: IC + 1, ack: IS + 41 });
+  for (let i = 0; i < 15; i++) segs.push({ tsSec: 400, tsUsec: 10 + i, src: S, dst: C, flags: 'PA', seq: IS + 41 + 10 * i, ack: IC + 1, len: 10 });
+  const head = await record('syn-in-head', [...segs, { ...rst0, tsSec: 400, tsUsec: 100 }]);
+  assert.equal(head.resets.length, 1);
+  assert.equal(head.resets[0].shape, 'other');
 });
