@@ -53,13 +53,13 @@ export const GROUPS: Group[] = [
     name: 'state',
     what: "Zeek's endpoint state machine and conn_state",
     mutate: ['src/tcp/state.ts'],
-    tests: ['dist/test/conn-state-crafted.test.js', 'dist/test/conformance.test.js'],
+    tests: ['dist/test/conn-state.test.js'],
   },
   {
     name: 'rst',
     what: 'RST acceptance and shape',
     mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:219-253'],
-    tests: ['dist/test/rst-acceptance.test.js', 'dist/test/tracker.test.js'],
+    tests: ['dist/test/rst-record.test.js', 'dist/test/layouts.test.js', 'dist/test/tracker.test.js'],
   },
   {
     name: 'rst-causes',
