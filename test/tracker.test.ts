@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { analyze } from '../src/analysis/analyze.js';
 import { CAPTURES } from './helpers.js';
 import { pcap, type Seg } from './pcap-writer.js';
+import { bothWays } from './rst-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-tracker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -159,24 +160,6 @@ test('history: letters past the tenth, flips and reuse keep the exact string (pa
     assert.equal(c.reuse().history, '', `round ${round}: reused`);
   }
 });
-
-/** Runs one capture with evidence (analyze) and without (flows); checks the records agree and each RST summary matches its full record. */
-async function bothWays(files: string[]): Promise<import('../src/tcp/record.js').ConnRecord[]> {
-  const { rstShape } = await import('../src/tcp/rst.js');
-  const full = await analyze(files, {
-    perFile: true,
-    onCloseOut: (rec, _found, c) => {
-      assert.equal(rec.resets.length, c.rsts.length, `connection ${rec.id}`);
-      rec.resets.forEach((r, i) => {
-        const x = c.rsts[i];
-        assert.deepEqual(r, { frame: x.seg.frame, from: x.seg.fromOrig ? 'orig' : 'resp', shape: rstShape(x), acceptance: x.acceptance }, `connection ${rec.id} RST ${i}`);
-      });
-    },
-  });
-  const lean = await analyze(files, { perFile: true, rules: false });
-  assert.deepEqual(lean.connections, full.connections);
-  return full.connections;
-}
 
 test('without evidence (flows) connection records are the same: RST summaries match the full RST records', async () => {
   const { readdirSync } = await import('node:fs');

@@ -25,6 +25,8 @@ export const CONN_STATE_MEANING: Record<ConnState, string> = {
   OTH: 'no SYN seen, midstream traffic',
 };
 
+// Zeek's `pattern == string` matches the whole string, hence both anchors.
+// Stryker disable next-line Regex: without the final `$` the trailing `.*` still takes the rest of any history (letters and '^', no line breaks): no history tells the two apart
 const RSTOS0_HISTORY = /^\^?S[^HAFGIQ]*R.*$/;
 
 export function connState(c: Connection): ConnState {
