@@ -319,3 +319,32 @@ test('write-after-peer-close (race): the first data is the first the FIN did not
     orig: 'write() succeeded locally (it was sent before the FIN arrived); read() then returned 0 (EOF), and the next write() failed with EPIPE (SIGPIPE unless ignored); ECONNRESET only if the FIN was lost',
   });
 });
+
+test('rst-suspicious: an in-window RST claiming to come from the client; the challenge ACK is the server\'s first pure ACK after it', async () => {
+  const conv = new Conv().open().c('PA', 10).s('PA', 10).c('A');
+  // in the window, 1000 past what the server expects; the server then sends data, then a pure ACK
+  conv.c('RA', 0, { seq: conv.nxt('c') + 1000 }).s('PA', 5).s('A').c('A');
+  const { findings, all } = await crafted(conv);
+  assert.deepEqual(all, ['rst-suspicious@7']);
+  const f = one(findings, 'rst-suspicious');
+  assert.equal(f.actor, 'client');
+  assert.deepEqual(f.frames, [7, 9]);
+  assert.deepEqual({ acceptance: f.evidence.acceptance, survived: f.evidence.survived, challengeAck: f.evidence.challengeAck, challengeAckFrame: f.evidence.challengeAckFrame },
+    { acceptance: 'in-window', survived: true, challengeAck: true, challengeAckFrame: 9 });
+  assert.equal(f.summary, `a RST claiming to come from ${CLIENT} (frame 7) looks forged: sequence in window but not exact (RFC 5961: the receiver answers with a challenge ACK and keeps the connection). The connection survived it (challenge ACK, frame 9).`);
+  assert.deepEqual(f.app, { orig: 'did not send this RST (as far as the wire shows)', resp: 'nothing: the RST was not accepted' });
+});
+
+test('write-after-peer-close: the client closes first, the server writes after reading its FIN', async () => {
+  // a bare RST at the sequence the server's data acknowledged: the closed socket's kernel answering
+  const { findings, all } = await crafted(new Conv().open().c('PA', 10).s('A').c('FA').s('A').s('PA', 40).c('R'));
+  assert.deepEqual(all, ['write-after-peer-close@9']);
+  const f = one(findings, 'write-after-peer-close');
+  assert.equal(f.actor, 'client');
+  assert.deepEqual(f.frames, [6, 7, 8, 9]);
+  assert.deepEqual(f.evidence, { variant: 'bug', finFrame: 6, firstDataFrame: 8, bytesAfterFin: 40, rstFrame: 9, rstShape: 'socketless', dataAckedFin: true });
+  assert.deepEqual(f.app, {
+    orig: 'had called close(); its kernel reset the connection when data arrived',
+    resp: 'read() returned 0 (EOF), the write() after it succeeded locally, then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)',
+  });
+});
