@@ -348,3 +348,41 @@ test('write-after-peer-close: the client closes first, the server writes after r
     resp: 'read() returned 0 (EOF), the write() after it succeeded locally, then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)',
   });
 });
+
+test('suspicion details: IP ID 0 is no series; a socketless RST is judged by its TTL only', async () => {
+  const base = () => new Conv().open().c('PA', 10).s('A');
+  // IP ID 0 on the RST (Linux sends 0 with DF), or a sender whose last IP ID was 0: no IP ID signal, one weak signal only
+  assert.deepEqual((await crafted(base().s('RA', 0, { ipId: 0, noTs: true }))).all, ['rst-with-unread-data@6']);
+  assert.deepEqual((await crafted(new Conv().open().c('PA', 10).s('A', 0, { ipId: 0 }).s('RA', 0, { ipId: 5000, noTs: true }))).all, ['rst-with-unread-data@6']);
+  // a bare RST at the trigger's ack (socketless shape) never carries options and its IP ID is not the socket's:
+  // only the TTL counts
+  const conv = new Conv().midStream().s('PA', 5).c('A').c('PA', 10);
+  const { findings, all } = await crafted(conv.s('R', 0, { seq: conv.nxt('s'), ttl: 128, ipId: 40000, noTs: true }));
+  assert.deepEqual(all, ['rst-suspicious@4']);
+  const f = one(findings, 'rst-suspicious');
+  assert.deepEqual({ reasons: f.evidence.reasons, rstShape: f.evidence.rstShape },
+    { reasons: ["TTL 128 unlike the sender's other packets (64)"], rstShape: 'socketless' });
+});
+
+test('unread data counts only up to the RST; a RST from a side whose peer sent nothing is still told', async () => {
+  // the RST itself carries a payload (RFC 1122 diagnostic data): it does not answer the client's bytes
+  const r = await crafted(new Conv().open().c('PA', 10).s('A').s('RA', 4));
+  assert.deepEqual(r.all, ['rst-with-unread-data@6']);
+  assert.equal(one(r.findings, 'rst-with-unread-data').evidence.unreadBytes, 10);
+  // one direction only (no trigger), but the RST's sender sent data before: an abort, not a lone RST
+  assert.deepEqual((await crafted(new Conv().midStream().c('PA', 10).c('RA'))).all, ['abortive-close@2']);
+});
+
+test('after its own FIN, or with its own data unacknowledged, a RST is an abort, not half-open nor unread data', async () => {
+  // a bare RST at the ack of the client's last segment, after the server's FIN: socketless shape, but the server closed
+  const conv = new Conv().open().c('PA', 10).s('PA', 10).c('A').s('FA').c('A');
+  const fin = await crafted(conv.s('R', 0, { seq: conv.nxt('s') }));
+  assert.deepEqual(fin.all, ['abortive-close@9']);
+  assert.deepEqual(one(fin.findings, 'abortive-close').evidence, { pendingBytes: 0, finSent: true, rstFrame: 9, rstShape: 'socketless', acceptance: 'exact' });
+  // the client's bytes came after the server's last data, but the server had closed (FIN) before its RST
+  assert.deepEqual((await crafted(new Conv().open().c('PA', 10).s('FA').c('A').s('RA'))).all, ['abortive-close@7']);
+  // the client's bytes unanswered, but the server's own 30 bytes were never acknowledged: the abort discarded them
+  const pending = await crafted(new Conv().open().s('PA', 30).c('PA', 10, { ack: 5001 }).s('RA'));
+  assert.deepEqual(pending.all, ['abortive-close@6']);
+  assert.equal(one(pending.findings, 'abortive-close').evidence.pendingBytes, 30);
+});
