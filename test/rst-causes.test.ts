@@ -386,3 +386,16 @@ test('after its own FIN, or with its own data unacknowledged, a RST is an abort,
   assert.deepEqual(pending.all, ['abortive-close@6']);
   assert.equal(one(pending.findings, 'abortive-close').evidence.pendingBytes, 30);
 });
+
+test('keepalive-reset needs 1 s without payload before the RST, and counts probes from either side', async () => {
+  /** a request and its reply (the last payload at x.5 s), a keep-alive probe (one below the next sequence, no payload) and its answer, the RST `idle` s after the payload */
+  const run = (prober: 'c' | 's', idle: number) => {
+    const conv = new Conv().open().c('PA', 10, { dt: 0.397 }).s('PA', 5, { dt: 0.1 });
+    const peer = prober === 'c' ? 's' : 'c';
+    conv[prober]('A', 0, { seq: conv.nxt(prober) - 1, dt: idle / 4 })[peer]('A', 0, { dt: idle / 4 });
+    return crafted(conv.s('RA', 0, { dt: idle / 2 }));
+  };
+  assert.deepEqual((await run('c', 1)).all, ['keepalive-reset@8'], 'exactly 1 s idle');
+  assert.deepEqual((await run('s', 1.5)).all, ['keepalive-reset@8'], 'probes from the RST\'s sender');
+  assert.deepEqual((await run('c', 0.6)).all, ['abortive-close@8'], 'less than 1 s idle');
+});
