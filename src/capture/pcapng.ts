@@ -302,6 +302,7 @@ export class PcapngParser extends FormatParser {
       f.tsSec = hi * 2 ** (32 - k) + loSec + iface.tsOffsetSec;
       // Stryker disable next-line EqualityOperator,ConditionalExpression: `k > 9` and `true` are equivalent: for k <= 9 both formulas are exact integers, frac * 1953125 * 2^(9-k) = frac * 10^9 / 2^k; the line's `<` and `false` are killed
       f.tsNsec = k >= 9 ? Math.floor((frac * 1953125) / 2 ** (k - 9)) : frac * (1e9 / unit);
+      // Stryker disable next-line EqualityOperator: `>= 32` is equivalent: bin 32 takes the branch above; the line's `<=` is killed
     } else if (iface.bin > 32) {
       // rare: finer than 2^-32 s; exact with BigInt (allocates per packet)
       const v = (BigInt(hi) << 32n) | BigInt(lo);
