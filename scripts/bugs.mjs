@@ -27,14 +27,14 @@ const BUGS = [
     file: 'src/rules/write-after-peer-close.ts',
     from: 'data.ackRel > closerEp.finRel',
     to: 'data.ackRel >= closerEp.finRel',
-    tests: ['rules-captures', 'write-after-close-crafted'],
+    tests: ['rules-captures', 'rst-causes'],
   },
   {
     name: "the race finding's byte count from one source only",
     file: 'src/rules/write-after-peer-close.ts',
     from: 'const bytes = Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck);',
     to: 'const bytes = writerM.dataAfterPeerFin;',
-    tests: ['rules-captures', 'write-after-close-crafted'],
+    tests: ['rules-captures', 'rst-causes'],
   },
   {
     name: "RST acceptance without the window's upper bound",

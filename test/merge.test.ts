@@ -144,3 +144,143 @@ test('mergeStats: frame counters from lane 0, connection counters summed, otherS
   // the lanes kept 30 + 35 of the 80 segments: 15 were outside the user's shard
   assert.equal(s.otherShard, 15);
 });
+
+test('a lane that has reported nothing holds everything back, even a record closed at frame 1', () => {
+  const { m, log } = logged(2, 1);
+  m.add(0, batch(0, 1, [1], [rec('a', 0, 1, 1, 1)]));
+  assert.equal(m.step(), 0, 'lane 1 has not reported: its progress is before the first frame');
+  m.add(1, batch(0, 1, [], []));
+  assert.equal(m.step(), 1);
+  assert.deepEqual(log, ['a#1/0']);
+});
+
+test('records of two inputs ready in one step: input order first, each input ending after its last record', () => {
+  const { m, log } = logged(2, 2);
+  // lane 0 is through input 0 and into input 1 (a record closed at its frame 2); lane 1 finishes input 0 only now
+  m.add(0, batch(0, END_FRAME, [], [], { packets: 3, summary: 's0' }));
+  m.add(0, batch(1, 2, [1], [rec('in1', 1, 2, 1, 1)]));
+  m.add(1, batch(0, END_FRAME, [1], [rec('in0', 0, END_FRAME, 1, 1)], { packets: 3 }));
+  m.add(1, batch(1, 2, [], []));
+  assert.equal(m.step(), 2);
+  assert.deepEqual(log, ['in0#1/0', 'end 0 s0', 'in1#2/0']);
+});
+
+test('an input whose first connection comes after inputs without any: its streams still start at 0', () => {
+  const { m, log } = logged(1, 2);
+  m.add(0, batch(0, END_FRAME, [], [], { packets: 2, summary: 'empty' }));
+  m.add(0, batch(1, 5, [2, 3], [rec('x', 1, 4, 2, 1), rec('y', 1, 5, 3, 2)]));
+  m.step();
+  assert.deepEqual(log, ['end 0 empty', 'x#1/0', 'y#2/1']);
+});
+
+test('maxLive: in a later input, close-outs and creations compare by frame within that input', () => {
+  const { m } = logged(1, 2);
+  m.add(0, batch(0, END_FRAME, [], [], { packets: 0 }));
+  // input 1: a 1..5, b 2..6: two live at once
+  m.add(0, batch(1, 10, [1, 2], [rec('a', 1, 5, 1, 1), rec('b', 1, 6, 2, 2)]));
+  m.step();
+  assert.equal(m.maxLive, 2);
+});
+
+test('maxLive over several steps: connections closed out in one step are no longer live in the next', () => {
+  const { m } = logged(1, 1);
+  // step 1: a 1..2, then b 3..4 (b created after a closed): never more than one live
+  m.add(0, batch(0, 4, [1, 3], [rec('a', 0, 2, 1, 1), rec('b', 0, 4, 3, 2)]));
+  m.step();
+  assert.equal(m.maxLive, 1);
+  // step 2: c and d overlap: two live, not more (a and b are gone)
+  m.add(0, batch(0, 10, [5, 6], [rec('c', 0, 7, 5, 3), rec('d', 0, 8, 6, 4)]));
+  m.step();
+  assert.equal(m.maxLive, 2);
+});
+
+test('drained: false while a batch, a creation or an id is still pending in any lane', () => {
+  // a batch held (its record not reported as created: no id, no creation pending)
+  let { m } = logged(2, 1);
+  m.add(0, batch(0, 10, [], [rec('x', 0, 6, 1, 1)]));
+  m.add(1, batch(0, 3, [], []));
+  m.step();
+  assert.ok(!m.drained(), 'a batch is not consumed');
+  // every batch consumed, a creation past the common progress not yet numbered
+  ({ m } = logged(2, 1));
+  m.add(0, batch(0, 10, [5], []));
+  m.add(1, batch(0, 3, [], []));
+  m.step();
+  assert.ok(!m.drained(), 'a creation is not numbered');
+  // every batch consumed, every creation numbered, the connection not yet closed out
+  ({ m } = logged(2, 1));
+  m.add(0, batch(0, 10, [5], []));
+  m.add(1, batch(0, 10, [], []));
+  m.step();
+  assert.ok(!m.drained(), 'a connection is still open');
+  m.add(0, batch(0, 12, [], [rec('y', 0, 11, 5, 1)]));
+  m.add(1, batch(0, 12, [], []));
+  m.step();
+  assert.ok(m.drained());
+});
+
+test('mergeStats: a field that is not a number is lane 0\'s, not summed', () => {
+  const lane = (note: string) => ({
+    frames: 1, tcpSegments: 1, otherShard: 0, connections: 1, skipped: {}, note,
+  }) as unknown as TrackerStats;
+  const s = mergeStats([lane('lane 0'), lane('lane 1')]) as unknown as Record<string, unknown>;
+  assert.equal(s.note, 'lane 0');
+  assert.equal(s.connections, 2);
+});
+
+/** The lane queues' private state, for the compaction tests (TypeScript's `private` is not enforced at run time). */
+interface LaneInternals { created: number[]; createdPos: number; batches: unknown[]; head: number }
+const lanesOf = (m: Merge<Rec, string>): LaneInternals[] => (m as unknown as { lanes: LaneInternals[] }).lanes;
+
+test('the creation queue is compacted once more than 4096 entries and more than half of it are numbered, and ids stay right', () => {
+  // The thresholds are memory policy (shortening the array too often costs a copy per step,
+  // never doing it keeps every creation of a run); this pins them, together with the ids after a compaction.
+  const frames = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  const run = (created: number, numbered: number): { m: Merge<Rec, string>; log: string[] } => {
+    const { m, log } = logged(2, 1);
+    m.add(0, batch(0, created, frames(1, created), []));
+    m.add(1, batch(0, numbered, [], []));
+    m.step();
+    return { m, log };
+  };
+  const shape = (m: Merge<Rec, string>) => [lanesOf(m)[0].createdPos, lanesOf(m)[0].created.length];
+  assert.deepEqual(shape(run(10, 10).m), [10, 10], 'few numbered: not compacted');
+  assert.deepEqual(shape(run(4096, 4096).m), [4096, 4096], '4096 numbered: not yet');
+  assert.deepEqual(shape(run(4097, 4097).m), [0, 0], '4097 numbered, all of the queue: compacted');
+  assert.deepEqual(shape(run(8194, 4097).m), [4097, 8194], 'exactly half numbered: not compacted');
+  assert.deepEqual(shape(run(8192, 4097).m), [0, 8192 - 4097], 'more than half numbered: compacted');
+  // after a compaction, the rest of the creations are numbered on, and records find their ids
+  const { m, log } = run(8192, 4097);
+  m.add(0, batch(0, 9000, [], [rec('first', 0, 8500, 1, 1), rec('late', 0, 8600, 4098, 4098)]));
+  m.add(1, batch(0, 9000, [], []));
+  m.step();
+  assert.deepEqual(log, ['first#1/0', 'late#4098/4097']);
+  assert.deepEqual(shape(m), [8192 - 4097, 8192 - 4097], 'the rest numbered: 4095, too few to compact again');
+});
+
+test('the batch queue is compacted once more than 1024 batches and more than half of it are consumed', () => {
+  const run = (consumed: number, heldBehind: number): Merge<Rec, string> => {
+    const { m } = logged(1, 1);
+    m.add(0, batch(0, 1, [1], []));
+    for (let i = 1; i < consumed; i++) m.add(0, batch(0, 1, [], []));
+    // a batch whose record closes later, and more batches behind it: none of them consumed yet
+    m.add(0, batch(0, 1, [], [rec('held', 0, 5, 1, 1)]));
+    for (let i = 0; i < heldBehind; i++) m.add(0, batch(0, 1, [], []));
+    m.step();
+    return m;
+  };
+  const shape = (m: Merge<Rec, string>) => [lanesOf(m)[0].head, lanesOf(m)[0].batches.length];
+  assert.deepEqual(shape(run(10, 0)), [10, 11], 'few consumed: not compacted');
+  assert.deepEqual(shape(run(1024, 0)), [1024, 1025], '1024 consumed: not yet');
+  assert.deepEqual(shape(run(1025, 0)), [0, 1], '1025 consumed of 1026: compacted');
+  assert.deepEqual(shape(run(1025, 1024)), [1025, 2050], 'exactly half consumed: not compacted');
+  assert.deepEqual(shape(run(1025, 1023)), [0, 1024], 'more than half consumed: compacted');
+  const { m: done, log } = logged(1, 1);
+  done.add(0, batch(0, 1, [1], []));
+  for (let i = 0; i < 2000; i++) done.add(0, batch(0, 1, [], []));
+  done.add(0, batch(0, 6, [], [rec('a', 0, 6, 1, 1)]));
+  done.step();
+  assert.deepEqual(log, ['a#1/0']);
+  assert.equal(done.takeConsumed(0), 2002);
+  assert.ok(done.drained());
+});

@@ -132,12 +132,14 @@ export class Merge<R extends MergeRecord, S = unknown> {
   step(): number {
     const lanes = this.lanes;
     let progress = Infinity;
+    // Stryker disable next-line EqualityOperator: `<=` for `<` is equivalent (taking an equal minimum changes nothing); the line's `>=` is killed, Stryker disables per line and mutator
     for (const l of lanes) if (l.progressKey < progress) progress = l.progressKey;
     // 1. global ids for creations up to the common progress, in (input, firstFrame) order
     for (;;) {
       let best: LaneState<R> | null = null;
       let bestKey = progress;
       for (const l of lanes) {
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: the bound `createdPos < created.length` as `true` or `<=` is equivalent: past the end created[createdPos] is undefined and `undefined <= bestKey` is false. The line's other mutants of these kinds are killed (Stryker disables per line and mutator)
         if (l.createdPos < l.created.length && l.created[l.createdPos] <= bestKey) {
           best = l;
           bestKey = l.created[l.createdPos];
@@ -200,6 +202,7 @@ export class Merge<R extends MergeRecord, S = unknown> {
         this.live--;
         r++;
       }
+      // Stryker disable next-line EqualityOperator: `>=` for `>` is equivalent (at an equal peak it stores the same value); the line's `<=` is killed
       if (++this.live > this.maxLive) this.maxLive = this.live;
     }
     this.live -= ready.length - r;
@@ -236,6 +239,7 @@ export class Merge<R extends MergeRecord, S = unknown> {
 }
 
 /** Per-frame counters every lane computes alike (they all see every frame). */
+// Stryker disable next-line StringLiteral: 'skipped' and 'otherShard' as "" are equivalent: skipped is an object (the typeof test skips it too) and otherShard is recomputed below; 'frames' and 'tcpSegments' as "" are killed
 const PER_FRAME_STATS = new Set(['frames', 'tcpSegments', 'skipped', 'otherShard']);
 
 /**

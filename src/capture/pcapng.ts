@@ -108,6 +108,7 @@ export class PcapngParser extends FormatParser {
     const linkType = iface.linkType;
     const ups = iface.unitsPerSec;
     // ns per interface unit; exact for 10^-n resolutions with n <= 9
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: `ups >= 0` and `true` are equivalent (ups 0 makes `inSec < ups` false below, so nsPerUnit is never used); the line's `<=` and `false` are killed
     const nsPerUnit = ups > 0 ? 1e9 / ups : 0;
     while (end - s >= 32) {
       const i = s >>> 2;
@@ -125,6 +126,9 @@ export class PcapngParser extends FormatParser {
       // time: the last second's window (same high word, lo within one second of units
       // from its start) needs no division; anything else takes the exact general conversion
       const inSec = lo - iface.secLo;
+      // Equivalent mutants, left surviving (not disabled: Stryker disables a whole line per mutator, and this line's
+      // other mutants, the one-second boundary `<= ups` among them, are killed): the condition or any of its three
+      // terms as `false`, and `inSec > 0`: each only sends more packets to setTime, which gives the same time.
       if (hi === iface.secHi && inSec >= 0 && inSec < ups) {
         f.tsSec = iface.secSec;
         f.tsNsec = inSec * nsPerUnit;
@@ -235,11 +239,15 @@ export class PcapngParser extends FormatParser {
     }
     const iface: Iface = {
       linkType: this.u16(b, s + 8), snaplen: this.u32(b, s + 12), dec: 6, bin: -1,
+      // Equivalent mutant, left surviving (disabling it would hide `cacheHi: +1`, which is killed): `secHi: +1`.
+      // setTime sets secHi before the fast path reads it, except on interfaces whose unitsPerSec is 0, where
+      // `inSec < ups` is false whatever secHi is.
       unitsPerSec: 1e6, tsOffsetSec: 0, cacheHi: -1, cacheSec: 0, cacheRem: 0, secHi: -1, secLo: 0, secSec: 0, lastDrops: 0,
     };
     // options: code u16, length u16, value padded to 4
     let o = s + 16;
     const end = s + len - 4;
+    // Stryker disable next-line EqualityOperator: `<` is equivalent: an option header ending exactly at `end` has length 0, and no option of length 0 is read (end of options, or too short for 9 and 14); the line's `>` is killed
     while (o + 4 <= end) {
       const code = this.u16(b, o);
       const olen = this.u16(b, o + 2);
@@ -247,6 +255,7 @@ export class PcapngParser extends FormatParser {
       if (code === 9 && olen >= 1) {
         const v = b[o + 4];
         if (v & 0x80) { iface.bin = v & 0x7f; iface.dec = -1; iface.unitsPerSec = 0; }
+        // Stryker disable next-line EqualityOperator,ConditionalExpression: `v < 9` and `false` are equivalent: 10^-9 (or coarser) then takes setTime's exact BigInt decimal path, the same times, only slower; the line's `>` and `true` are killed
         else { iface.dec = v; iface.unitsPerSec = v <= 9 ? 10 ** v : 0; }
       } else if (code === 14 && olen >= 8) {
         const hi = this.le ? b.readInt32LE(o + 8) : b.readInt32BE(o + 4);
@@ -264,6 +273,7 @@ export class PcapngParser extends FormatParser {
     const f = this.frame;
     if (iface.unitsPerSec > 0) {
       const ups = iface.unitsPerSec;
+      // Stryker disable next-line ConditionalExpression: `true` is equivalent (recomputing the cache for every packet gives the same values); the line's `false` is killed
       if (hi !== iface.cacheHi) {
         // hi * 2^32 split exactly into seconds and remaining units (BigInt once per hi change)
         const v = BigInt(hi) << 32n;
@@ -290,7 +300,9 @@ export class PcapngParser extends FormatParser {
       const loSec = Math.floor(lo / unit);
       const frac = lo - loSec * unit;
       f.tsSec = hi * 2 ** (32 - k) + loSec + iface.tsOffsetSec;
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: `k > 9` and `true` are equivalent: for k <= 9 both formulas are exact integers, frac * 1953125 * 2^(9-k) = frac * 10^9 / 2^k; the line's `<` and `false` are killed
       f.tsNsec = k >= 9 ? Math.floor((frac * 1953125) / 2 ** (k - 9)) : frac * (1e9 / unit);
+      // Stryker disable next-line EqualityOperator: `>= 32` is equivalent: bin 32 takes the branch above; the line's `<=` is killed
     } else if (iface.bin > 32) {
       // rare: finer than 2^-32 s; exact with BigInt (allocates per packet)
       const v = (BigInt(hi) << 32n) | BigInt(lo);

@@ -1,0 +1,401 @@
+/**
+ * The RST-cause chain (src/rules/teardown.ts and the RST rules) through the
+ * engine, in process: every capture of captures/ analyzed by `analyze()`
+ * (no CLI), its findings exactly the expected ones of NAME.expected.json
+ * (rule, key frame, frames, actor, evidence), what each application is told
+ * (the errno it really got), and crafted captures for the branches the
+ * recordings do not reach. This is the `rst-causes` mutation group's killing
+ * test, run once per mutant; rules-captures.test.ts checks the same
+ * expectations through the CLI and against tshark.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { analyze } from '../src/analysis/analyze.js';
+import type { Finding } from '../src/rules/types.js';
+import { CAPTURES } from './helpers.js';
+import { pcap, tcpOpt, type Seg } from './pcap-writer.js';
+
+interface Expected {
+  capture: string;
+  roles?: { client: string; server: string };
+  expect: { rule: string; actor: string; frame: number; frames: number[]; evidence: Record<string, unknown> }[];
+  mustNotFire?: string[];
+  app?: Record<string, { errno?: string }>;
+}
+
+const RST_RULES = new Set(['rst-suspicious', 'refused', 'write-after-peer-close', 'keepalive-reset', 'half-open', 'rst-with-unread-data', 'abortive-close']);
+
+const dir = mkdtempSync(join(tmpdir(), 'rstscope-causes-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function findingsOf(path: string): Promise<{ findings: Finding[]; side: (f: Finding, addr: string) => 'orig' | 'resp' }> {
+  const res = await analyze([path]);
+  return {
+    findings: res.findings,
+    side: (f, addr) => {
+      const c = res.connections.find((x) => x.id === f.connection)!;
+      return `${c.orig.ip}:${c.orig.port}` === addr ? 'orig' : 'resp';
+    },
+  };
+}
+
+const key = (f: { rule: string; frame: number }): string => `${f.rule}@${f.frame}`;
+
+for (const file of readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.json')).sort()) {
+  const exp = JSON.parse(readFileSync(join(CAPTURES, file), 'utf8')) as Expected;
+  test(`captures/${exp.capture}: exactly the expected findings, and each application told the errno it got`, async () => {
+    const { findings, side } = await findingsOf(join(CAPTURES, exp.capture));
+    assert.deepEqual(findings.map(key).sort(), exp.expect.map(key).sort());
+    const used: Finding[] = [];
+    for (const want of exp.expect) {
+      const f = findings.find((x) => x.rule === want.rule && x.frame === want.frame && !used.includes(x))!;
+      used.push(f);
+      const what = key(want);
+      assert.equal(f.actor, want.actor, `${what} actor`);
+      assert.deepEqual(f.frames, want.frames, `${what} frames`);
+      assert.deepEqual(f.evidence, want.evidence, `${what} evidence`);
+      if (!RST_RULES.has(f.rule)) continue;
+      // the summary names the RST's frame; each side's view is said
+      assert.match(f.summary, new RegExp(`\\(frame ${f.frame}\\)|frame ${f.frame}\\b`), `${what} summary names its RST: ${f.summary}`);
+      assert.ok(f.app.orig && f.app.resp, `${what}: both applications' views (${JSON.stringify(f.app)})`);
+    }
+    for (const id of exp.mustNotFire ?? []) assert.deepEqual(findings.filter((x) => x.rule === id).map(key), [], `${id} must not fire`);
+    // an application that got an errno is told it by the RST finding about its connection
+    if (exp.app && exp.roles) {
+      for (const [role, seen] of Object.entries(exp.app)) {
+        const rst = findings.filter((f) => RST_RULES.has(f.rule));
+        if (!seen.errno || rst.length === 0) continue;
+        const addr = (exp.roles as Record<string, string>)[role];
+        assert.ok(rst.some((f) => (f.app[side(f, addr)] ?? '').includes(seen.errno!)), `${role} saw ${seen.errno}: ${rst.map((f) => f.app[side(f, addr)]).join(' | ')}`);
+      }
+    }
+  });
+}
+
+// ---- crafted captures: the branches the recordings do not reach ----
+
+const C: [string, number] = ['10.6.0.1', 43000];
+const S: [string, number] = ['10.6.0.2', 7000];
+
+interface SegOpts { ttl?: number; ipId?: number; noTs?: boolean; seq?: number; ack?: number; dt?: number; keep?: boolean }
+
+/**
+ * A conversation written as each side's segments, with the sequence numbers a
+ * kernel would use (ISN 1000 for the client, 5000 for the server), TTL 64, IP
+ * IDs counting up per side, a timestamp option on every segment, 1 ms apart.
+ * `keep` leaves the side's sequence where it was (a retransmission).
+ */
+class Conv {
+  readonly segs: Seg[] = [];
+  private t = 0;
+  private readonly seq = { c: 1000, s: 5000 };
+  private readonly ipId = { c: 100, s: 30000 };
+  private synSeen = { c: false, s: false };
+
+  constructor(private readonly start = 700) {}
+
+  c(flags: string, len = 0, o: SegOpts = {}): this { return this.seg('c', flags, len, o); }
+  s(flags: string, len = 0, o: SegOpts = {}): this { return this.seg('s', flags, len, o); }
+
+  /** the handshake */
+  open(): this { return this.c('S').s('SA').c('A'); }
+
+  /** mid-stream: both sides' sequence numbers as if a handshake had happened, none on the wire */
+  midStream(): this {
+    this.seq.c++; this.seq.s++;
+    this.synSeen = { c: true, s: true };
+    return this;
+  }
+
+  private seg(side: 'c' | 's', flags: string, len: number, o: SegOpts): this {
+    const other = side === 'c' ? 's' : 'c';
+    this.t += o.dt ?? 0.001;
+    const ts = Math.round(this.t * 1000) + 1;
+    const seq = o.seq ?? this.seq[side];
+    this.segs.push({
+      tsSec: this.start + Math.floor(this.t), tsUsec: Math.round((this.t % 1) * 1e6),
+      src: side === 'c' ? C : S, dst: side === 'c' ? S : C, flags, seq,
+      ack: flags.includes('A') ? o.ack ?? this.seq[other] : 0, len,
+      ttl: o.ttl ?? 64, ipId: o.ipId ?? this.ipId[side]++,
+      opts: o.noTs ? undefined : tcpOpt.ts(ts, ts),
+    });
+    if (!o.keep && o.seq === undefined) this.seq[side] += len + (flags.includes('S') || flags.includes('F') ? 1 : 0);
+    if (flags.includes('S')) this.synSeen[side] = true;
+    return this;
+  }
+
+  /** the next sequence number of a side */
+  nxt(side: 'c' | 's'): number { return this.seq[side]; }
+}
+
+let craftedNo = 0;
+async function crafted(conv: Conv): Promise<{ findings: Finding[]; all: string[] }> {
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap(conv.segs));
+  const { findings } = await findingsOf(file);
+  return { findings, all: findings.map(key) };
+}
+
+/** the one finding of a rule (asserted to be its only one) */
+function one(findings: Finding[], rule: string): Finding {
+  const f = findings.filter((x) => x.rule === rule);
+  assert.equal(f.length, 1, `one ${rule}: ${findings.map(key).join(', ')}`);
+  return f[0];
+}
+
+const SERVER = 'the server 10.6.0.2:7000';
+const CLIENT = 'the client 10.6.0.1:43000';
+
+test('rst-suspicious: a TTL below the sender\'s range suffices alone; the range is shown; a RST that ended the connection', async () => {
+  // the server's packets came with TTL 64 and 60; its RST with 50
+  const { findings, all } = await crafted(new Conv().open().c('PA', 10).s('A').s('PA', 10, { ttl: 60 }).c('A').s('RA', 0, { ttl: 50 }));
+  assert.deepEqual(all, ['rst-suspicious@8']);
+  const f = one(findings, 'rst-suspicious');
+  assert.equal(f.actor, 'server');
+  assert.deepEqual(f.frames, [8]);
+  assert.deepEqual(f.evidence, {
+    reasons: ["TTL 50 unlike the sender's other packets (60-64)"], ttl: 50, ipId: 30003, acceptance: 'exact', survived: false,
+    challengeAck: false, challengeAckFrame: null, senderTtl: [60, 64], rstShape: 'live-socket',
+  });
+  assert.equal(f.summary, `a RST claiming to come from ${SERVER} (frame 8) looks forged: TTL 50 unlike the sender's other packets (60-64). The connection ended with it.`);
+  assert.deepEqual(f.app, { resp: 'did not send this RST (as far as the wire shows)', orig: 'ECONNRESET on its next read() or write()' });
+});
+
+test('rst-suspicious: a forged RST the connection survived; no challenge ACK claimed for an exact RST even when a pure ACK follows', async () => {
+  const { findings, all } = await crafted(new Conv().open().c('PA', 10).s('A').s('RA', 0, { ttl: 128 }).c('A').c('PA', 5).s('A'));
+  assert.deepEqual(all, ['rst-suspicious@6']);
+  const f = one(findings, 'rst-suspicious');
+  assert.deepEqual(f.frames, [6]);
+  assert.deepEqual({ survived: f.evidence.survived, challengeAck: f.evidence.challengeAck, challengeAckFrame: f.evidence.challengeAckFrame, senderTtl: f.evidence.senderTtl },
+    { survived: true, challengeAck: false, challengeAckFrame: null, senderTtl: 64 });
+  assert.equal(f.summary, `a RST claiming to come from ${SERVER} (frame 6) looks forged: TTL 128 unlike the sender's other packets (64). The connection survived it.`);
+  assert.deepEqual(f.app, { resp: 'did not send this RST (as far as the wire shows)', orig: 'nothing: the RST was not accepted' });
+});
+
+test('rst-suspicious: weak signals (IP ID out of series, missing timestamp option) count in pairs, not alone', async () => {
+  const base = () => new Conv().open().c('PA', 10).s('A');
+  const pair = await crafted(base().s('RA', 0, { ipId: 40000, noTs: true }));
+  assert.deepEqual(pair.all, ['rst-suspicious@6']);
+  assert.deepEqual(one(pair.findings, 'rst-suspicious').evidence.reasons,
+    ["IP ID 40000 out of the sender's series (last 30001)", 'no timestamp option, which the sender put on every other segment']);
+  // one weak signal: an ordinary RST (the client's 10 bytes went unanswered)
+  assert.deepEqual((await crafted(base().s('RA', 0, { ipId: 40000 }))).all, ['rst-with-unread-data@6']);
+  assert.deepEqual((await crafted(base().s('RA', 0, { noTs: true }))).all, ['rst-with-unread-data@6']);
+});
+
+test('rst-suspicious: an IP ID counts as out of series beyond 1024 after the last, modulo 2^16', async () => {
+  const after = (last: number, id: number) => crafted(new Conv().open().c('PA', 10).s('A', 0, { ipId: last }).s('RA', 0, { ipId: id, noTs: true }));
+  assert.deepEqual((await after(30000, 31024)).all, ['rst-with-unread-data@6'], '1024 on: in series');
+  const out = await after(30000, 31025);
+  assert.deepEqual(out.all, ['rst-suspicious@6'], '1025 on: out of series');
+  assert.equal((one(out.findings, 'rst-suspicious').evidence.reasons as string[])[0], "IP ID 31025 out of the sender's series (last 30000)");
+  assert.deepEqual((await after(65000, 500)).all, ['rst-suspicious@6'], 'wrapping: 1036 on');
+  assert.deepEqual((await after(65500, 200)).all, ['rst-with-unread-data@6'], 'wrapping: 236 on');
+  assert.deepEqual((await after(30000, 29990)).all, ['rst-suspicious@6'], 'behind the last: far out of series');
+});
+
+test('later RSTs from the same side: a retransmitted one adds nothing, a forged one is reported', async () => {
+  const { findings, all } = await crafted(new Conv().open().c('PA', 10).s('A').s('RA').s('RA').s('RA', 0, { ttl: 128 }));
+  assert.deepEqual(all.sort(), ['rst-suspicious@8', 'rst-with-unread-data@6']);
+  assert.deepEqual(one(findings, 'rst-suspicious').evidence.reasons, ["TTL 128 unlike the sender's other packets (64)"]);
+});
+
+test('rst-with-unread-data: the bytes after the closer\'s last data, retransmissions not counted twice; exact texts', async () => {
+  const { findings, all } = await crafted(new Conv().open().s('PA', 5).c('A').c('PA', 10, { keep: true }).c('PA', 10).c('PA', 7).s('RA'));
+  assert.deepEqual(all, ['rst-with-unread-data@9']);
+  const f = one(findings, 'rst-with-unread-data');
+  assert.equal(f.actor, 'server');
+  assert.deepEqual(f.frames, [6, 7, 8, 9]);
+  assert.deepEqual(f.evidence, { unreadBytes: 17, firstUnreadFrame: 6, rstFrame: 9, rstShape: 'live-socket', acceptance: 'exact' });
+  assert.equal(f.summary, `${CLIENT} sent 17 byte(s) (from frame 6) that ${SERVER} never answered; it closed with that data unread, so its kernel sent RST/ACK (frame 9) instead of FIN: the peer gets ECONNRESET.`);
+  assert.deepEqual(f.app, { resp: 'close() returned 0; the unread data was discarded', orig: 'the next read() or write() failed with ECONNRESET ("connection reset by peer")' });
+  // the closer answered (data of its own): only what came after counts
+  const r = await crafted(new Conv().open().c('PA', 10).s('PA', 5).c('A').c('PA', 3).s('RA'));
+  assert.deepEqual(r.all, ['rst-with-unread-data@8']);
+  assert.deepEqual(one(r.findings, 'rst-with-unread-data').evidence, { unreadBytes: 3, firstUnreadFrame: 7, rstFrame: 8, rstShape: 'live-socket', acceptance: 'exact' });
+  assert.deepEqual(one(r.findings, 'rst-with-unread-data').frames, [7, 8]);
+});
+
+test('without a handshake the sides are the originator and the responder', async () => {
+  const { findings, all } = await crafted(new Conv().midStream().c('PA', 10).s('PA', 20).c('A').c('RA'));
+  assert.deepEqual(all, ['rst-with-unread-data@4']);
+  const f = one(findings, 'rst-with-unread-data');
+  assert.equal(f.actor, 'orig');
+  assert.equal(f.summary, 'the responder 10.6.0.2:7000 sent 20 byte(s) (from frame 2) that the originator 10.6.0.1:43000 never answered; it closed with that data unread, so its kernel sent RST/ACK (frame 4) instead of FIN: the peer gets ECONNRESET.');
+  assert.deepEqual(f.app, { orig: 'close() returned 0; the unread data was discarded', resp: 'the next read() or write() failed with ECONNRESET ("connection reset by peer")' });
+  // a bare RST answering data from a side that sent nothing else: half-open, told from the responder
+  const h = await crafted(new Conv().midStream().c('PA', 10).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(h.all, ['half-open@2']);
+  assert.equal(one(h.findings, 'half-open').actor, 'resp');
+  // a lone RST (nothing else from its sender, nothing it answers): no story
+  assert.deepEqual((await crafted(new Conv().midStream().s('RA'))).all, []);
+});
+
+test('abortive-close: a client resetting after the reply; a server discarding unacknowledged data; after its own FIN; exact texts', async () => {
+  const client = await crafted(new Conv().open().c('PA', 10).s('PA', 20).c('RA'));
+  assert.deepEqual(client.all, ['abortive-close@6']);
+  const c = one(client.findings, 'abortive-close');
+  assert.equal(c.actor, 'client');
+  assert.deepEqual(c.frames, [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(c.evidence, { pendingBytes: 0, finSent: false, rstFrame: 6, rstShape: 'live-socket', acceptance: 'exact' });
+  assert.equal(c.summary, `${CLIENT} aborted the connection with RST (frame 6) without a FIN: ${SERVER} sees ECONNRESET.`);
+  assert.deepEqual(c.app, { orig: 'closed abortively (SO_LINGER 0 or abort): close() returned at once, unsent data discarded', resp: 'the next read() or write() failed with ECONNRESET' });
+
+  const pending = await crafted(new Conv().open().c('PA', 10).s('A').s('PA', 30).s('RA'));
+  assert.deepEqual(pending.all, ['abortive-close@7']);
+  const p = one(pending.findings, 'abortive-close');
+  assert.deepEqual(p.frames, [2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(p.evidence, { pendingBytes: 30, finSent: false, rstFrame: 7, rstShape: 'live-socket', acceptance: 'exact' });
+  assert.equal(p.summary, `${SERVER} aborted the connection with RST (frame 7) without a FIN, discarding 30 byte(s) it had sent that were never acknowledged: ${CLIENT} sees ECONNRESET.`);
+  assert.deepEqual(p.app, { resp: 'closed abortively (SO_LINGER 0 or abort): close() returned at once, unsent data discarded', orig: 'the next read() or write() failed with ECONNRESET' });
+
+  const fin = await crafted(new Conv().open().c('PA', 10).s('PA', 10).c('A').s('FA').c('A').s('RA'));
+  assert.deepEqual(fin.all, ['abortive-close@9']);
+  const f = one(fin.findings, 'abortive-close');
+  assert.deepEqual(f.evidence, { pendingBytes: 0, finSent: true, rstFrame: 9, rstShape: 'live-socket', acceptance: 'exact' });
+  assert.equal(f.summary, `${SERVER} aborted the connection with RST (frame 9) after its FIN: ${CLIENT} sees ECONNRESET.`);
+});
+
+/**
+ * write-after-peer-close byte counts where the two sources of the count differ: the writer's
+ * payload after the peer's FIN (counted over the whole connection) and the payload beyond the
+ * FIN's ACK when the RST was sent (formerly write-after-close-crafted.test.ts, through the CLI).
+ */
+async function writeAfterPeerClose(segs: Seg[]): Promise<Finding> {
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap(segs));
+  return one((await findingsOf(file)).findings, 'write-after-peer-close');
+}
+const WC: [string, number] = ['10.5.0.1', 43000];
+const WS: [string, number] = ['10.5.0.2', 7000];
+
+test('write-after-peer-close (bug): bytes written after the FIN include those sent after the RST left; exact texts', async () => {
+  // the writer, having read the FIN, writes 15 bytes, is reset, and writes 10 more before the RST reaches it
+  // (a long path): it wrote 25 bytes after the FIN, of which 15 were on the wire when the RST left
+  const f = await writeAfterPeerClose([
+    { tsSec: 500, src: WC, dst: WS, flags: 'S', seq: 100 },
+    { tsSec: 500, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 500, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 500, tsUsec: 3000, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 101 }, // 4: the server closes
+    { tsSec: 500, tsUsec: 4000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9002 },
+    { tsSec: 500, tsUsec: 5000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9002, len: 15 }, // 6: written after the FIN
+    { tsSec: 500, tsUsec: 6000, src: WS, dst: WC, flags: 'R', seq: 9002 }, // 7: the closed socket resets
+    { tsSec: 500, tsUsec: 6500, src: WC, dst: WS, flags: 'PA', seq: 116, ack: 9002, len: 10 }, // 8: written before the RST arrived
+    { tsSec: 500, tsUsec: 7000, src: WS, dst: WC, flags: 'R', seq: 9002 }, // 9
+  ]);
+  assert.equal(f.frame, 7);
+  assert.equal(f.actor, 'server');
+  assert.deepEqual(f.frames, [4, 5, 6, 7]);
+  assert.deepEqual(f.evidence, { variant: 'bug', finFrame: 4, firstDataFrame: 6, bytesAfterFin: 25, rstFrame: 7, rstShape: 'socketless', dataAckedFin: true });
+  assert.equal(f.summary, 'the server 10.5.0.2:7000 closed first (FIN, frame 4); the client 10.5.0.1:43000 then wrote 25 byte(s) (frame 6) after it had received that FIN; '
+    + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The writer read EOF (read() = 0) and wrote anyway: its next write fails with EPIPE and SIGPIPE.');
+  assert.deepEqual(f.app, {
+    resp: 'had called close(); its kernel reset the connection when data arrived',
+    orig: 'read() returned 0 (EOF), the write() after it succeeded locally, then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)',
+  });
+});
+
+test('write-after-peer-close (race): the first data is the first the FIN did not acknowledge, not data the FIN covered; exact texts', async () => {
+  const f = await writeAfterPeerClose([
+    { tsSec: 600, src: WC, dst: WS, flags: 'S', seq: 100 },
+    { tsSec: 600, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 600, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 600, tsUsec: 3000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9001, len: 50 }, // 4: read by the server
+    { tsSec: 600, tsUsec: 4000, src: WC, dst: WS, flags: 'PA', seq: 151, ack: 9001, len: 100 }, // 5: crosses the FIN
+    { tsSec: 600, tsUsec: 4100, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 151 }, // 6: FIN acknowledging frame 4 only
+    { tsSec: 600, tsUsec: 5000, src: WS, dst: WC, flags: 'R', seq: 9002 }, // 7: frame 5's data reached a closed socket
+    { tsSec: 600, tsUsec: 5100, src: WC, dst: WS, flags: 'A', seq: 251, ack: 9002 }, // 8: the client acknowledges the FIN
+  ]);
+  assert.equal(f.frame, 7);
+  assert.deepEqual(f.frames, [6, 7]);
+  assert.deepEqual(f.evidence, { variant: 'race', finFrame: 6, firstDataFrame: 5, bytesAfterFin: 100, rstFrame: 7, rstShape: 'other', dataAckedFin: false });
+  assert.equal(f.summary, 'the server 10.5.0.2:7000 closed first (FIN, frame 6); the client 10.5.0.1:43000 meanwhile wrote 100 byte(s) (frame 5) before that FIN reached it (a race); '
+    + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).');
+  assert.deepEqual(f.app, {
+    resp: 'had called close(); its kernel reset the connection when data arrived',
+    orig: 'write() succeeded locally (it was sent before the FIN arrived); read() then returned 0 (EOF), and the next write() failed with EPIPE (SIGPIPE unless ignored); ECONNRESET only if the FIN was lost',
+  });
+});
+
+test('rst-suspicious: an in-window RST claiming to come from the client; the challenge ACK is the server\'s first pure ACK after it', async () => {
+  const conv = new Conv().open().c('PA', 10).s('PA', 10).c('A');
+  // in the window, 1000 past what the server expects; the server then sends data, then a pure ACK
+  conv.c('RA', 0, { seq: conv.nxt('c') + 1000 }).s('PA', 5).s('A').c('A');
+  const { findings, all } = await crafted(conv);
+  assert.deepEqual(all, ['rst-suspicious@7']);
+  const f = one(findings, 'rst-suspicious');
+  assert.equal(f.actor, 'client');
+  assert.deepEqual(f.frames, [7, 9]);
+  assert.deepEqual({ acceptance: f.evidence.acceptance, survived: f.evidence.survived, challengeAck: f.evidence.challengeAck, challengeAckFrame: f.evidence.challengeAckFrame },
+    { acceptance: 'in-window', survived: true, challengeAck: true, challengeAckFrame: 9 });
+  assert.equal(f.summary, `a RST claiming to come from ${CLIENT} (frame 7) looks forged: sequence in window but not exact (RFC 5961: the receiver answers with a challenge ACK and keeps the connection). The connection survived it (challenge ACK, frame 9).`);
+  assert.deepEqual(f.app, { orig: 'did not send this RST (as far as the wire shows)', resp: 'nothing: the RST was not accepted' });
+});
+
+test('write-after-peer-close: the client closes first, the server writes after reading its FIN', async () => {
+  // a bare RST at the sequence the server's data acknowledged: the closed socket's kernel answering
+  const { findings, all } = await crafted(new Conv().open().c('PA', 10).s('A').c('FA').s('A').s('PA', 40).c('R'));
+  assert.deepEqual(all, ['write-after-peer-close@9']);
+  const f = one(findings, 'write-after-peer-close');
+  assert.equal(f.actor, 'client');
+  assert.deepEqual(f.frames, [6, 7, 8, 9]);
+  assert.deepEqual(f.evidence, { variant: 'bug', finFrame: 6, firstDataFrame: 8, bytesAfterFin: 40, rstFrame: 9, rstShape: 'socketless', dataAckedFin: true });
+  assert.deepEqual(f.app, {
+    orig: 'had called close(); its kernel reset the connection when data arrived',
+    resp: 'read() returned 0 (EOF), the write() after it succeeded locally, then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)',
+  });
+});
+
+test('suspicion details: IP ID 0 is no series; a socketless RST is judged by its TTL only', async () => {
+  const base = () => new Conv().open().c('PA', 10).s('A');
+  // IP ID 0 on the RST (Linux sends 0 with DF), or a sender whose last IP ID was 0: no IP ID signal, one weak signal only
+  assert.deepEqual((await crafted(base().s('RA', 0, { ipId: 0, noTs: true }))).all, ['rst-with-unread-data@6']);
+  assert.deepEqual((await crafted(new Conv().open().c('PA', 10).s('A', 0, { ipId: 0 }).s('RA', 0, { ipId: 5000, noTs: true }))).all, ['rst-with-unread-data@6']);
+  // a bare RST at the trigger's ack (socketless shape) never carries options and its IP ID is not the socket's:
+  // only the TTL counts
+  const conv = new Conv().midStream().s('PA', 5).c('A').c('PA', 10);
+  const { findings, all } = await crafted(conv.s('R', 0, { seq: conv.nxt('s'), ttl: 128, ipId: 40000, noTs: true }));
+  assert.deepEqual(all, ['rst-suspicious@4']);
+  const f = one(findings, 'rst-suspicious');
+  assert.deepEqual({ reasons: f.evidence.reasons, rstShape: f.evidence.rstShape },
+    { reasons: ["TTL 128 unlike the sender's other packets (64)"], rstShape: 'socketless' });
+});
+
+test('unread data counts only up to the RST; a RST from a side whose peer sent nothing is still told', async () => {
+  // the RST itself carries a payload (RFC 1122 diagnostic data): it does not answer the client's bytes
+  const r = await crafted(new Conv().open().c('PA', 10).s('A').s('RA', 4));
+  assert.deepEqual(r.all, ['rst-with-unread-data@6']);
+  assert.equal(one(r.findings, 'rst-with-unread-data').evidence.unreadBytes, 10);
+  // one direction only (no trigger), but the RST's sender sent data before: an abort, not a lone RST
+  assert.deepEqual((await crafted(new Conv().midStream().c('PA', 10).c('RA'))).all, ['abortive-close@2']);
+});
+
+test('after its own FIN, or with its own data unacknowledged, a RST is an abort, not half-open nor unread data', async () => {
+  // a bare RST at the ack of the client's last segment, after the server's FIN: socketless shape, but the server closed
+  const conv = new Conv().open().c('PA', 10).s('PA', 10).c('A').s('FA').c('A');
+  const fin = await crafted(conv.s('R', 0, { seq: conv.nxt('s') }));
+  assert.deepEqual(fin.all, ['abortive-close@9']);
+  assert.deepEqual(one(fin.findings, 'abortive-close').evidence, { pendingBytes: 0, finSent: true, rstFrame: 9, rstShape: 'socketless', acceptance: 'exact' });
+  // the client's bytes came after the server's last data, but the server had closed (FIN) before its RST
+  assert.deepEqual((await crafted(new Conv().open().c('PA', 10).s('FA').c('A').s('RA'))).all, ['abortive-close@7']);
+  // the client's bytes unanswered, but the server's own 30 bytes were never acknowledged: the abort discarded them
+  const pending = await crafted(new Conv().open().s('PA', 30).c('PA', 10, { ack: 5001 }).s('RA'));
+  assert.deepEqual(pending.all, ['abortive-close@6']);
+  assert.equal(one(pending.findings, 'abortive-close').evidence.pendingBytes, 30);
+});
+
+test('keepalive-reset needs 1 s without payload before the RST, and counts probes from either side', async () => {
+  /** a request and its reply (the last payload at x.5 s), a keep-alive probe (one below the next sequence, no payload) and its answer, the RST `idle` s after the payload */
+  const run = (prober: 'c' | 's', idle: number) => {
+    const conv = new Conv().open().c('PA', 10, { dt: 0.397 }).s('PA', 5, { dt: 0.1 });
+    const peer = prober === 'c' ? 's' : 'c';
+    conv[prober]('A', 0, { seq: conv.nxt(prober) - 1, dt: idle / 4 })[peer]('A', 0, { dt: idle / 4 });
+    return crafted(conv.s('RA', 0, { dt: idle / 2 }));
+  };
+  assert.deepEqual((await run('c', 1)).all, ['keepalive-reset@8'], 'exactly 1 s idle');
+  assert.deepEqual((await run('s', 1.5)).all, ['keepalive-reset@8'], 'probes from the RST\'s sender');
+  assert.deepEqual((await run('c', 0.6)).all, ['abortive-close@8'], 'less than 1 s idle');
+});
