@@ -59,7 +59,7 @@ for (const file of readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.jso
       assert.deepEqual(f.evidence, want.evidence, `${what} evidence`);
       if (!RST_RULES.has(f.rule)) continue;
       // the summary names the RST's frame; each side's view is said
-      assert.match(f.summary, new RegExp(`\\(frame ${f.frame}\\)|frame ${f.frame}\\b`), `${what} summary names its RST: ${f.summary}`);
+      assert.match(f.summary, new RegExp(`\\(frame ${f.frame}\\)|frame ${f.frame}\\b|frames (\\d+, )*${f.frame}\\b`), `${what} summary names its RST: ${f.summary}`);
       assert.ok(f.app.orig && f.app.resp, `${what}: both applications' views (${JSON.stringify(f.app)})`);
     }
     for (const id of exp.mustNotFire ?? []) assert.deepEqual(findings.filter((x) => x.rule === id).map(key), [], `${id} must not fire`);

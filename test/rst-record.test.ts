@@ -53,6 +53,8 @@ interface ShapeCase {
   why: string; shape: RstShape;
   flags: number; seq: number; seqRel: number; ackRel: number; receiver: EpState;
   trigFlags: number; trigAck: number; senderMaxEndRel: number; acceptance: number;
+  /** the in-flight mark (Endpoint.flightAck); the trigger when absent */
+  flightFlags?: number; flightAck?: number;
 }
 
 // acceptance codes: 0 exact, 1 in-window, 2 out-of-window, 3 unknown (RST_ACCEPTANCES)
@@ -87,18 +89,36 @@ const SHAPES: ShapeCase[] = [
     flags: RA, seq: 8950, seqRel: 51, ackRel: 7, receiver: EpState.Established, trigFlags: TCP_ACK, trigAck: 1, senderMaxEndRel: 101, acceptance: 1 },
   { why: 'RST/ACK with the acceptance unknown, not at SND.NXT: other', shape: 'other',
     flags: RA, seq: 8950, seqRel: 51, ackRel: 7, receiver: EpState.Partial, trigFlags: -1, trigAck: 0, senderMaxEndRel: 101, acceptance: 3 },
+  { why: 'a bare RST at the ack of a segment in flight, between the in-flight mark and the latest ack: socketless (one of a burst)', shape: 'socketless',
+    flags: R, seq: 123500, seqRel: 40, ackRel: -1, receiver: EpState.Established, trigFlags: TCP_ACK, trigAck: 123600, senderMaxEndRel: 99, acceptance: 1,
+    flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'a bare RST at the in-flight mark itself: socketless', shape: 'socketless',
+    flags: R, seq: 123400, seqRel: 40, ackRel: -1, receiver: EpState.Established, trigFlags: TCP_ACK, trigAck: 123600, senderMaxEndRel: 99, acceptance: 1,
+    flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'a bare RST below the in-flight mark: other', shape: 'other',
+    flags: R, seq: 123399, seqRel: 40, ackRel: -1, receiver: EpState.Established, trigFlags: TCP_ACK, trigAck: 123600, senderMaxEndRel: 99, acceptance: 1,
+    flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'a bare RST past the latest ack: other', shape: 'other',
+    flags: R, seq: 123601, seqRel: 40, ackRel: -1, receiver: EpState.Established, trigFlags: TCP_ACK, trigAck: 123600, senderMaxEndRel: 99, acceptance: 1,
+    flightFlags: TCP_ACK, flightAck: 123400 },
 ];
 
 test('RST shapes from their numbers (rstShapeCode)', () => {
   for (const k of SHAPES) {
-    const code = rstShapeCode(k.flags, k.seq, k.seqRel, k.ackRel, k.receiver, k.trigFlags, k.trigAck, k.senderMaxEndRel, k.acceptance);
+    // without an in-flight mark of its own, a case's segments in flight start at its trigger
+    const code = rstShapeCode(k.flags, k.seq, k.seqRel, k.ackRel, k.receiver, k.trigFlags, k.trigAck, k.senderMaxEndRel, k.acceptance,
+      k.flightFlags ?? k.trigFlags, k.flightAck ?? k.trigAck);
     assert.equal(RST_SHAPES[code], k.shape, k.why);
   }
 });
 
 test("RST shapes from a full record (rstShape): no trigger, a trigger, the acceptance's name", () => {
   const rec = (flags: number, seq: number, seqRel: number, trigger: { flags: number; ack: number } | null, acceptance: RstRecord['acceptance']): RstRecord =>
-    ({ seg: { flags, seq, seqRel, ackRel: 7 }, receiverState: EpState.Established, trigger, senderMaxEndRel: 101, acceptance }) as unknown as RstRecord;
+    ({
+      seg: { flags, seq, seqRel, ackRel: 7 }, receiverState: EpState.Established, trigger, senderMaxEndRel: 101, acceptance,
+      // the receiver's last ack is the trigger's (no separate in-flight mark)
+      lastAck: trigger !== null && (trigger.flags & TCP_ACK) !== 0 ? trigger.ack : null, flightAck: null,
+    }) as unknown as RstRecord;
   assert.equal(rstShape(rec(R, 0, 0, null, 'unknown')), 'other', 'bare RST seq 0, no trigger');
   assert.equal(rstShape(rec(R, 0, 0, { flags: TCP_ACK, ack: 0 }, 'unknown')), 'socketless', 'bare RST at the trigger ack 0');
   assert.equal(rstShape(rec(R, 5, 0, { flags: TCP_ACK, ack: 5 }, 'unknown')), 'socketless', 'bare RST at the trigger ack 5');

@@ -58,8 +58,13 @@ function pcap(endian: Endian, nanos: boolean, records: [sec: number, sub: number
   return Buffer.concat(parts);
 }
 
-/** what tshark shows: the sub-second field in its unit, carried into the seconds when out of range */
+/**
+ * The expected time: the sub-second field in its unit; an out-of-range field (>= 1 s, which tshark flags as
+ * invalid) is not carried into the seconds but kept at the last unit of its second (src/capture/pcap.ts
+ * invalidFraction).
+ */
 function pcapTime(nanos: boolean, sec: number, sub: number): string {
+  if (sub >= (nanos ? 1_000_000_000 : 1_000_000)) return fmt(BigInt(sec), nanos ? 999_999_999n : 999_999_000n);
   const ns = BigInt(sub) * (nanos ? 1n : 1000n);
   return fmt(BigInt(sec) + ns / 1_000_000_000n, ns % 1_000_000_000n);
 }
@@ -71,17 +76,17 @@ const PCAP_RECORDS: Record<'us' | 'ns', [number, number][]> = {
 
 for (const unit of ['us', 'ns'] as const) {
   for (const endian of ['le', 'be'] as const) {
-    test(`pcap, ${unit === 'us' ? 'microseconds' : 'nanoseconds'}, ${endian === 'le' ? 'little' : 'big'}-endian: exact times, out-of-range sub-second fields carried into the seconds`, () => {
+    test(`pcap, ${unit === 'us' ? 'microseconds' : 'nanoseconds'}, ${endian === 'le' ? 'little' : 'big'}-endian: exact times, out-of-range sub-second fields kept within their second`, () => {
       const recs = PCAP_RECORDS[unit];
       assert.deepEqual(times(pcap(endian, unit === 'ns', recs)), recs.map(([s, sub]) => pcapTime(unit === 'ns', s, sub)));
     });
   }
 }
 
-test('pcap: the carry of an out-of-range field is exact (1 s + 10^9 ns is 2 s, 0 ns)', () => {
+test('pcap: an out-of-range field is not carried (1 s + 10^9 ns stays in second 1, at its last unit)', () => {
   assert.deepEqual(times(pcap('le', true, [[1, 1_000_000_000], [1, 999_999_999], [1, 2_000_000_001]])),
-    ['2.000000000', '1.999999999', '3.000000001']);
-  assert.deepEqual(times(pcap('be', false, [[1, 1_000_000], [1, 999_999]])), ['2.000000000', '1.999999000']);
+    ['1.999999999', '1.999999999', '1.999999999']);
+  assert.deepEqual(times(pcap('be', false, [[1, 1_000_000], [1, 999_999]])), ['1.999999000', '1.999999000']);
 });
 
 // ---- pcapng ----
