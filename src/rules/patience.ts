@@ -15,7 +15,7 @@
  * defaults (the longest) count (tcp_syn_retries 6: about 127 s;
  * tcp_retries2 15: about 924 s); 255 (network equipment, Solaris) counts as Linux.
  */
-import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/packet.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import type { Connection } from '../tcp/connection.js';
 import type { NextPacket, PrevRecord } from '../tcp/link.js';
 
@@ -92,4 +92,32 @@ export function sameConnectBefore(c: Connection): PrevRecord | null {
   if (p === null || !p.origSawSyn || !c.orig.sawSyn || c.flipped) return null;
   if (!sameOriginator(c, p) || p.origIsn !== (c.orig.isn >>> 0)) return null;
   return p;
+}
+
+/**
+ * Keep-alive across an idle split: this record continues one closed out by the idle timer (or another timer)
+ * and begins with keep-alive probes (seq one below what the prober had sent, at most one byte) before `rst`.
+ * The probes on each side (this record's orientation), and the idle time before the RST since the last
+ * payload either way; null when this record does not continue one, or shows no probe.
+ */
+export function keepaliveAcrossSplit(c: Connection, rstFrame: number, rstTime: number): { origProbes: number; respProbes: number; idleSec: number } | null {
+  const p = c.prev;
+  if (p === null) return null;
+  const same = sameOriginator(c, p);
+  const nxtOf = (fromOrig: boolean): number => (fromOrig === same ? p.origNxt : p.respNxt);
+  let origProbes = 0;
+  let respProbes = 0;
+  for (const s of c.evidence()) {
+    if (s.frame >= rstFrame) break;
+    const nxt = nxtOf(s.fromOrig);
+    if (nxt < 0 || s.len > 1 || (s.flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0) continue;
+    if ((s.seq >>> 0) !== ((nxt - 1) >>> 0)) continue;
+    if (s.fromOrig) origProbes++;
+    else respProbes++;
+  }
+  if (origProbes + respProbes === 0) return null;
+  origProbes += same ? p.origProbes : p.respProbes;
+  respProbes += same ? p.respProbes : p.origProbes;
+  const lastData = c.lastDataTime >= 0 ? c.lastDataTime : p.lastDataTime >= 0 ? p.lastDataTime : p.lastTime;
+  return { origProbes, respProbes, idleSec: rstTime - lastData };
 }

@@ -417,5 +417,6 @@ export function prevRecordOf(c: Connection): PrevRecord {
     frames,
     origNxt: nxt(o), respNxt: nxt(r),
     lastDataTime: c.lastDataTime,
+    origProbes: c.origM.keepaliveProbes, respProbes: c.respM.keepaliveProbes,
   };
 }

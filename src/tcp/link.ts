@@ -59,6 +59,9 @@ export interface PrevRecord {
   respNxt: number;
   /** capture time of the last payload either way (-1 none) */
   lastDataTime: number;
+  /** keep-alive probes each side sent, by its originator's orientation */
+  origProbes: number;
+  respProbes: number;
 }
 
 export function makeNextPacket(frame: number, time: number, fromOrig: boolean, flags: number, seq: number, ack: number, len: number): NextPacket {
