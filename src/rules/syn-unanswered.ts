@@ -50,7 +50,7 @@ export const rule: Rule = {
     const tried = `${who(c, rec, true)} sent SYN (frame ${frames[0]})${retries > 0 ? ` and retried ${retries} time(s)${spacingSec.length ? ` after ${spacingSec.join(', ')} s` : ''}` : ''}`;
     const summary = proven
       ? `${tried}, but ${who(c, rec, false)} never answered (no SYN-ACK, no RST): dropped by a firewall, an unreachable host, or a full accept queue.`
-      : `${tried}; no answer in the ${roundSec(observedSec)} s before ${observedEnd(c)} (too soon to say it was never answered: the sender's SYN retries last about ${synGiveUpSec(ttl)} s).`;
+      : `${tried}; no answer in the ${roundSec(observedSec)} s before ${observedEnd(c)} (too soon to tell: the sender's SYN retries last about ${synGiveUpSec(ttl)} s).`;
     return [{
       frame: frames[0],
       frames: frames.sort((a, b) => a - b),
