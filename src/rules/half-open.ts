@@ -57,16 +57,15 @@ export const rule: Rule = {
       if (ep.state !== EpState.Established && ep.state !== EpState.Partial && ep.state !== EpState.Closed) continue;
       let lastPeer = -1;
       for (let i = 0; i < ev.length; i++) if (ev[i].fromOrig !== fromOrig) lastPeer = i;
-      // Same-timestamp reordering is not retransmission: a "retransmission" sent within a moment of the
-      // sender's previous segment is one burst reaching the capture point out of order.
+      // Same-timestamp reordering is not retransmission: a segment counts when it repeats data sent a moment
+      // or more before (a copy within a moment is a duplicate on the way); a segment whose data the log shows
+      // no earlier copy of counts only when it left a moment after the sender's previous segment (a hole
+      // filled by one burst reaching the capture point out of order does not).
       const after: Segment[] = [];
-      let prevTime = -Infinity;
-      for (let i = 0; i < ev.length; i++) {
+      for (let i = lastPeer + 1; i < ev.length; i++) {
         const s = ev[i];
-        if (s.fromOrig !== fromOrig) continue;
-        const t = segTime(s);
-        if (i > lastPeer && s.retrans && s.len > 0 && t - prevTime > MIN_RETRANSMIT_GAP_SEC) after.push(s);
-        prevTime = t;
+        if (s.fromOrig !== fromOrig || !s.retrans || s.len <= 0) continue;
+        if (sentBefore(ev, i) > MIN_RETRANSMIT_GAP_SEC) after.push(s);
       }
       if (after.length < MIN_UNANSWERED_RETRANSMISSIONS) continue;
       const last = after[after.length - 1];
@@ -113,7 +112,7 @@ export const rule: Rule = {
           frames: after.map((s) => s.frame),
           actor: actorOf(c, fromOrig),
           severity: 'info',
-          summary: `${base}; no answer in the ${seen} s before ${observedEnd(c)}${still ? ` (the sender was still retransmitting at frame ${c.next!.frame})` : ''}. Too soon to say the peer vanished: the sender retransmits for about ${giveUpSec} s before it gives up.`,
+          summary: `${base}; no answer in the ${seen} s before ${observedEnd(c)}${still ? ` (the sender was still retransmitting at frame ${c.next!.frame})` : ''}. Too soon to tell whether ${who(c, rec, !fromOrig)} vanished: the sender's kernel retransmits for about ${giveUpSec} s before it gives up.`,
           app: {
             [fromOrig ? 'orig' : 'resp']: `writes succeeded locally; no acknowledgement in the ${seen} s the capture shows (the sender keeps retransmitting)`,
             [fromOrig ? 'resp' : 'orig']: 'no answer seen',
@@ -125,3 +124,20 @@ export const rule: Rule = {
     return hits;
   },
 };
+
+/**
+ * Seconds since the sender last sent the data of segment `i` (its latest earlier copy in the log), or, when the
+ * log holds no earlier copy, since the sender's previous segment (Infinity when there is none).
+ */
+function sentBefore(ev: readonly Segment[], i: number): number {
+  const s = ev[i];
+  const t = segTime(s);
+  let prev = -1;
+  for (let j = i - 1; j >= 0; j--) {
+    const e = ev[j];
+    if (e.fromOrig !== s.fromOrig) continue;
+    if (prev < 0) prev = j;
+    if (e.len > 0 && e.seqRel <= s.seqRel && s.seqRel < e.seqRel + e.len) return t - segTime(e);
+  }
+  return prev < 0 ? Infinity : t - segTime(ev[prev]);
+}
