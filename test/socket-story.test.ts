@@ -59,6 +59,19 @@ test('syn-unanswered: SYN retries cut short by the capture\'s end are info, "no 
   assert.doesNotMatch(fs[0].summary, /never answered/);
 });
 
+test('syn-unanswered: a SYN-ACK in the next record answers the SYN while its retries run, not after they ran out', async () => {
+  // Windows (TTL 128): SYNs at 0, 3 and 9 s, gives up at 21 s
+  const win = (t0: number, answerAt: number, port: number): Seg[] => [
+    ...[0, 3, 9].map((t) => ({ tsSec: t0 + t, src: [C[0], port], dst: S, flags: 'S', seq: 300, ttl: 128 } as Seg)),
+    { tsSec: t0 + answerAt, src: S, dst: [C[0], port], flags: 'SA', seq: 800, ack: 301, ttl: 64 },
+  ];
+  const fs = await findingsOf('syn-late.pcap', [...win(9000, 15, 41001), ...win(9100, 31, 41002)]);
+  const su = fs.filter((f) => f.rule === 'syn-unanswered');
+  assert.equal(su.length, 1, JSON.stringify(su.map((f) => f.summary)));
+  assert.equal(su[0].severity, 'warning');
+  assert.match(su[0].summary, /answered only at frame 8, 31 s after the first SYN/);
+});
+
 test('half-open: retransmissions over the sender\'s give-up time are an error; the same cut short by the capture is info', async () => {
   const hs = (t0: number): Seg[] => [
     { tsSec: t0, src: C, dst: S, flags: 'S', seq: 100, ttl: 64 },

@@ -24,11 +24,14 @@ export const rule: Rule = {
     if (o.state !== EpState.SynSent && o.state !== EpState.Reset && o.state !== EpState.Closed) return [];
     // a one-sided capture shows the client ACKing or sending data: the SYN-ACK was answered, just not captured
     if (c.origM.sentAck) return [];
-    // the responder answered after all, in the next record on these ports (a timer split them): not unanswered
-    if (answeredLater(c)) return [];
     const frames = c.origM.synFrames.slice();
     const times = c.origM.synTimes;
     if (frames.length === 0) return [];
+    const ttl = c.evidence().find((s) => s.fromOrig)?.ttl ?? 64;
+    // the responder answered after all, in the next record on these ports (the attempt timer split them),
+    // while the sender's SYN retries were still running: not unanswered
+    const late = answeredLater(c) ? c.next : null;
+    if (late !== null && late.time - times[0] < synGiveUpSec(ttl)) return [];
     const spacingSec = times.slice(1).map((t, i) => Math.round((t - times[i]) * 1000) / 1000);
     const waitedSec = times.length > 1 ? Math.round((times[times.length - 1] - times[0]) * 1000) / 1000 : 0;
     const retries = frames.length - 1;
@@ -38,9 +41,8 @@ export const rule: Rule = {
     // or the time its SYN retries take. Short of that: no answer in the time the capture shows.
     const observedSec = Math.max(0, c.closedAt - times[0]);
     const silentSec = c.closedAt - times[times.length - 1];
-    const ttl = c.evidence().find((s) => s.fromOrig)?.ttl ?? 64;
     const movedOn = c.next !== null && c.next.fromOrig && !sameSynRetryNext(c);
-    const proven = gaveUp || movedOn || silentSec >= MAX_SYN_RETRY_GAP_SEC || observedSec >= synGiveUpSec(ttl);
+    const proven = gaveUp || movedOn || late !== null || silentSec >= MAX_SYN_RETRY_GAP_SEC || observedSec >= synGiveUpSec(ttl);
     let appOrig = 'connect() still waiting when the capture ended (it ends in ETIMEDOUT once the SYN retries run out)';
     if (gaveUp) appOrig = 'the application gave up on connect() (it aborted the attempt before any answer)';
     else if (proven) appOrig = 'connect() ends in ETIMEDOUT (or the application gave up first)';
@@ -49,7 +51,9 @@ export const rule: Rule = {
     if (!frames.includes(lastFrame)) frames.push(lastFrame);
     const tried = `${who(c, rec, true)} sent SYN (frame ${frames[0]})${retries > 0 ? ` and retried ${retries} time(s)${spacingSec.length ? ` after ${spacingSec.join(', ')} s` : ''}` : ''}`;
     const summary = proven
-      ? `${tried}, but ${who(c, rec, false)} never answered (no SYN-ACK, no RST): dropped by a firewall, an unreachable host, or a full accept queue.`
+      ? (late !== null
+        ? `${tried}, but ${who(c, rec, false)} answered only at frame ${late.frame}, ${roundSec(late.time - times[0])} s after the first SYN, when the sender's SYN retries (about ${synGiveUpSec(ttl)} s) had run out: too late for this connect().`
+        : `${tried}, but ${who(c, rec, false)} never answered (no SYN-ACK, no RST): dropped by a firewall, an unreachable host, or a full accept queue.`)
       : `${tried}; no answer in the ${roundSec(observedSec)} s before ${observedEnd(c)} (too soon to tell: the sender's SYN retries last about ${synGiveUpSec(ttl)} s).`;
     return [{
       frame: frames[0],
