@@ -68,11 +68,15 @@ export function answeredLater(c: Connection): boolean {
   return c.next !== null && !c.next.fromOrig;
 }
 
-/** A SYN without ACK from the record's originator with its ISN: the same connect() trying again in the next record. */
+/**
+ * A SYN without ACK from the record's originator with its ISN, a moment or more after the record's last packet:
+ * the same connect() trying again in the next record (a copy of the same SYN seen again at once, as in a
+ * capture on two interfaces, is not a retry).
+ */
 export function sameSynRetryNext(c: Connection): boolean {
   const n = c.next;
   return n !== null && n.fromOrig && (n.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && c.orig.sawSyn
-    && (n.seq >>> 0) === (c.orig.isn >>> 0);
+    && (n.seq >>> 0) === (c.orig.isn >>> 0) && n.time - c.lastTime > MIN_RETRANSMIT_GAP_SEC;
 }
 
 /** The next record begins with a RST from the record's side `fromOrig`. */
@@ -91,6 +95,7 @@ export function sameConnectBefore(c: Connection): PrevRecord | null {
   const p = c.prev;
   if (p === null || !p.origSawSyn || !c.orig.sawSyn || c.flipped) return null;
   if (!sameOriginator(c, p) || p.origIsn !== (c.orig.isn >>> 0)) return null;
+  if (c.startTime - p.lastTime <= MIN_RETRANSMIT_GAP_SEC) return null; // the same SYN seen again, not a retry
   return p;
 }
 
