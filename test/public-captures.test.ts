@@ -38,12 +38,6 @@ const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
 
 /** Cases whose fix has not landed yet (issue 15): file -> what is still wrong. */
 const PENDING: Record<string, string> = {
-  'nDPI/syslog.pcap': 'late SYN-ACK after the attempt timer splits the record',
-  'tcpdump/bgp-bfd-cease.pcap': 'lone SYN at the capture end is called never answered',
-  'nDPI/monero.pcap': 'same-timestamp reordering counted as retransmission',
-  'nDPI/tls_alert.pcap': 'half-open ETIMEDOUT without the time a kernel takes to give up',
-  'ppa/nowebaccess2.pcapng': 'SYN retries with the same ISN each get a refused finding',
-  'nDPI/avast.pcap': 'keep-alive reset after a long idle',
   'arkime/CVE-2018-6794.pcap': 'records split by timers',
   'suricata-verify/base64-decode-5885-port57558.pcap': 'the same-ISN SYN retry after the RST starts a second record (stale-connection told; records split)',
 };

@@ -9,6 +9,7 @@ import type { AnalysisResult } from '../analysis/analyze.js';
 export interface CaptureArgs {
   files: string[];
   'max-connections': number;
+  'idle-timeout': number;
   checksums: boolean;
   quiet: boolean;
   shard?: string;
@@ -29,6 +30,10 @@ export function captureOptions<T>(y: Argv<T>) {
     .option('max-connections', {
       type: 'number', requiresArg: true, default: DEFAULT_TRACKER_OPTIONS.maxConnections,
       describe: 'live connections kept at most; beyond, the longest-idle one is closed out early (counted and reported)',
+    })
+    .option('idle-timeout', {
+      type: 'number', default: DEFAULT_TRACKER_OPTIONS.inactivityTimeoutSec,
+      describe: 'seconds (capture time) a connection may stay silent before its record is closed, as Zeek\'s tcp_inactivity_timeout; a later packet on the same ports starts a new record, and the findings tell both records as one socket where they can (docs/conformance.md, "Timers")',
     })
     .option('shard', {
       type: 'string',

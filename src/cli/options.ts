@@ -55,9 +55,23 @@ export function positiveNumber(option: string, value: number): number {
   return value;
 }
 
-/** The tracker options every capture command takes: --max-connections, --checksums, --shard. */
-export function trackerOptions(argv: CaptureArgs): { maxConnections: number; checksums: boolean; shardIndex: number; shardCount: number } {
-  return { maxConnections: wholeNumber('max-connections', argv['max-connections'], 1), checksums: argv.checksums, ...shardOption(argv.shard) };
+/** The tracker options every capture command takes: --max-connections, --idle-timeout, --checksums, --shard. */
+export function trackerOptions(argv: CaptureArgs): {
+  maxConnections: number; inactivityTimeoutSec: number; checksums: boolean; shardIndex: number; shardCount: number;
+} {
+  return {
+    maxConnections: wholeNumber('max-connections', argv['max-connections'], 1),
+    inactivityTimeoutSec: idleTimeoutOption(argv['idle-timeout']),
+    checksums: argv.checksums, ...shardOption(argv.shard),
+  };
+}
+
+/** --idle-timeout: seconds of capture time, > 0 and at most a year (fractions allowed). */
+export function idleTimeoutOption(value: number): number {
+  if (!(Number.isFinite(value) && value > 0 && value <= 31_536_000)) {
+    throw new UsageError(`--idle-timeout takes a number of seconds > 0 and at most 31536000 (a year), not "${value}"`);
+  }
+  return value;
 }
 
 /** --format parquet needs -o DIR, and -o is only for parquet (the other formats write to standard output). */

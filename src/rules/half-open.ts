@@ -3,11 +3,20 @@
  * (socketless shape: bare RST, seq = the trigger's ack) answers data on a
  * connection the sender believes is open, or data/retransmissions go
  * unanswered until the capture or the connection ends. Key frame: the RST, or
- * the last unanswered retransmission.
+ * the last unanswered retransmission. Retransmissions count only when a
+ * moment apart from the sender's previous segment (same-timestamp reordering
+ * is not retransmission), and "the sender gives up" (error) needs its own RST
+ * (also in the next record on the 4-tuple, src/tcp/link.ts), its silence
+ * longer than any retransmission interval, or the time its retransmissions
+ * last (src/rules/patience.ts); short of that the finding is info: no answer
+ * in the N s before the capture ended.
  */
+import { TCP_RST } from '../decode/packet.js';
+import type { Segment } from '../tcp/connection.js';
 import { EpState } from '../tcp/endpoint.js';
+import { dataGiveUpSec, MAX_RTO_SEC, MIN_RETRANSMIT_GAP_SEC, observedEnd, roundSec, rstNext } from './patience.js';
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBefore, who } from './teardown.js';
+import { actorOf, framesBefore, segTime, who } from './teardown.js';
 
 /** Unanswered retransmissions at the end of the connection, from one side. */
 const MIN_UNANSWERED_RETRANSMISSIONS = 3;
@@ -48,22 +57,87 @@ export const rule: Rule = {
       if (ep.state !== EpState.Established && ep.state !== EpState.Partial && ep.state !== EpState.Closed) continue;
       let lastPeer = -1;
       for (let i = 0; i < ev.length; i++) if (ev[i].fromOrig !== fromOrig) lastPeer = i;
-      const after = ev.slice(lastPeer + 1).filter((s) => s.fromOrig === fromOrig && s.retrans && s.len > 0);
+      // Same-timestamp reordering is not retransmission: a segment counts when it repeats data sent a moment
+      // or more before (a copy within a moment is a duplicate on the way); a segment whose data the log shows
+      // no earlier copy of counts only when it left a moment after the sender's previous segment (a hole
+      // filled by one burst reaching the capture point out of order does not).
+      const after: Segment[] = [];
+      for (let i = lastPeer + 1; i < ev.length; i++) {
+        const s = ev[i];
+        if (s.fromOrig !== fromOrig || !s.retrans || s.len <= 0) continue;
+        if (sentBefore(ev, i) > MIN_RETRANSMIT_GAP_SEC) after.push(s);
+      }
       if (after.length < MIN_UNANSWERED_RETRANSMISSIONS) continue;
       const last = after[after.length - 1];
       const spanSec = Math.round(((last.tsSec - after[0].tsSec) + (last.tsNsec - after[0].tsNsec) / 1e9) * 1000) / 1000;
-      hits.push({
-        frame: last.frame,
-        frames: after.map((s) => s.frame),
-        actor: actorOf(c, fromOrig),
-        summary: `${who(c, rec, fromOrig)} retransmitted ${after.length} time(s) over ${spanSec} s (last at frame ${last.frame}) and ${who(c, rec, !fromOrig)} never answered: it vanished or lost its state; the sender ends with ETIMEDOUT.`,
-        app: {
-          [fromOrig ? 'orig' : 'resp']: 'writes succeeded locally; after the retransmission timeout the socket fails with ETIMEDOUT',
-          [fromOrig ? 'resp' : 'orig']: 'unreachable or without a socket for this connection',
-        },
-        evidence: { kind: 'unanswered-retransmissions', retransmissions: after.length, spanSec, lastFrame: last.frame },
-      });
+      // Time must have passed for "the sender gave up": its own RST (in the next record on these ports),
+      // silence longer than any retransmission interval while the capture went on, or the time its
+      // retransmissions last. Short of that: no answer in the time the capture shows, at info.
+      const abort = rstNext(c, fromOrig);
+      const observedSec = Math.max(0, c.closedAt - segTime(after[0]));
+      const silentSec = c.closedAt - segTime(last);
+      const giveUpSec = dataGiveUpSec(last.ttl);
+      const timedOut = abort === null && (silentSec >= MAX_RTO_SEC || observedSec >= giveUpSec);
+      const still = c.next !== null && c.next.fromOrig === fromOrig && (c.next.flags & TCP_RST) === 0;
+      const base = `${who(c, rec, fromOrig)} retransmitted ${after.length} time(s) over ${spanSec} s (last at frame ${last.frame})`;
+      const evidence: Record<string, unknown> = { kind: 'unanswered-retransmissions', retransmissions: after.length, spanSec, lastFrame: last.frame };
+      if (abort !== null) {
+        hits.push({
+          frame: last.frame,
+          frames: [...after.map((s) => s.frame), abort.frame],
+          actor: actorOf(c, fromOrig),
+          summary: `${base} and ${who(c, rec, !fromOrig)} never answered; then the sender gave up and reset the connection (RST, frame ${abort.frame}, in the next record on these ports): ${who(c, rec, !fromOrig)} vanished or lost its state.`,
+          app: {
+            [fromOrig ? 'orig' : 'resp']: 'writes succeeded locally; the kernel gave up retransmitting and reset the connection: the socket fails with ETIMEDOUT',
+            [fromOrig ? 'resp' : 'orig']: 'unreachable or without a socket for this connection',
+          },
+          evidence: { ...evidence, giveUpRstFrame: abort.frame },
+        });
+      } else if (timedOut) {
+        hits.push({
+          frame: last.frame,
+          frames: after.map((s) => s.frame),
+          actor: actorOf(c, fromOrig),
+          summary: `${base} and ${who(c, rec, !fromOrig)} never answered: it vanished or lost its state; the sender ends with ETIMEDOUT.`,
+          app: {
+            [fromOrig ? 'orig' : 'resp']: 'writes succeeded locally; after the retransmission timeout the socket fails with ETIMEDOUT',
+            [fromOrig ? 'resp' : 'orig']: 'unreachable or without a socket for this connection',
+          },
+          evidence,
+        });
+      } else {
+        const seen = roundSec(observedSec);
+        hits.push({
+          frame: last.frame,
+          frames: after.map((s) => s.frame),
+          actor: actorOf(c, fromOrig),
+          severity: 'info',
+          summary: `${base}; no answer in the ${seen} s before ${observedEnd(c)}${still ? ` (the sender was still retransmitting at frame ${c.next!.frame})` : ''}. Too soon to tell whether ${who(c, rec, !fromOrig)} vanished: the sender's kernel retransmits for about ${giveUpSec} s before it gives up.`,
+          app: {
+            [fromOrig ? 'orig' : 'resp']: `writes succeeded locally; no acknowledgement in the ${seen} s the capture shows (the sender keeps retransmitting)`,
+            [fromOrig ? 'resp' : 'orig']: 'no answer seen',
+          },
+          evidence: { ...evidence, observedSec: seen },
+        });
+      }
     }
     return hits;
   },
 };
+
+/**
+ * Seconds since the sender last sent the data of segment `i` (its latest earlier copy in the log), or, when the
+ * log holds no earlier copy, since the sender's previous segment (Infinity when there is none).
+ */
+function sentBefore(ev: readonly Segment[], i: number): number {
+  const s = ev[i];
+  const t = segTime(s);
+  let prev = -1;
+  for (let j = i - 1; j >= 0; j--) {
+    const e = ev[j];
+    if (e.fromOrig !== s.fromOrig) continue;
+    if (prev < 0) prev = j;
+    if (e.len > 0 && e.seqRel <= s.seqRel && s.seqRel < e.seqRel + e.len) return t - segTime(e);
+  }
+  return prev < 0 ? Infinity : t - segTime(ev[prev]);
+}

@@ -2,10 +2,14 @@
  * keepalive-reset: an idle connection kept alive by keep-alive probes (seq =
  * SND.UNA-1, zero or one byte; a probe sent while the peer advertised a zero
  * window is a zero-window probe and does not count) that then ends in RST.
- * Key frame: the RST. Reports the idle time before the reset.
+ * Key frame: the RST. Reports the idle time before the reset. A connection
+ * that resumes with probes after the idle timer closed its record is told
+ * here too: the new record's probes are recognised against the sequence
+ * numbers of the record before (src/tcp/link.ts).
  */
 import type { Rule, RuleHit } from './types.js';
-import { actorOf, framesBefore, who } from './teardown.js';
+import { keepaliveAcrossSplit } from './patience.js';
+import { actorOf, framesBefore, segTime, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'keepalive-reset',
@@ -19,9 +23,14 @@ export const rule: Rule = {
     for (const v of verdicts) {
       if (v.cause !== 'keepalive-reset') continue;
       const rst = v.rst.seg;
-      const probes = c.origM.keepaliveProbes + c.respM.keepaliveProbes;
-      const idle = Math.round(v.rst.idleBeforeSec * 1000) / 1000;
-      const prober = c.origM.keepaliveProbes >= c.respM.keepaliveProbes;
+      // a record that continues one the idle timer closed: its probes and idle time count too (src/tcp/link.ts)
+      const split = keepaliveAcrossSplit(c, rst.frame, segTime(rst));
+      const origProbes = c.origM.keepaliveProbes + (split?.origProbes ?? 0);
+      const respProbes = c.respM.keepaliveProbes + (split?.respProbes ?? 0);
+      const probes = origProbes + respProbes;
+      const idle = Math.round((split?.idleSec ?? v.rst.idleBeforeSec) * 1000) / 1000;
+      // the side whose probes went unanswered before the reset, else the one that probed more
+      const prober = split !== null ? split.origProbes >= split.respProbes : origProbes >= respProbes;
       hits.push({
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),

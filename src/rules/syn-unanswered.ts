@@ -1,9 +1,14 @@
 /**
  * syn-unanswered: SYN and its retransmissions, no SYN-ACK and no RST.
- * Key frame: the first SYN. Reports retries and their spacing.
+ * Key frame: the first SYN. Reports retries and their spacing. A warning
+ * only once the sender gave up (on the wire, or by the time its SYN retries
+ * take); before that, "no answer in the N s before the capture ended", at
+ * info. A SYN-ACK that came after the attempt timer split the record is an
+ * answer (the next record on the 4-tuple begins with it): no finding.
  */
 import { EpState } from '../tcp/endpoint.js';
 import type { Rule, RuleHit } from './types.js';
+import { answeredLater, MAX_SYN_RETRY_GAP_SEC, observedEnd, roundSec, sameSynRetryNext, synGiveUpSec } from './patience.js';
 import { actorOf, who } from './teardown.js';
 
 export const rule: Rule = {
@@ -22,22 +27,42 @@ export const rule: Rule = {
     const frames = c.origM.synFrames.slice();
     const times = c.origM.synTimes;
     if (frames.length === 0) return [];
+    const ttl = c.evidence().find((s) => s.fromOrig)?.ttl ?? 64;
+    // the responder answered after all, in the next record on these ports (the attempt timer split them),
+    // while the sender's SYN retries were still running: not unanswered
+    const late = answeredLater(c) ? c.next : null;
+    if (late !== null && late.time - times[0] < synGiveUpSec(ttl)) return [];
     const spacingSec = times.slice(1).map((t, i) => Math.round((t - times[i]) * 1000) / 1000);
     const waitedSec = times.length > 1 ? Math.round((times[times.length - 1] - times[0]) * 1000) / 1000 : 0;
     const retries = frames.length - 1;
     const gaveUp = o.state === EpState.Reset || o.state === EpState.Closed;
+    // Time must have passed: "never answered" needs the sender's own give-up on the wire (it aborted the
+    // attempt, moved on to a new ISN, or fell silent longer than any SYN retry gap while the capture went on)
+    // or the time its SYN retries take. Short of that: no answer in the time the capture shows.
+    const observedSec = Math.max(0, c.closedAt - times[0]);
+    const silentSec = c.closedAt - times[times.length - 1];
+    const movedOn = c.next !== null && c.next.fromOrig && !sameSynRetryNext(c);
+    const proven = gaveUp || movedOn || late !== null || silentSec >= MAX_SYN_RETRY_GAP_SEC || observedSec >= synGiveUpSec(ttl);
     let appOrig = 'connect() still waiting when the capture ended (it ends in ETIMEDOUT once the SYN retries run out)';
     if (gaveUp) appOrig = 'the application gave up on connect() (it aborted the attempt before any answer)';
-    else if (c.endReason === 'timeout' || c.endReason === 'closed') appOrig = 'connect() ends in ETIMEDOUT (or the application gave up first)';
+    else if (proven) appOrig = 'connect() ends in ETIMEDOUT (or the application gave up first)';
+    else if (c.endReason !== 'end') appOrig = 'connect() was still waiting when the record closed (it ends in ETIMEDOUT once the SYN retries run out)';
     const lastFrame = c.lastFrame;
     if (!frames.includes(lastFrame)) frames.push(lastFrame);
+    const tried = `${who(c, rec, true)} sent SYN (frame ${frames[0]})${retries > 0 ? ` and retried ${retries} time(s)${spacingSec.length ? ` after ${spacingSec.join(', ')} s` : ''}` : ''}`;
+    const summary = proven
+      ? (late !== null
+        ? `${tried}, but ${who(c, rec, false)} answered only at frame ${late.frame}, ${roundSec(late.time - times[0])} s after the first SYN, when the sender's SYN retries (about ${synGiveUpSec(ttl)} s) had run out: too late for this connect().`
+        : `${tried}, but ${who(c, rec, false)} never answered (no SYN-ACK, no RST): dropped by a firewall, an unreachable host, or a full accept queue.`)
+      : `${tried}; no answer in the ${roundSec(observedSec)} s before ${observedEnd(c)} (too soon to tell: the sender's SYN retries last about ${synGiveUpSec(ttl)} s).`;
     return [{
       frame: frames[0],
       frames: frames.sort((a, b) => a - b),
       actor: actorOf(c, true),
-      summary: `${who(c, rec, true)} sent SYN (frame ${frames[0]})${retries > 0 ? ` and retried ${retries} time(s)${spacingSec.length ? ` after ${spacingSec.join(', ')} s` : ''}` : ''}, but ${who(c, rec, false)} never answered (no SYN-ACK, no RST): dropped by a firewall, an unreachable host, or a full accept queue.`,
+      summary,
       app: { orig: appOrig, resp: 'nothing reached an application' },
       evidence: { synFrame: frames[0], retries, spacingSec, waitedSec, clientAborted: gaveUp },
+      ...(proven ? {} : { severity: 'info' as const }),
     }];
   },
 };

@@ -27,6 +27,7 @@ import { EpState } from '../tcp/endpoint.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { rstShape, type RstShape } from '../tcp/rst.js';
 import type { Actor } from './actor.js';
+import { keepaliveAcrossSplit } from './patience.js';
 
 export type RstCause =
   | 'rst-suspicious' | 'refused' | 'stale-connection' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'
@@ -198,6 +199,7 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
       cause = 'stale-connection';
     } else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
     else if ((m.keepaliveProbes > 0 || mine.keepaliveProbes > 0) && r.idleBeforeSec >= 1) cause = 'keepalive-reset';
+    else if (keepaliveAcrossSplit(c, r.seg.frame, segTime(r.seg)) !== null) cause = 'keepalive-reset'; // probes after an idle split
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
     // Unread data: the peer's last bytes went unanswered. When the client resets after the server's
     // bytes, those bytes are most likely the reply it asked for and read (an abortive close by a client,

@@ -12,6 +12,7 @@ import { Endpoint } from './endpoint.js';
 import {
   appendInline, decodeHistory, flippedHistory, flipSeen, HIST_INLINE, letterOf, seenMask, symbolOf, symbolOfLetter,
 } from './history.js';
+import type { NextPacket, PrevRecord } from './link.js';
 import { SideMilestones } from './milestones.js';
 import { derivePoolResetter } from './reset.js';
 import { flipRstSummary } from './rst-summary.js';
@@ -214,6 +215,15 @@ export class Connection {
   reuseFrame = 0;
   reuseTime = 0;
   reuseSeq = 0;
+  /** capture time when it was closed out: the capture shows nothing more of this record until then */
+  closedAt = 0;
+  /**
+   * Links to the records before and after it on the same 4-tuple (src/tcp/link.ts; only with evidence):
+   * the packet that started the next record as this one was closed out, and a summary of the record this
+   * one continues. null: no link.
+   */
+  next: NextPacket | null = null;
+  prev: PrevRecord | null = null;
   rstCount = 0;
   /**
    * What the connection record says of each RST (up to MAX_RSTS), made when

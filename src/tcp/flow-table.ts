@@ -20,7 +20,8 @@
 import type { Frame } from '../capture/frame.js';
 import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
 import { Connection, TIMER_ATTEMPT, TIMER_DELETE } from './connection.js';
-import { EpState } from './endpoint.js';
+import { EpState, type Endpoint } from './endpoint.js';
+import { makeNextPacket, MAX_CHAIN_FRAMES, type PrevRecord } from './link.js';
 import { isLikelyServerPort } from './ports.js';
 import type { SegmentArena } from './segment-log.js';
 import { type Clock, IdleHeap, TimerQueue } from './timers.js';
@@ -65,6 +66,15 @@ export class FlowTable {
    * never consulted, until a first eviction.
    */
   private readonly evictedFlows = new Set<number>();
+  /**
+   * The packet being processed (the tracker's one reused view) and its hash and frame: a connection of its
+   * 4-tuple closed out meanwhile is linked to the record it starts (src/tcp/link.ts). Only with evidence.
+   */
+  private linkPacket: Packet | null = null;
+  private linkHash = -1;
+  private linkFrame = 0;
+  /** the summary of the record just closed out for linkPacket's 4-tuple, for the record create() makes */
+  private pendingPrev: PrevRecord | null = null;
 
   /** @param arena where new connections keep their evidence log; null: none (no evidence) */
   constructor(private readonly sink: ConnectionSink, private readonly opts: TrackerOptions, private readonly stats: TrackerStats,
@@ -78,6 +88,15 @@ export class FlowTable {
 
   get liveConnections(): number {
     return this.live;
+  }
+
+  /** The packet about to be processed (before the sweep): records of its 4-tuple closed out now are linked. */
+  current(p: Packet, hash: number, frame: number): void {
+    if (this.arena === null) return;
+    this.linkPacket = p;
+    this.linkHash = hash;
+    this.linkFrame = frame;
+    this.pendingPrev = null;
   }
 
   /** Starts a new input file: stream indexes restart. */
@@ -322,6 +341,10 @@ export class FlowTable {
     this.stats.connections++;
     if (this.live > this.stats.maxLive) this.stats.maxLive = this.live;
     c.lastFrame = f.frameNo;
+    if (this.pendingPrev !== null) {
+      c.prev = this.pendingPrev;
+      this.pendingPrev = null;
+    }
     this.idle.push(c);
     if (this.idle.size > 2 * this.live + 4096) this.idle.compact();
     return c;
@@ -354,6 +377,9 @@ export class FlowTable {
     this.live--;
     c.endReason = reason;
     c.closedOut = true;
+    c.closedAt = this.clock.now;
+    const p = this.linkPacket;
+    if (p !== null && c.hash === this.linkHash && this.linkFrame > c.lastFrame && reason !== 'end' && this.isOwn(c, p)) this.link(c, p);
     if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
     if (c.synTimer >= 0) this.synTimers.cancel(c.synTimer);
     c.deleteQueue = null;
@@ -362,6 +388,25 @@ export class FlowTable {
     // pooled connections are ones that were live at the peak, so the pool never
     // holds more than (peak live - live) <= maxConnections: memory stays at the peak
     if (this.pool.length < this.opts.maxConnections) this.pool.push(c);
+  }
+
+  /** p belongs to c's 4-tuple (either direction). */
+  private isOwn(c: Connection, p: Packet): boolean {
+    if (c.ipVersion !== p.ipVersion) return false;
+    const fwd = c.oPort === p.srcPort && c.rPort === p.dstPort && c.o0 === p.src0 && c.r0 === p.dst0
+      && c.o1 === p.src1 && c.o2 === p.src2 && c.o3 === p.src3 && c.r1 === p.dst1 && c.r2 === p.dst2 && c.r3 === p.dst3;
+    return fwd || (c.oPort === p.dstPort && c.rPort === p.srcPort && c.o0 === p.dst0 && c.r0 === p.src0
+      && c.o1 === p.dst1 && c.o2 === p.dst2 && c.o3 === p.dst3 && c.r1 === p.src1 && c.r2 === p.src2 && c.r3 === p.src3);
+  }
+
+  /**
+   * c is closed out while p, of its 4-tuple, is processed: p starts the next record. c learns p
+   * (Connection.next); the next record gets c's summary (Connection.prev). Not on the per-packet path:
+   * only when a connection is closed out.
+   */
+  private link(c: Connection, p: Packet): void {
+    c.next = makeNextPacket(this.linkFrame, this.clock.now, this.sentByOrig(c, p), p.flags, p.seq >>> 0, p.ack >>> 0, p.payloadLen);
+    this.pendingPrev = prevRecordOf(c);
   }
 
   /** Arms the SYN attempt timer (Zeek's tcp_attempt_delay) and, once, the SYN retry horizon. */
@@ -380,3 +425,33 @@ function isSynOnly(c: Connection): boolean {
   return (os === EpState.SynSent || os === EpState.SynAckSent) && c.resp.state === EpState.Inactive;
 }
 
+/** The summary of `c` (being closed out) that the record continuing its 4-tuple keeps. */
+export function prevRecordOf(c: Connection): PrevRecord {
+  const o = c.orig;
+  const r = c.resp;
+  const p = c.prev;
+  const synFrames = c.origM.synFrames;
+  const synTimes = c.origM.synTimes;
+  const refused = c.rsts.filter((x) => !x.seg.fromOrig && (x.seg.flags & TCP_ACK) !== 0 && o.sawSyn && (x.seg.ack >>> 0) === ((o.isn + 1) >>> 0));
+  // the chain continues when the earlier record was the same connect() (same originator and ISN)
+  const chained = p !== null && p.origSawSyn && o.sawSyn && p.origIsn === (o.isn >>> 0) && p.oPort === c.oPort && p.o0 === c.o0
+    && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3;
+  const frames = chained ? p.frames.slice() : [];
+  for (const f of synFrames) if (frames.length < MAX_CHAIN_FRAMES) frames.push(f);
+  for (const x of refused) if (frames.length < MAX_CHAIN_FRAMES) frames.push(x.seg.frame);
+  frames.sort((a, b) => a - b);
+  const nxt = (e: Endpoint): number => (e.seqInit ? (e.isn + e.maxEndRel) >>> 0 : -1);
+  return {
+    id: c.id, endReason: c.endReason, firstFrame: c.firstFrame, lastFrame: c.lastFrame, lastTime: c.lastTime,
+    oPort: c.oPort, o0: c.o0, o1: c.o1, o2: c.o2, o3: c.o3,
+    origSawSyn: o.sawSyn, origIsn: o.isn >>> 0,
+    synFrame: chained && p.synFrame > 0 ? p.synFrame : (synFrames[0] ?? 0),
+    synTime: chained && p.synFrame > 0 ? p.synTime : (synTimes[0] ?? -1),
+    syns: (chained ? p.syns : 0) + synFrames.length,
+    refusals: (chained ? p.refusals : 0) + refused.length,
+    frames,
+    origNxt: nxt(o), respNxt: nxt(r),
+    lastDataTime: c.lastDataTime,
+    origProbes: c.origM.keepaliveProbes, respProbes: c.respM.keepaliveProbes,
+  };
+}

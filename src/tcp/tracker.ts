@@ -76,9 +76,10 @@ export class Tracker {
     this.stats.tcpSegments++;
     this.clock.now = f.tsSec + f.tsNsec / 1e9;
     const table = this.table;
+    const hash = flowHash(p);
+    table.current(p, hash, f.frameNo);
     table.sweep();
 
-    const hash = flowHash(p);
     if (this.opts.shardCount > 1 && hash % this.opts.shardCount !== this.opts.shardIndex) {
       this.stats.otherShard++;
       return;

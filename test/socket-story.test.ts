@@ -1,0 +1,142 @@
+/**
+ * Issue 15, items 3 and 4: stories never rest on a record split, and time
+ * must have passed. Records keep Zeek's splits (the links between them,
+ * src/tcp/link.ts, change no record); the findings join what one socket did
+ * and claim "never answered" or "gave up" only with the time that takes or
+ * the sender's own give-up on the wire. Also --idle-timeout.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { analyze } from '../src/analysis/analyze.js';
+import { runCli } from './helpers.js';
+import { pcap, type Seg } from './pcap-writer.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PUBLIC = join(HERE, '..', '..', 'test', 'fixtures', 'public');
+const AVAST = join(PUBLIC, 'nDPI', 'avast.pcap');
+const dir = mkdtempSync(join(tmpdir(), 'rstscope-story-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const C: [string, number] = ['10.6.0.1', 41000];
+const S: [string, number] = ['10.6.0.2', 8080];
+const OTHER: [string, number] = ['10.6.0.3', 42000];
+
+async function findingsOf(name: string, segs: Seg[]) {
+  const file = join(dir, name);
+  writeFileSync(file, pcap(segs));
+  return (await analyze([file], { keepRecords: true })).findings;
+}
+
+test('linked records: the records are the same with and without rules (links change no record)', async () => {
+  for (const f of ['nDPI/syslog.pcap', 'ppa/nowebaccess2.pcapng', 'nDPI/avast.pcap', 'nDPI/tls_alert.pcap', 'arkime/CVE-2018-6794.pcap']) {
+    const withRules = await analyze([join(PUBLIC, f)], { keepRecords: true });
+    const without = await analyze([join(PUBLIC, f)], { keepRecords: true, rules: false });
+    assert.deepEqual(withRules.connections, without.connections, f);
+  }
+});
+
+test('syn-unanswered: a warning once the sender fell silent longer than any SYN retry gap while the capture went on', async () => {
+  const segs: Seg[] = [0, 1, 3, 7, 15, 31, 63].map((t) => ({ tsSec: 1000 + t, src: C, dst: S, flags: 'S', seq: 500 }));
+  // other traffic 140 s after the last retry: the capture went on, the client stopped trying
+  segs.push({ tsSec: 1203, src: OTHER, dst: S, flags: 'S', seq: 1 });
+  const fs = (await findingsOf('syn-gave-up.pcap', segs)).filter((f) => f.rule === 'syn-unanswered' && f.frame === 1);
+  assert.equal(fs.length, 1);
+  assert.equal(fs[0].severity, 'warning');
+  assert.match(fs[0].summary, /never answered/);
+});
+
+test('syn-unanswered: SYN retries cut short by the capture\'s end are info, "no answer in the N s before the capture ended"', async () => {
+  const segs: Seg[] = [0, 1, 3].map((t) => ({ tsSec: 2000 + t, src: C, dst: S, flags: 'S', seq: 700 }));
+  segs.push({ tsSec: 2005, src: OTHER, dst: S, flags: 'S', seq: 1 });
+  const fs = (await findingsOf('syn-short.pcap', segs)).filter((f) => f.rule === 'syn-unanswered' && f.frame === 1);
+  assert.equal(fs.length, 1);
+  assert.equal(fs[0].severity, 'info');
+  assert.match(fs[0].summary, /no answer in the 5 s before the capture ended/);
+  assert.doesNotMatch(fs[0].summary, /never answered/);
+});
+
+test('syn-unanswered: a SYN-ACK in the next record answers the SYN while its retries run, not after they ran out', async () => {
+  // Windows (TTL 128): SYNs at 0, 3 and 9 s, gives up at 21 s
+  const win = (t0: number, answerAt: number, port: number): Seg[] => [
+    ...[0, 3, 9].map((t) => ({ tsSec: t0 + t, src: [C[0], port], dst: S, flags: 'S', seq: 300, ttl: 128 } as Seg)),
+    { tsSec: t0 + answerAt, src: S, dst: [C[0], port], flags: 'SA', seq: 800, ack: 301, ttl: 64 },
+  ];
+  const fs = await findingsOf('syn-late.pcap', [...win(9000, 15, 41001), ...win(9100, 31, 41002)]);
+  const su = fs.filter((f) => f.rule === 'syn-unanswered');
+  assert.equal(su.length, 1, JSON.stringify(su.map((f) => f.summary)));
+  assert.equal(su[0].severity, 'warning');
+  assert.match(su[0].summary, /answered only at frame 8, 31 s after the first SYN/);
+});
+
+test('half-open: retransmissions over the sender\'s give-up time are an error; the same cut short by the capture is info', async () => {
+  const hs = (t0: number): Seg[] => [
+    { tsSec: t0, src: C, dst: S, flags: 'S', seq: 100, ttl: 64 },
+    { tsSec: t0, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 900, ack: 101, ttl: 64 },
+    { tsSec: t0, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 901, ttl: 64 },
+    { tsSec: t0, tsUsec: 3000, src: C, dst: S, flags: 'PA', seq: 101, ack: 901, len: 10, ttl: 64 },
+  ];
+  // Linux-like backoff, 200 ms doubling: 12 retransmissions reach past 15 minutes only with RTO_MAX; these stop at 409.6 s
+  const backoff = [0.2, 0.6, 1.4, 3, 6.2, 12.6, 25.4, 51, 102.2, 204.6, 409.4];
+  const rexmit = (t0: number, upTo: number): Seg[] => backoff.filter((d) => d <= upTo).map((d) => ({
+    tsSec: t0 + Math.floor(d), tsUsec: Math.round((d % 1) * 1e6) + 3000, src: C, dst: S, flags: 'PA', seq: 101, ack: 901, len: 10, ttl: 64,
+  }));
+  // short: 4 retransmissions in 3 s, then the capture ends
+  const short = await findingsOf('rexmit-short.pcap', [...hs(3000), ...rexmit(3000, 3)]);
+  const h = short.filter((f) => f.rule === 'half-open');
+  assert.equal(h.length, 1, JSON.stringify(short.map((f) => f.summary)));
+  assert.equal(h[0].severity, 'info');
+  assert.doesNotMatch(h[0].summary, /ETIMEDOUT/);
+  // long: the retransmissions stop at 409 s and the capture goes on 200 s more (longer than any RTO): the kernel gave up
+  const long = await findingsOf('rexmit-long.pcap', [...hs(5000), ...rexmit(5000, 410), { tsSec: 5000 + 610, src: OTHER, dst: S, flags: 'S', seq: 1 }]);
+  const e = long.filter((f) => f.rule === 'half-open');
+  assert.equal(e.length, 1);
+  assert.equal(e[0].severity, 'error');
+  assert.match(e[0].summary, /ETIMEDOUT/);
+});
+
+test('half-open: out-of-order segments at one timestamp are not retransmissions', async () => {
+  const segs: Seg[] = [
+    { tsSec: 7000, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 7000, tsUsec: 100, src: S, dst: C, flags: 'SA', seq: 900, ack: 101 },
+    { tsSec: 7000, tsUsec: 200, src: C, dst: S, flags: 'A', seq: 101, ack: 901 },
+    // a burst of 5 x 100 bytes from the server, reaching the capture point out of order, all at one time
+    ...[4, 0, 1, 2, 3].map((i) => ({ tsSec: 7001, src: S, dst: C, flags: 'A', seq: 901 + 100 * i, ack: 101, len: 100 } as Seg)),
+  ];
+  const fs = await findingsOf('reorder.pcap', segs);
+  assert.equal(fs.filter((f) => f.rule === 'half-open').length, 0, JSON.stringify(fs.map((f) => f.summary)));
+});
+
+test('--idle-timeout: a bad value is a usage error naming the option (exit 2)', async () => {
+  for (const v of ['0', '-5', 'soon', 'Infinity', '40000000']) {
+    const r = await runCli(['analyze', '--idle-timeout', v, AVAST]);
+    assert.equal(r.code, 2, `--idle-timeout ${v}: ${r.stderr}`);
+    assert.match(r.stderr, /--idle-timeout takes a number of seconds > 0/, v);
+  }
+});
+
+test('--idle-timeout: in --help of flows, analyze and report', async () => {
+  for (const cmd of ['flows', 'analyze', 'report']) {
+    const r = await runCli([cmd, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--idle-timeout/, cmd);
+  }
+});
+
+test('--idle-timeout 1000 keeps a connection idle for 372 s in one record; the keep-alive reset is told either way', async () => {
+  const split = await analyze([AVAST], { keepRecords: true });
+  const whole = await analyze([AVAST], { keepRecords: true, inactivityTimeoutSec: 1000 });
+  const onPort = (r: typeof split) => r.connections.filter((c) => c.orig.port === 58412 || c.resp.port === 58412);
+  assert.equal(onPort(split).length, 2);
+  assert.equal(onPort(whole).length, 1);
+  for (const r of [split, whole]) {
+    assert.ok(r.findings.some((f) => f.rule === 'keepalive-reset' && f.frame === 102), JSON.stringify(r.findings.map((f) => `${f.rule}@${f.frame}`)));
+    assert.ok(!r.findings.some((f) => f.rule === 'abortive-close' && f.frame === 102));
+  }
+  const cli = await runCli(['flows', '-f', 'ndjson', '--idle-timeout', '1000', AVAST]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal(cli.stdout.split('\n').filter((l) => l.includes('"port":58412')).length, 1);
+});
