@@ -65,22 +65,25 @@ function sha1OneBlock(len: number): void {
   H[4] = (0xc3d2e1f0 + e) >>> 0;
 }
 
-/** the digest's 20 bytes, big-endian, for base64 by Node's encoder */
-const DIGEST = Buffer.alloc(20);
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** every 12-bit value as its two base64 characters (a digest is 13 such pairs and a padded tail) */
+const B64_PAIRS: string[] = Array.from({ length: 4096 }, (_v, n) => B64[n >> 6] + B64[n & 63]);
 
-/** base64 (with padding) of the 20 digest bytes in H. */
+/** base64 (with padding) of the 20 digest bytes in H: six 24-bit groups, then 2 bytes as "xyz=". */
 function digestBase64(): string {
-  for (let i = 0; i < 5; i++) DIGEST.writeUInt32BE(H[i], i * 4);
-  return DIGEST.toString('base64');
-}
-
-/** -1, 0, 1: address (words) then port of endpoint a against endpoint b, as unsigned big-endian bytes compare. */
-function compareEndpoints(words: number, a: readonly number[], aPort: number, b: readonly number[], bPort: number): number {
-  for (let i = 0; i < words; i++) {
-    const x = a[i] >>> 0, y = b[i] >>> 0;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return aPort === bPort ? 0 : aPort < bPort ? -1 : 1;
+  const h0 = H[0], h1 = H[1], h2 = H[2], h3 = H[3], h4 = H[4];
+  // the 160 bits as 24-bit groups (bytes 0-2, 3-5, ..., 15-17), then bytes 18-19
+  const g0 = h0 >>> 8;
+  const g1 = ((h0 & 0xff) << 16) | (h1 >>> 16);
+  const g2 = ((h1 & 0xffff) << 8) | (h2 >>> 24);
+  const g3 = h2 & 0xffffff;
+  const g4 = h3 >>> 8;
+  const g5 = ((h3 & 0xff) << 16) | (h4 >>> 16);
+  const t = (h4 & 0xffff) << 2; // 16 bits + 2 zero bits = 18 bits: three characters
+  return B64_PAIRS[g0 >>> 12] + B64_PAIRS[g0 & 4095] + B64_PAIRS[g1 >>> 12] + B64_PAIRS[g1 & 4095]
+    + B64_PAIRS[g2 >>> 12] + B64_PAIRS[g2 & 4095] + B64_PAIRS[g3 >>> 12] + B64_PAIRS[g3 & 4095]
+    + B64_PAIRS[g4 >>> 12] + B64_PAIRS[g4 & 4095] + B64_PAIRS[g5 >>> 12] + B64_PAIRS[g5 & 4095]
+    + B64[t >>> 12] + B64_PAIRS[t & 4095] + '=';
 }
 
 /**
@@ -90,19 +93,45 @@ function compareEndpoints(words: number, a: readonly number[], aPort: number, b:
  */
 export function communityId(version: 4 | 6, src: readonly number[], sport: number, dst: readonly number[], dport: number,
   proto = 6, seed = 0): string {
-  const words = version === 4 ? 1 : 4;
-  const swap = compareEndpoints(words, src, sport, dst, dport) > 0;
-  const [a, aPort, b, bPort] = swap ? [dst, dport, src, sport] : [src, sport, dst, dport];
-  let at = 0;
-  BLOCK_VIEW.setUint16(at, seed); at += 2;
-  for (let i = 0; i < words; i++, at += 4) BLOCK_VIEW.setUint32(at, a[i] >>> 0);
-  for (let i = 0; i < words; i++, at += 4) BLOCK_VIEW.setUint32(at, b[i] >>> 0);
+  return communityIdOf(version, src[0], src[1] ?? 0, src[2] ?? 0, src[3] ?? 0, sport, dst[0], dst[1] ?? 0, dst[2] ?? 0, dst[3] ?? 0, dport, proto, seed);
+}
+
+/** communityId() from the address words as the tracker keeps them (Connection.o0..o3, r0..r3), with no arrays. */
+export function communityIdOf(version: 4 | 6, s0: number, s1: number, s2: number, s3: number, sport: number,
+  d0: number, d1: number, d2: number, d3: number, dport: number, proto = 6, seed = 0): string {
+  const v6 = version !== 4;
+  // the smaller endpoint (address as unsigned big-endian words, then port) first
+  let swap: boolean;
+  if ((s0 >>> 0) !== (d0 >>> 0)) swap = (s0 >>> 0) > (d0 >>> 0);
+  else if (v6 && (s1 >>> 0) !== (d1 >>> 0)) swap = (s1 >>> 0) > (d1 >>> 0);
+  else if (v6 && (s2 >>> 0) !== (d2 >>> 0)) swap = (s2 >>> 0) > (d2 >>> 0);
+  else if (v6 && (s3 >>> 0) !== (d3 >>> 0)) swap = (s3 >>> 0) > (d3 >>> 0);
+  else swap = sport > dport;
+  const v = BLOCK_VIEW;
+  v.setUint16(0, seed);
+  let at = 2;
+  if (swap) {
+    at = putAddress(v, at, v6, d0, d1, d2, d3);
+    at = putAddress(v, at, v6, s0, s1, s2, s3);
+  } else {
+    at = putAddress(v, at, v6, s0, s1, s2, s3);
+    at = putAddress(v, at, v6, d0, d1, d2, d3);
+  }
   BLOCK[at++] = proto;
   BLOCK[at++] = 0;
-  BLOCK_VIEW.setUint16(at, aPort); at += 2;
-  BLOCK_VIEW.setUint16(at, bPort); at += 2;
+  v.setUint16(at, swap ? dport : sport); at += 2;
+  v.setUint16(at, swap ? sport : dport); at += 2;
   sha1OneBlock(at);
   return `1:${digestBase64()}`;
+}
+
+function putAddress(v: DataView, at: number, v6: boolean, w0: number, w1: number, w2: number, w3: number): number {
+  v.setUint32(at, w0 >>> 0);
+  if (!v6) return at + 4;
+  v.setUint32(at + 4, w1 >>> 0);
+  v.setUint32(at + 8, w2 >>> 0);
+  v.setUint32(at + 12, w3 >>> 0);
+  return at + 16;
 }
 
 /** The 20 digest bytes of the last communityId() call, hex (the spec's --no-base64 form; for tests). */

@@ -5,7 +5,7 @@
  */
 import { tsSeconds } from '../capture/frame.js';
 import { formatAddress } from './address.js';
-import { communityId, uid } from './community-id.js';
+import { communityIdOf, uid } from './community-id.js';
 import { MAX_RSTS, type Connection } from './connection.js';
 import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
 import { rstSummaryAcceptance, rstSummaryFrame, rstSummaryFromOrig, rstSummaryShape } from './rst-summary.js';
@@ -49,7 +49,7 @@ export interface ConnRecord {
 
 export function toRecord(c: Connection): ConnRecord {
   const duration = (c.lastTsSec - c.firstTsSec) + (c.lastTsNsec - c.firstTsNsec) / 1e9;
-  const community = communityId(c.ipVersion === 4 ? 4 : 6, [c.o0, c.o1, c.o2, c.o3], c.oPort, [c.r0, c.r1, c.r2, c.r3], c.rPort);
+  const community = communityIdOf(c.ipVersion === 4 ? 4 : 6, c.o0, c.o1, c.o2, c.o3, c.oPort, c.r0, c.r1, c.r2, c.r3, c.rPort);
   return {
     id: c.id,
     input: c.input,
