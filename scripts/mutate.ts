@@ -76,7 +76,7 @@ export const GROUPS: Group[] = [
     // pcap: the record's time; pcapng: the fast path's time (runFast), if_tsresol and if_tsoffset
     // (readIdb, from the interface defaults `dec: 6` on: columns are 0-based), setTime, and the EPB
     // and PB timestamp reads; frame.ts: tsSeconds. Ranges to re-check when these files change.
-    mutate: ['src/capture/pcap.ts:85-97', 'src/capture/pcapng.ts:109-135', 'src/capture/pcapng.ts:241:66-322',
+    mutate: ['src/capture/pcap.ts:96-103', 'src/capture/pcap.ts:118-119', 'src/capture/pcapng.ts:109-135', 'src/capture/pcapng.ts:241:66-322',
       'src/capture/pcapng.ts:354-354', 'src/capture/pcapng.ts:393-393', 'src/capture/frame.ts:43-46'],
     // in-process, built in memory: capture-formats, capture-fastpath and fuzz-regressions (29 s a run) cover
     // the same paths through files, tshark and the CLI, too slow to run once per mutant
