@@ -87,8 +87,7 @@ export function outputDirOption(format: string, output: string | undefined): str
 
 /** The capture files, `-` (standard input) at most once. */
 export function inputFiles(files: string[]): string[] {
-  const out = files;
-  if (out.length === 0) throw new UsageError('name a capture file, or - to read standard input');
-  if (out.filter((f) => f === '-').length > 1) throw new UsageError('- (standard input) can be given once');
-  return out;
+  if (files.length === 0) throw new UsageError('name a capture file, or - to read standard input');
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('- (standard input) can be given once');
+  return files;
 }
