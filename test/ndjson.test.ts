@@ -4,7 +4,10 @@
  * the totals sentence of `analyze` and `live`, and the eviction warning.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { analyze } from '../src/analysis/analyze.js';
 import {
   ndjsonConnection, ndjsonConnectionWithFindings, ndjsonFillIds, ndjsonFinding, ndjsonInput, ndjsonTemplate, ndjsonTotals,
 } from '../src/report/ndjson.js';
@@ -13,6 +16,7 @@ import { totals, totalsSentence } from '../src/report/findings.js';
 import type { Finding } from '../src/rules/types.js';
 import type { ConnRecord } from '../src/tcp/record.js';
 import type { TrackerStats } from '../src/tcp/tracker.js';
+import { CAPTURES, FIXTURES } from './helpers.js';
 
 function record(): ConnRecord {
   return {
@@ -74,6 +78,40 @@ test('ndjson: every line is JSON.stringify of the object with its type first', (
   assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n');
   assert.equal(ndjsonInput({}), '{"type":"input"}\n');
   for (const l of (REC_LINE + FINDING_LINE).split('\n').filter(Boolean)) JSON.parse(l);
+});
+
+test('ndjson: the connection and finding lines spelled field by field are JSON.stringify of every record and finding of the bundled captures', async () => {
+  // the bundled captures and the public ones (test/fixtures/public: other stacks, IPv6, odd histories)
+  const files = readdirSync(CAPTURES).filter((n) => /\.pcap(ng)?$/.test(n)).map((n) => join(CAPTURES, n));
+  const pub = join(FIXTURES, 'public');
+  for (const d of readdirSync(pub, { withFileTypes: true })) {
+    if (d.isDirectory()) files.push(...readdirSync(join(pub, d.name)).filter((n) => /\.pcap(ng)?$/.test(n)).map((n) => join(pub, d.name, n)));
+  }
+  assert.ok(files.length >= 30);
+  let n = 0;
+  let nf = 0;
+  for (const name of files) {
+    const r = await analyze([name]);
+    for (const rec of r.connections) {
+      assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', ...rec }) + '\n', `${name} connection ${rec.id}`);
+      n++;
+    }
+    for (const f of r.findings) {
+      assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n', `${name} finding at ${f.frame}`);
+      nf++;
+    }
+  }
+  assert.ok(n >= 60, `${n} records`);
+  assert.ok(nf >= 35, `${nf} findings`);
+  const setFinding = { ...finding(), file: 'a.pcap' } as Finding;
+  assert.equal(ndjsonFinding(setFinding), JSON.stringify({ type: 'finding', ...setFinding }) + '\n');
+  const holes = { ...finding(), frames: [1, Number.NaN] };
+  assert.equal(ndjsonFinding(holes), JSON.stringify({ type: 'finding', ...holes }) + '\n');
+  // the generic way for a record it does not know (a capture set's file keys) and for a non-finite number
+  const set = { ...record(), firstFile: 'a.pcap' } as ConnRecord;
+  assert.equal(ndjsonConnection(set), JSON.stringify({ type: 'connection', ...set }) + '\n');
+  const odd = { ...record(), duration: Number.NaN };
+  assert.equal(ndjsonConnection(odd), JSON.stringify({ type: 'connection', ...odd }) + '\n');
 });
 
 test('ndjson: the worker template, filled in, is the line written directly', () => {

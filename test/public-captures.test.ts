@@ -37,10 +37,7 @@ interface Expect {
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as { files: Record<string, Expect> };
 
 /** Cases whose fix has not landed yet (issue 15): file -> what is still wrong. */
-const PENDING: Record<string, string> = {
-  'arkime/CVE-2018-6794.pcap': 'records split by timers',
-  'suricata-verify/base64-decode-5885-port57558.pcap': 'the same-ISN SYN retry after the RST starts a second record (stale-connection told; records split)',
-};
+const PENDING: Record<string, string> = {};
 
 function matches(f: Finding, m: Match): boolean {
   if (m.rule !== undefined && f.rule !== m.rule) return false;

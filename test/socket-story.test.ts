@@ -140,3 +140,48 @@ test('--idle-timeout 1000 keeps a connection idle for 372 s in one record; the k
   assert.equal(cli.code, 0, cli.stderr);
   assert.equal(cli.stdout.split('\n').filter((l) => l.includes('"port":58412')).length, 1);
 });
+
+/**
+ * A connection whose data goes unanswered: handshake, the client's 100 bytes
+ * and FIN retransmitted at +1, +3, +7 s; then its close timer closes the
+ * record during other traffic, the client retransmits once more at `lateAt`
+ * and resets at `rstAt` (both after the split), the server silent throughout
+ * unless `answerAt` is given.
+ */
+function unansweredThenRst(t0: number, lateAt: number, rstAt: number, answerAt?: number): Seg[] {
+  const segs: Seg[] = [
+    { tsSec: t0, src: C, dst: S, flags: 'S', seq: 100, ttl: 128 },
+    { tsSec: t0, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 900, ack: 101 },
+    { tsSec: t0, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 901, ttl: 128 },
+    { tsSec: t0, tsUsec: 3000, src: S, dst: C, flags: 'FA', seq: 901, ack: 101 },
+    { tsSec: t0, tsUsec: 4000, src: C, dst: S, flags: 'A', seq: 101, ack: 902, ttl: 128 },
+    { tsSec: t0, tsUsec: 5000, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100, ttl: 128 },
+  ];
+  for (const d of [1, 3, 7]) segs.push({ tsSec: t0 + d, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100, ttl: 128 });
+  // other connections keep the capture going: the sweep for their packets closes the record out
+  for (let t = t0 + 8; t < t0 + rstAt; t += 2) segs.push({ tsSec: t, src: OTHER, dst: S, flags: 'S', seq: t });
+  segs.push({ tsSec: t0 + lateAt, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100, ttl: 128 });
+  if (answerAt !== undefined) segs.push({ tsSec: t0 + answerAt, src: S, dst: C, flags: 'A', seq: 902, ack: 202 });
+  segs.push({ tsSec: t0 + rstAt, src: C, dst: S, flags: 'RA', seq: 202, ack: 902, ttl: 128 });
+  return segs.sort((a, b) => a.tsSec - b.tsSec || (a.tsUsec ?? 0) - (b.tsUsec ?? 0));
+}
+
+test('half-open: a sender\'s RST after its unanswered retransmissions, in records a timer split, is told as its give-up', async () => {
+  const fs = await findingsOf('gave-up-split.pcap', unansweredThenRst(5000, 13, 19));
+  const rstFrame = fs.find((f) => f.rule === 'half-open' && f.severity === 'error');
+  assert.ok(rstFrame, JSON.stringify(fs.map((f) => [f.rule, f.severity, f.frame])));
+  assert.equal(rstFrame.evidence.kind, 'gave-up-after-split');
+  assert.equal(rstFrame.actor, 'client'); // the RST's record has no handshake: its sides come from the record it continues
+  assert.equal(rstFrame.evidence.retransmissions, 4); // +1, +3, +7 and the one after the split
+  assert.equal(rstFrame.evidence.senderClosed, true);
+  assert.match(rstFrame.summary, /the client 10\.6\.0\.1:41000 sent its last data and FIN \(frame 6\)/);
+  assert.match(rstFrame.summary, /19 s after frame 6 the sender gave up/);
+  for (const f of [6, 7, 8, 9]) assert.ok(rstFrame.frames.includes(f), `frame ${f} in ${rstFrame.frames}`);
+});
+
+test('half-open: no give-up story when the peer answered after the split, or when the RST came past the horizon', async () => {
+  const answered = await findingsOf('gave-up-answered.pcap', unansweredThenRst(6000, 13, 19, 15));
+  assert.equal(answered.filter((f) => f.evidence.kind === 'gave-up-after-split').length, 0);
+  const late = await findingsOf('gave-up-late.pcap', unansweredThenRst(7000, 13, 1300));
+  assert.equal(late.filter((f) => f.evidence.kind === 'gave-up-after-split').length, 0);
+});

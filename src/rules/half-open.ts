@@ -14,7 +14,10 @@
 import { TCP_RST } from '../decode/packet.js';
 import type { Segment } from '../tcp/connection.js';
 import { EpState } from '../tcp/endpoint.js';
-import { dataGiveUpSec, MAX_RTO_SEC, MIN_RETRANSMIT_GAP_SEC, observedEnd, roundSec, rstNext } from './patience.js';
+import { dataGiveUpSec, giveUpAfterSplit, MAX_RTO_SEC, MIN_RETRANSMIT_GAP_SEC, observedEnd, roundSec, rstNext } from './patience.js';
+import type { Connection } from '../tcp/connection.js';
+import type { UnansweredTail } from '../tcp/link.js';
+import type { ConnRecord } from '../tcp/record.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, framesBefore, segTime, who } from './teardown.js';
 
@@ -34,6 +37,11 @@ export const rule: Rule = {
     for (const v of verdicts) {
       if (v.cause !== 'half-open') continue;
       const rst = v.rst.seg;
+      const tail = giveUpAfterSplit(c, rst);
+      if (tail !== null) {
+        hits.push(giveUpHit(c, rec, rst, tail));
+        continue;
+      }
       const trig = v.answers ?? v.rst.trigger; // the segment it answers (rstPairs), else the receiver's last
       hits.push({
         frame: rst.frame,
@@ -140,4 +148,33 @@ function sentBefore(ev: readonly Segment[], i: number): number {
     if (e.len > 0 && e.seqRel <= s.seqRel && s.seqRel < e.seqRel + e.len) return t - segTime(e);
   }
   return prev < 0 ? Infinity : t - segTime(ev[prev]);
+}
+
+/**
+ * The sender gave up in a record of its own: its retransmissions went
+ * unanswered until the capture's timers closed the record(s) they were in,
+ * then its RST came (src/tcp/link.ts links them). Told on the RST's record,
+ * naming the retransmissions' frames in the earlier ones.
+ */
+function giveUpHit(c: Connection, rec: ConnRecord, rst: Segment, tail: UnansweredTail): RuleHit {
+  const sender = who(c, rec, rst.fromOrig);
+  const peer = who(c, rec, !rst.fromOrig);
+  const tookSec = roundSec(segTime(rst) - tail.firstTime);
+  const spanSec = roundSec(tail.lastTime - tail.firstTime);
+  return {
+    frame: rst.frame,
+    frames: [...new Set([...tail.frames, rst.frame])].sort((a, b) => a - b),
+    actor: actorOf(c, rst.fromOrig),
+    summary: `${sender} sent ${tail.fin ? 'its last data and FIN' : 'data'} (frame ${tail.firstFrame}) and retransmitted it ${tail.count} time(s) over ${spanSec} s (last at frame ${tail.lastFrame}); ${peer} never answered. ${tookSec} s after frame ${tail.firstFrame} the sender gave up and reset the connection (RST, frame ${rst.frame}; the capture's timers had closed the earlier record(s), so the RST is a record of its own): ${peer} vanished or lost its state, or the path dropped everything.`,
+    app: {
+      [rst.fromOrig ? 'orig' : 'resp']: tail.fin
+        ? 'it had already closed the socket (FIN), so nothing reports the failure to it: its last bytes were never acknowledged'
+        : 'writes succeeded locally; the kernel gave up retransmitting and reset the connection: the socket fails with ETIMEDOUT',
+      [rst.fromOrig ? 'resp' : 'orig']: 'unreachable or without a socket for this connection',
+    },
+    evidence: {
+      kind: 'gave-up-after-split', retransmissions: tail.count, firstFrame: tail.firstFrame, lastFrame: tail.lastFrame,
+      spanSec, giveUpRstFrame: rst.frame, giveUpAfterSec: tookSec, senderClosed: tail.fin,
+    },
+  };
 }

@@ -17,7 +17,8 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import type { Connection } from '../tcp/connection.js';
-import type { NextPacket, PrevRecord } from '../tcp/link.js';
+import type { NextPacket, PrevRecord, UnansweredTail } from '../tcp/link.js';
+import type { Segment } from '../tcp/connection.js';
 
 /** Seconds a connect() keeps retrying its SYN before it fails with ETIMEDOUT, by the sender's initial TTL. */
 export function synGiveUpSec(ttl: number): number {
@@ -125,4 +126,23 @@ export function keepaliveAcrossSplit(c: Connection, rstFrame: number, rstTime: n
   respProbes += same ? p.respProbes : p.origProbes;
   const lastData = c.lastDataTime >= 0 ? c.lastDataTime : p.lastDataTime >= 0 ? p.lastDataTime : p.lastTime;
   return { origProbes, respProbes, idleSec: rstTime - lastData };
+}
+
+/**
+ * The sender's give-up on the wire across a record split: `rst` comes from the
+ * side whose retransmissions went unanswered at the end of the record(s) this
+ * one continues (PrevRecord.unanswered, linked when a timer closed them out),
+ * and the other side sent nothing in this record before it. Returns that tail
+ * with `fromOrig` by this record's orientation, else null.
+ */
+export function giveUpAfterSplit(c: Connection, rst: Segment): UnansweredTail | null {
+  const p = c.prev;
+  if (p === null || p.unanswered === null) return null;
+  const fromOrig = p.unanswered.fromOrig === sameOriginator(c, p);
+  if (rst.fromOrig !== fromOrig || (rst.flags & TCP_RST) === 0) return null;
+  for (const s of c.evidence()) {
+    if (s.frame >= rst.frame) break;
+    if (s.fromOrig !== fromOrig) return null; // the other side spoke: an answer, not silence
+  }
+  return { ...p.unanswered, fromOrig };
 }

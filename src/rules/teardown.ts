@@ -27,16 +27,24 @@ import { EpState } from '../tcp/endpoint.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { rstShape, type RstShape } from '../tcp/rst.js';
 import type { Actor } from './actor.js';
-import { keepaliveAcrossSplit } from './patience.js';
+import { giveUpAfterSplit, keepaliveAcrossSplit } from './patience.js';
 
 export type RstCause =
   | 'rst-suspicious' | 'refused' | 'stale-connection' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'
   | 'rst-with-unread-data' | 'abortive-close';
 
-/** client/server when the handshake told who connected, else orig/resp */
+/**
+ * client/server when the handshake told who connected (this record's, or that
+ * of the record on the same 4-tuple it continues: src/tcp/link.ts), else orig/resp
+ */
 export function actorOf(c: Connection, fromOrig: boolean): Actor {
   const known = c.orig.sawSyn && !c.flipped;
   if (known) return fromOrig ? 'client' : 'server';
+  const p = c.prev;
+  if (p !== null && p.clientIsOrig !== null) {
+    const origIsClient = p.clientIsOrig === (p.oPort === c.oPort && p.o0 === c.o0 && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3);
+    return fromOrig === origIsClient ? 'client' : 'server';
+  }
   return fromOrig ? 'orig' : 'resp';
 }
 
@@ -77,6 +85,12 @@ export function segTime(s: Segment): number {
 export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
   const out = new Map<RstRecord, Segment | null>();
   if (c.rsts.length === 0) return out;
+  let bare = false; // only a bare RST pairs: without one, no Segment objects are made (most RSTs carry ACK)
+  for (const r of c.rsts) if ((r.seg.flags & TCP_ACK) === 0) bare = true;
+  if (!bare) {
+    for (const r of c.rsts) out.set(r, null);
+    return out;
+  }
   const ev = c.evidence();
   const taken = new Set<number>();
   for (let i = c.rsts.length - 1; i >= 0; i--) {
@@ -189,6 +203,8 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     const mine = c.milestones(r.seg.fromOrig);
     if (why.length > 0) cause = 'rst-suspicious';
     else if (!first) continue;
+    // the sender giving up on retransmissions nobody answered, in a record of its own (a timer split them)
+    else if (giveUpAfterSplit(c, r.seg) !== null) cause = 'half-open';
     else if (r.trigger === null && c.ep(r.seg.fromOrig).nonRstPkts === 0) continue; // a lone RST: no story to tell
     else if (shape === 'refusal' && !r.seg.fromOrig) cause = 'refused';
     else if (synSentAnswer(r, answers)) {

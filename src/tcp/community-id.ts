@@ -66,24 +66,40 @@ function sha1OneBlock(len: number): void {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/** every 12-bit value as its two base64 characters (a digest is 13 such pairs and a padded tail) */
-const B64_PAIRS: string[] = Array.from({ length: 4096 }, (_v, n) => B64[n >> 6] + B64[n & 63]);
+const B64_CODES = Uint8Array.from(B64, (ch) => ch.charCodeAt(0));
+/**
+ * Where the texts are spelled, one byte per character, then read as one flat
+ * string (measured: a string built by `+` per character or pair costs a
+ * short-lived string object per piece, over 400 bytes of garbage per
+ * connection and twice the CPU).
+ */
+const TEXT = Buffer.alloc(64);
 
-/** base64 (with padding) of the 20 digest bytes in H: six 24-bit groups, then 2 bytes as "xyz=". */
-function digestBase64(): string {
+function putGroup(at: number, g: number): void {
+  TEXT[at] = B64_CODES[(g >>> 18) & 63];
+  TEXT[at + 1] = B64_CODES[(g >>> 12) & 63];
+  TEXT[at + 2] = B64_CODES[(g >>> 6) & 63];
+  TEXT[at + 3] = B64_CODES[g & 63];
+}
+
+/** "1:" and the base64 (with padding) of the 20 digest bytes in H: six 24-bit groups, then 2 bytes as "xyz=". */
+function digestText(): string {
   const h0 = H[0], h1 = H[1], h2 = H[2], h3 = H[3], h4 = H[4];
+  TEXT[0] = 0x31; // '1'
+  TEXT[1] = 0x3a; // ':'
   // the 160 bits as 24-bit groups (bytes 0-2, 3-5, ..., 15-17), then bytes 18-19
-  const g0 = h0 >>> 8;
-  const g1 = ((h0 & 0xff) << 16) | (h1 >>> 16);
-  const g2 = ((h1 & 0xffff) << 8) | (h2 >>> 24);
-  const g3 = h2 & 0xffffff;
-  const g4 = h3 >>> 8;
-  const g5 = ((h3 & 0xff) << 16) | (h4 >>> 16);
+  putGroup(2, h0 >>> 8);
+  putGroup(6, ((h0 & 0xff) << 16) | (h1 >>> 16));
+  putGroup(10, ((h1 & 0xffff) << 8) | (h2 >>> 24));
+  putGroup(14, h2 & 0xffffff);
+  putGroup(18, h3 >>> 8);
+  putGroup(22, ((h3 & 0xff) << 16) | (h4 >>> 16));
   const t = (h4 & 0xffff) << 2; // 16 bits + 2 zero bits = 18 bits: three characters
-  return B64_PAIRS[g0 >>> 12] + B64_PAIRS[g0 & 4095] + B64_PAIRS[g1 >>> 12] + B64_PAIRS[g1 & 4095]
-    + B64_PAIRS[g2 >>> 12] + B64_PAIRS[g2 & 4095] + B64_PAIRS[g3 >>> 12] + B64_PAIRS[g3 & 4095]
-    + B64_PAIRS[g4 >>> 12] + B64_PAIRS[g4 & 4095] + B64_PAIRS[g5 >>> 12] + B64_PAIRS[g5 & 4095]
-    + B64[t >>> 12] + B64_PAIRS[t & 4095] + '=';
+  TEXT[26] = B64_CODES[(t >>> 12) & 63];
+  TEXT[27] = B64_CODES[(t >>> 6) & 63];
+  TEXT[28] = B64_CODES[t & 63];
+  TEXT[29] = 0x3d; // '='
+  return TEXT.toString('latin1', 0, 30);
 }
 
 /**
@@ -122,7 +138,7 @@ export function communityIdOf(version: 4 | 6, s0: number, s1: number, s2: number
   v.setUint16(at, swap ? dport : sport); at += 2;
   v.setUint16(at, swap ? sport : dport); at += 2;
   sha1OneBlock(at);
-  return `1:${digestBase64()}`;
+  return digestText();
 }
 
 function putAddress(v: DataView, at: number, v6: boolean, w0: number, w1: number, w2: number, w3: number): number {
@@ -141,11 +157,10 @@ export function lastDigestHex(): string {
   return s;
 }
 
-const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const B62_CODES = Uint8Array.from('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (ch) => ch.charCodeAt(0));
 
-/** base62 of the 64-bit value hi * 2^32 + lo, least significant digit first (Zeek's uitoa_n). */
-function base62(hi: number, lo: number): string {
-  let s = '';
+/** Writes base62 of the 64-bit value hi * 2^32 + lo at TEXT[at], least significant digit first (Zeek's uitoa_n); returns the end. */
+function putBase62(at: number, hi: number, lo: number): number {
   // four 16-bit limbs, most significant first; long division by 62 per digit
   let p0 = hi >>> 16, p1 = hi & 0xffff, p2 = lo >>> 16, p3 = lo & 0xffff;
   do {
@@ -154,9 +169,9 @@ function base62(hi: number, lo: number): string {
     p1 = (cur / 62) | 0; cur = (cur - p1 * 62) * 65536 + p2;
     p2 = (cur / 62) | 0; cur = (cur - p2 * 62) * 65536 + p3;
     p3 = (cur / 62) | 0;
-    s += B62[cur - p3 * 62];
+    TEXT[at++] = B62_CODES[cur - p3 * 62];
   } while ((p0 | p1 | p2 | p3) !== 0);
-  return s;
+  return at;
 }
 
 /** A 32-bit mix step (the finaliser of MurmurHash3, a published constant set). */
@@ -175,5 +190,7 @@ export function uid(input: number, firstFrame: number, tsSec: number, tsNsec: nu
   const w0 = mix32(H[0] ^ Math.imul(input + 1, 0x9e3779b1) ^ tsNsec);
   const w1 = mix32(H[1] ^ w0 ^ firstFrame ^ mix32(tsSec));
   const w2 = mix32(H[2] ^ w1 ^ Math.imul(firstFrame, 0x27d4eb2f));
-  return 'C' + base62(0, w0) + base62(w1, w2);
+  TEXT[0] = 0x43; // 'C'
+  const end = putBase62(putBase62(1, 0, w0), w1, w2);
+  return TEXT.toString('latin1', 0, end);
 }

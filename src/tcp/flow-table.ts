@@ -18,10 +18,12 @@
  * closed connections are swept as capture time advances.
  */
 import type { Frame } from '../capture/frame.js';
-import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../decode/packet.js';
 import { Connection, TIMER_ATTEMPT, TIMER_DELETE } from './connection.js';
 import { EpState, type Endpoint } from './endpoint.js';
-import { makeNextPacket, MAX_CHAIN_FRAMES, type PrevRecord } from './link.js';
+import {
+  makeNextPacket, MAX_CHAIN_FRAMES, RECENT_HORIZON_SEC, RECENT_MIN, RECENT_PER_CONNECTION, type PrevRecord, type UnansweredTail,
+} from './link.js';
 import { isLikelyServerPort } from './ports.js';
 import type { SegmentArena } from './segment-log.js';
 import { type Clock, IdleHeap, TimerQueue } from './timers.js';
@@ -75,6 +77,15 @@ export class FlowTable {
   private linkFrame = 0;
   /** the summary of the record just closed out for linkPacket's 4-tuple, for the record create() makes */
   private pendingPrev: PrevRecord | null = null;
+  /**
+   * Records closed out by a timer with retransmissions nobody answered, by flow
+   * hash, oldest first, waiting for their 4-tuple's next packet (src/tcp/link.ts):
+   * at most max(RECENT_MIN, RECENT_PER_CONNECTION x maxConnections), each for
+   * RECENT_HORIZON_SEC of capture time. A hash shared by two 4-tuples keeps
+   * the later record (create() checks the 4-tuple: a link is never wrong, at
+   * worst missing). Empty, and never consulted, until a first such record.
+   */
+  private readonly recent = new Map<number, PrevRecord>();
 
   /** @param arena where new connections keep their evidence log; null: none (no evidence) */
   constructor(private readonly sink: ConnectionSink, private readonly opts: TrackerOptions, private readonly stats: TrackerStats,
@@ -344,6 +355,12 @@ export class FlowTable {
     if (this.pendingPrev !== null) {
       c.prev = this.pendingPrev;
       this.pendingPrev = null;
+    } else if (this.recent.size > 0) {
+      const r = this.recent.get(hash);
+      if (r !== undefined && sameFlow(r, c)) {
+        this.recent.delete(hash);
+        if (now - r.lastTime <= RECENT_HORIZON_SEC) c.prev = r;
+      }
     }
     this.idle.push(c);
     if (this.idle.size > 2 * this.live + 4096) this.idle.compact();
@@ -380,6 +397,8 @@ export class FlowTable {
     c.closedAt = this.clock.now;
     const p = this.linkPacket;
     if (p !== null && c.hash === this.linkHash && this.linkFrame > c.lastFrame && reason !== 'end' && this.isOwn(c, p)) this.link(c, p);
+    else if ((reason === 'closed' || reason === 'timeout') && this.arena !== null
+      && (c.orig.retransPkts > 0 || c.resp.retransPkts > 0 || c.prev?.unanswered)) this.remember(c);
     if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
     if (c.synTimer >= 0) this.synTimers.cancel(c.synTimer);
     c.deleteQueue = null;
@@ -407,6 +426,21 @@ export class FlowTable {
   private link(c: Connection, p: Packet): void {
     c.next = makeNextPacket(this.linkFrame, this.clock.now, this.sentByOrig(c, p), p.flags, p.seq >>> 0, p.ack >>> 0, p.payloadLen);
     this.pendingPrev = prevRecordOf(c);
+  }
+
+  /** Keeps the summary of `c` (closed out by a timer) when it ends with unanswered retransmissions (FlowTable.recent). */
+  private remember(c: Connection): void {
+    const prev = prevRecordOf(c);
+    if (prev.unanswered === null) return;
+    const recent = this.recent;
+    recent.delete(c.hash); // re-added: the newest goes last
+    recent.set(c.hash, prev);
+    const max = Math.max(RECENT_MIN, RECENT_PER_CONNECTION * this.opts.maxConnections);
+    const now = this.clock.now;
+    for (const [k, r] of recent) {
+      if (recent.size <= max && now - r.lastTime <= RECENT_HORIZON_SEC) break;
+      recent.delete(k);
+    }
   }
 
   /** Arms the SYN attempt timer (Zeek's tcp_attempt_delay) and, once, the SYN retry horizon. */
@@ -444,6 +478,7 @@ export function prevRecordOf(c: Connection): PrevRecord {
   return {
     id: c.id, endReason: c.endReason, firstFrame: c.firstFrame, lastFrame: c.lastFrame, lastTime: c.lastTime,
     oPort: c.oPort, o0: c.o0, o1: c.o1, o2: c.o2, o3: c.o3,
+    rPort: c.rPort, r0: c.r0, r1: c.r1, r2: c.r2, r3: c.r3,
     origSawSyn: o.sawSyn, origIsn: o.isn >>> 0,
     synFrame: chained && p.synFrame > 0 ? p.synFrame : (synFrames[0] ?? 0),
     synTime: chained && p.synFrame > 0 ? p.synTime : (synTimes[0] ?? -1),
@@ -453,5 +488,78 @@ export function prevRecordOf(c: Connection): PrevRecord {
     origNxt: nxt(o), respNxt: nxt(r),
     lastDataTime: c.lastDataTime,
     origProbes: c.origM.keepaliveProbes, respProbes: c.respM.keepaliveProbes,
+    unanswered: unansweredTail(c),
+    clientIsOrig: c.orig.sawSyn && !c.flipped ? true : p !== null && p.clientIsOrig !== null ? p.clientIsOrig === sameOrig(c, p) : null,
+  };
+}
+
+/** The summary's originator is c's. */
+function sameOrig(c: Connection, p: PrevRecord): boolean {
+  return p.oPort === c.oPort && p.o0 === c.o0 && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3;
+}
+
+/** The summary's 4-tuple is c's (either orientation). */
+function sameFlow(r: PrevRecord, c: Connection): boolean {
+  return (r.oPort === c.oPort && r.rPort === c.rPort && r.o0 === c.o0 && r.o1 === c.o1 && r.o2 === c.o2 && r.o3 === c.o3
+      && r.r0 === c.r0 && r.r1 === c.r1 && r.r2 === c.r2 && r.r3 === c.r3)
+    || (r.oPort === c.rPort && r.rPort === c.oPort && r.o0 === c.r0 && r.o1 === c.r1 && r.o2 === c.r2 && r.o3 === c.r3
+      && r.r0 === c.o0 && r.r1 === c.o1 && r.r2 === c.o2 && r.r3 === c.o3);
+}
+
+/**
+ * The retransmissions at c's end that nobody answered (PrevRecord.unanswered,
+ * by c's originator), or null. A side's segments after the other side's last
+ * one count when at least one of them repeats data or a FIN (Segment.retrans);
+ * when the record continues one that ended so, from the same side, and the
+ * other side sent nothing here, every segment of that side here extends it.
+ * Reads the evidence log: only for a record being linked or remembered.
+ */
+function unansweredTail(c: Connection): UnansweredTail | null {
+  const p = c.prev;
+  const before = p?.unanswered ?? null;
+  // the earlier tail, by c's orientation
+  const beforeFromOrig = before === null || p === null ? null : before.fromOrig === sameOrig(c, p);
+  if (before !== null && beforeFromOrig !== null && c.ep(!beforeFromOrig).pkts === 0) {
+    const frames = before.frames.slice();
+    let count = before.count;
+    let lastFrame = before.lastFrame;
+    let lastTime = before.lastTime;
+    let fin = false;
+    for (const s of c.evidence()) {
+      if (s.fromOrig !== beforeFromOrig || (s.flags & TCP_RST) !== 0) continue;
+      count++;
+      if (frames.length < MAX_CHAIN_FRAMES) frames.push(s.frame);
+      lastFrame = s.frame;
+      lastTime = s.tsSec + s.tsNsec / 1e9;
+      if ((s.flags & TCP_FIN) !== 0) fin = true;
+    }
+    return { ...before, fromOrig: beforeFromOrig, count, lastFrame, lastTime, frames, fin: before.fin || fin };
+  }
+  if (c.orig.retransPkts === 0 && c.resp.retransPkts === 0) return null;
+  const ev = c.evidence();
+  let last = -1;
+  for (let i = 0; i < ev.length; i++) if ((ev[i].flags & TCP_RST) === 0) last = i;
+  if (last < 0) return null;
+  const fromOrig = ev[last].fromOrig;
+  let start = last;
+  while (start > 0 && ev[start - 1].fromOrig === fromOrig) start--;
+  // from its first segment with data or a FIN (an ACK of the other side's last segment is no question left open)
+  while (start < last && ev[start].len === 0 && (ev[start].flags & TCP_FIN) === 0) start++;
+  let count = 0;
+  let fin = false;
+  const frames: number[] = [];
+  for (let i = start; i <= last; i++) {
+    const s = ev[i];
+    if ((s.flags & TCP_RST) !== 0) continue;
+    if (s.retrans) count++;
+    if ((s.flags & TCP_FIN) !== 0) fin = true;
+    if (frames.length < MAX_CHAIN_FRAMES) frames.push(s.frame);
+  }
+  if (count === 0) return null;
+  const first = ev[start];
+  const end = ev[last];
+  return {
+    fromOrig, count, firstFrame: first.frame, firstTime: first.tsSec + first.tsNsec / 1e9, lastFrame: end.frame,
+    lastTime: end.tsSec + end.tsNsec / 1e9, frames, fin,
   };
 }

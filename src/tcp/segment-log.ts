@@ -176,12 +176,19 @@ export function synTimeAt(d: Float64Array, o: number, i: number): number {
 
 /** The first n SYN times (a new array). */
 export function synTimes(d: Float64Array, o: number, n: number): number[] {
-  return Array.from(d.subarray(o, o + n));
+  return copyOut(d, o, n);
+}
+
+/** d[o], ..., d[o + n - 1] as a new array (a loop: Array.from over a subarray costs an iterator and a view). */
+function copyOut(d: Float64Array, o: number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(d[o + i]);
+  return out;
 }
 
 /** The first n SYN frames (a new array). */
 export function synFrames(d: Float64Array, o: number, n: number): number[] {
-  return Array.from(d.subarray(o + MAX_SYN_TIMES, o + MAX_SYN_TIMES + n));
+  return copyOut(d, o + MAX_SYN_TIMES, n);
 }
 
 /**

@@ -12,7 +12,7 @@ import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
 import type { ConnRecord } from '../../tcp/record.js';
-import { ParquetOutput } from '../../report/parquet.js';
+import type { ParquetOutput } from '../../report/parquet.js';
 import { packageVersion } from '../../report/docs.js';
 
 interface AnalyzeArgs extends CaptureArgs {
@@ -44,7 +44,9 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const tracker = trackerOptions(argv);
     const workers = workersOption(argv.workers);
     const outDir = outputDirOption(format, argv.output);
-    const parquet = outDir !== undefined ? new ParquetOutput(outDir, argv.files, true, `rstscope ${packageVersion()}`) : null;
+    // the Parquet writer is loaded only when asked for (its modules cost ~50 ms of start-up on every run)
+    const parquet: ParquetOutput | null = outDir !== undefined
+      ? new (await import('../../report/parquet.js')).ParquetOutput(outDir, argv.files, true, `rstscope ${packageVersion()}`) : null;
     const progress = makeProgress(argv.quiet);
     let hit = false;
     const check = (s: Severity | null) => {
