@@ -185,3 +185,30 @@ test('half-open: no give-up story when the peer answered after the split, or whe
   const late = await findingsOf('gave-up-late.pcap', unansweredThenRst(7000, 13, 1300));
   assert.equal(late.filter((f) => f.evidence.kind === 'gave-up-after-split').length, 0);
 });
+
+test('half-open: a bare RST answering the SYN-ACK of the sender\'s own SYN is an abandoned connect(), warning, no ECONNRESET claim', async () => {
+  const segs: Seg[] = [
+    { tsSec: 8000, src: C, dst: S, flags: 'S', seq: 300 },
+    { tsSec: 8000, tsUsec: 6000, src: S, dst: C, flags: 'SA', seq: 7000, ack: 301 },
+    { tsSec: 8001, src: C, dst: S, flags: 'R', seq: 301 },
+  ];
+  const fs = await findingsOf('abandoned-connect.pcap', segs);
+  assert.equal(fs.length, 1, JSON.stringify(fs.map((f) => [f.rule, f.severity])));
+  assert.equal(fs[0].rule, 'half-open');
+  assert.equal(fs[0].severity, 'warning');
+  assert.equal(fs[0].evidence.kind, 'abandoned-connect');
+  assert.equal(fs[0].evidence.synAckFrame, 2);
+  assert.doesNotMatch(fs[0].summary, /ECONNRESET/);
+  assert.match(fs[0].app.resp ?? '', /never saw it/);
+  // once the client had acknowledged the SYN-ACK, a bare RST answering the server's data is the stateless case (error)
+  const later = await findingsOf('stateless-after-ack.pcap', [
+    ...segs.slice(0, 2),
+    { tsSec: 8000, tsUsec: 7000, src: C, dst: S, flags: 'A', seq: 301, ack: 7001 },
+    { tsSec: 8002, src: S, dst: C, flags: 'PA', seq: 7001, ack: 301, len: 20 },
+    { tsSec: 8002, tsUsec: 100, src: C, dst: S, flags: 'R', seq: 301 },
+  ]);
+  const h = later.find((f) => f.rule === 'half-open');
+  assert.ok(h);
+  assert.equal(h.evidence.kind, 'stateless-rst');
+  assert.equal(h.severity, 'error');
+});

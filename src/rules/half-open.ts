@@ -11,7 +11,7 @@
  * last (src/rules/patience.ts); short of that the finding is info: no answer
  * in the N s before the capture ended.
  */
-import { TCP_RST } from '../decode/packet.js';
+import { TCP_RST, TCP_SYN } from '../decode/packet.js';
 import type { Segment } from '../tcp/connection.js';
 import { EpState } from '../tcp/endpoint.js';
 import { dataGiveUpSec, giveUpAfterSplit, MAX_RTO_SEC, MIN_RETRANSMIT_GAP_SEC, observedEnd, roundSec, rstNext } from './patience.js';
@@ -43,6 +43,23 @@ export const rule: Rule = {
         continue;
       }
       const trig = v.answers ?? v.rst.trigger; // the segment it answers (rstPairs), else the receiver's last
+      if (trig !== null && (trig.flags & TCP_SYN) !== 0 && !c.milestones(rst.fromOrig).sentAck) {
+        // the answer to its own SYN met no socket: the connect() had been abandoned before the SYN-ACK reached it
+        const waitedSec = roundSec(segTime(rst) - segTime(trig));
+        hits.push({
+          frame: rst.frame,
+          frames: framesBefore(c, rst.frame),
+          actor: actorOf(c, rst.fromOrig),
+          severity: 'warning',
+          summary: `${who(c, rec, !rst.fromOrig)} answered the SYN (SYN-ACK, frame ${trig.frame}); ${who(c, rec, rst.fromOrig)} answered that with a bare RST ${waitedSec} s later (frame ${rst.frame}, seq = the SYN-ACK's ack): no socket waited for the answer any more. The connect() had been abandoned before the SYN-ACK reached it (the application closed the socket, or gave up on its own timeout): a socket still in SYN-SENT would have completed the handshake.`,
+          app: {
+            [rst.fromOrig ? 'orig' : 'resp']: 'had abandoned the connect() (closed the socket, or its own timeout fired) before the answer came: no connection',
+            [rst.fromOrig ? 'resp' : 'orig']: 'its half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())',
+          },
+          evidence: { kind: 'abandoned-connect', rstFrame: rst.frame, synAckFrame: trig.frame, afterSec: waitedSec, rstShape: v.shape },
+        });
+        continue;
+      }
       hits.push({
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),
