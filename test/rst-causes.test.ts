@@ -410,3 +410,31 @@ test('keepalive-reset needs 1 s without payload before the RST, and counts probe
   assert.deepEqual((await run('s', 1.5)).all, ['keepalive-reset@8'], 'probes from the RST\'s sender');
   assert.deepEqual((await run('c', 0.6)).all, ['abortive-close@8'], 'less than 1 s idle');
 });
+
+test('issue 15 stories on public captures, crafted: no ECONNRESET for a side that had closed; probes before later data are no keep-alive', async () => {
+  // both closed, then a RST instead of the last ACK (nDPI cloudflare-warp): info, nobody sees an error
+  const both = await crafted(new Conv().open().c('PA', 10).s('A').c('FA').s('A').s('FA').c('R', 0, { noTs: true }));
+  const ab = one(both.findings, 'abortive-close');
+  assert.equal(ab.severity, 'info');
+  assert.equal(ab.evidence.peerFinSent, true);
+  assert.doesNotMatch(ab.summary, /ECONNRESET/);
+  // a bare RST answering the server's retransmitted FIN (nDPI googledns_android10): half-open at info, no ECONNRESET claim
+  const fin = new Conv().open().c('PA', 10).s('A').s('FA').s('FA', 0, { seq: 5001, dt: 0.2 }).s('FA', 0, { seq: 5001, dt: 0.4 });
+  const fr = await crafted(fin.c('R', 0, { seq: 1011, noTs: true }));
+  const h = one(fr.findings, 'half-open');
+  assert.equal(h.evidence.kind, 'stateless-rst-after-close');
+  assert.equal(h.severity, 'info');
+  assert.doesNotMatch(h.summary, /sender gets ECONNRESET/);
+  // with the closer's last data in the segment answered: warning (those bytes reached no socket)
+  const data = new Conv().open().c('PA', 10).s('A').s('FPA', 31).s('FPA', 31, { seq: 5001, dt: 0.4 });
+  const dr = await crafted(data.c('R', 0, { seq: 1011, noTs: true }));
+  const hd = one(dr.findings, 'half-open');
+  assert.equal(hd.evidence.kind, 'stateless-rst-after-close');
+  assert.equal(hd.severity, 'warning');
+  // a keep-alive probe long before later payload does not make the RST after that payload a keep-alive reset
+  // (suricata-verify tcp-empty-sack: one probe, then 30 s later a request and a reply, then the RST 1 s after it)
+  const ka = new Conv().open().c('PA', 10).s('A').c('A', 0, { seq: 1010, dt: 2 }).s('A').c('PA', 20, { dt: 30 }).s('A').s('PA', 30)
+    .c('RA', 0, { dt: 1.5 });
+  const kr = await crafted(ka);
+  assert.equal(kr.findings.filter((f) => f.rule === 'keepalive-reset').length, 0, kr.all.join(' '));
+});

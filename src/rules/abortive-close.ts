@@ -20,6 +20,24 @@ export const rule: Rule = {
       const r = v.rst;
       const rst = r.seg;
       const afterFin = r.senderFinBefore;
+      if (afterFin && r.receiverFinBefore && r.senderUnacked === 0) {
+        // both had closed and nothing of the RST's sender was outstanding: the RST (instead of the last ACK) only
+        // ends the peer's closed socket early; no application is left to see an error (issue 15: nDPI cloudflare-warp)
+        hits.push({
+          frame: rst.frame,
+          frames: framesBefore(c, rst.frame),
+          actor: actorOf(c, rst.fromOrig),
+          severity: 'info',
+          summary: `${who(c, rec, rst.fromOrig)} and ${who(c, rec, !rst.fromOrig)} had both closed (FINs); ${who(c, rec, rst.fromOrig)} then sent RST (frame ${rst.frame}) instead of a last ACK. `
+            + 'That only ends the peer\'s closed socket early (no TIME_WAIT on this side): both applications had closed, so none sees an error.',
+          app: {
+            [rst.fromOrig ? 'orig' : 'resp']: 'had closed (FIN); its stack ended the connection with RST instead of a last ACK (SO_LINGER 0 after shutdown, or a stack that skips TIME_WAIT)',
+            [rst.fromOrig ? 'resp' : 'orig']: 'had closed (FIN): no error reaches it',
+          },
+          evidence: { pendingBytes: 0, finSent: true, peerFinSent: true, rstFrame: rst.frame, rstShape: v.shape, acceptance: r.acceptance },
+        });
+        continue;
+      }
       hits.push({
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),

@@ -60,6 +60,24 @@ export const rule: Rule = {
         });
         continue;
       }
+      if (v.rst.receiverFinBefore) {
+        // the receiver had closed (its FIN before the RST): its application is done with the socket; the RST only
+        // ends the closed socket (FIN_WAIT or LAST_ACK), no application sees ECONNRESET
+        const lost = trig !== null && trig.len > 0;
+        hits.push({
+          frame: rst.frame,
+          frames: framesBefore(c, rst.frame),
+          actor: actorOf(c, rst.fromOrig),
+          severity: lost ? 'warning' : 'info',
+          summary: `${who(c, rec, !rst.fromOrig)} had closed; its ${lost ? `last ${trig!.len} byte(s)` : 'segment'} (frame ${trig?.frame ?? '?'}) came after its FIN or with it, and ${who(c, rec, rst.fromOrig)} had no socket for it any more and answered with a stateless RST (frame ${rst.frame}). The RST only ends the closer's closed socket: no application sees ECONNRESET.${lost ? ' Those last bytes reached no socket: the peer\'s application never read them (it had closed or lost its state before they came).' : ''}`,
+          app: {
+            [rst.fromOrig ? 'orig' : 'resp']: 'no socket any more (closed earlier, or lost state)',
+            [rst.fromOrig ? 'resp' : 'orig']: 'had closed the socket: no error reaches it',
+          },
+          evidence: { kind: 'stateless-rst-after-close', rstFrame: rst.frame, triggerFrame: trig?.frame ?? null, rstShape: v.shape },
+        });
+        continue;
+      }
       hits.push({
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),

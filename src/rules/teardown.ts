@@ -214,7 +214,8 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
       if (answers!.ackRel === 1 || (answers!.flags & TCP_SYN) !== 0) continue;
       cause = 'stale-connection';
     } else if (r.senderFinBefore && (r.receiverDataAfterSenderFin > 0 || r.receiverDataBeyondSenderFinAck > 0)) cause = 'write-after-peer-close';
-    else if ((m.keepaliveProbes > 0 || mine.keepaliveProbes > 0) && r.idleBeforeSec >= 1) cause = 'keepalive-reset';
+    // keep-alive probes during the idle time before the RST (a probe before later payload kept nothing alive that then ended)
+    else if (r.idleBeforeSec >= 1 && Math.max(m.lastProbeTime, mine.lastProbeTime) >= segTime(r.seg) - r.idleBeforeSec) cause = 'keepalive-reset';
     else if (keepaliveAcrossSplit(c, r.seg.frame, segTime(r.seg)) !== null) cause = 'keepalive-reset'; // probes after an idle split
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
     // Unread data: the peer's last bytes went unanswered. When the client resets after the server's

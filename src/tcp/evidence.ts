@@ -59,7 +59,10 @@ export class EvidenceRecorder implements Recorder {
   segment(c: Connection, fromOrig: boolean, p: Packet, f: Frame, seqRel: number, ackRel: number, retrans: boolean, probe: boolean): number {
     const m = c.milestones(fromOrig);
     const peer = fromOrig ? c.resp : c.orig;
-    if (probe && peer.window !== 0) m.keepaliveProbes++; // zero-window probes are not keep-alives
+    if (probe && peer.window !== 0) { // zero-window probes are not keep-alives
+      m.keepaliveProbes++;
+      m.lastProbeTime = this.clock.now;
+    }
     const slot = c.nextSlot();
     writeSegment(c.logI32, c.logI, slot, p, f, fromOrig, retrans, seqRel, ackRel);
     const flags = p.flags;

@@ -29,6 +29,8 @@ export class SideMilestones {
   dataAfterPeerFin = 0;
   /** keep-alive probes sent (seq one below SND.NXT, at most one byte) while the peer's window was open */
   keepaliveProbes = 0;
+  /** capture time of the last of them (-1: none): a probe before later payload kept nothing alive that ended idle */
+  lastProbeTime = -1;
   /** SYNs recorded (at most MAX_SYN_TIMES) */
   synCount = 0;
   /** frame of this side's first SYN without ACK (0 none): two of them mean a simultaneous open */
@@ -107,6 +109,7 @@ export class SideMilestones {
     this.finAcksPeerFin = false;
     this.dataAfterPeerFin = 0;
     this.keepaliveProbes = 0;
+    this.lastProbeTime = -1;
     this.synCount = 0;
     this.bareSynFrame = 0;
     this.sentAck = false;
