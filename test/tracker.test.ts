@@ -198,3 +198,26 @@ test("a RST's shape does not depend on what the segment log still holds of the s
     }
   }
 });
+
+test('the SYN retry horizon closes an attempt 70 s after its last SYN, whatever other attempts were armed after it (same with --workers)', async () => {
+  const A: [string, number] = ['10.0.9.1', 41000];
+  const B: [string, number] = ['10.0.9.2', 41001];
+  const X: [string, number] = ['10.0.9.3', 41002];
+  const Y: [string, number] = ['10.0.9.4', 41003];
+  const segs: Seg[] = [
+    { tsSec: 1000, src: A, dst: S, flags: 'S', seq: 1 },
+    { tsSec: 1005, src: A, dst: S, flags: 'S', seq: 1 }, // A's retry: its horizon now ends at 1075
+    { tsSec: 1010, src: B, dst: S, flags: 'S', seq: 7 }, // B's horizon ends at 1080, armed after A's first
+    { tsSec: 1071, src: X, dst: S, flags: 'S', seq: 9 }, // A's first deadline (1070) comes up: re-armed for 1075
+    { tsSec: 1076, src: Y, dst: S, flags: 'S', seq: 11 }, // A's re-armed deadline passed: A's attempt closes here
+    { tsSec: 1077, src: A, dst: S, flags: 'S', seq: 1 }, // so this SYN starts a new record
+  ];
+  const f = file(segs);
+  const one = await analyze([f], { keepRecords: true });
+  const ofA = one.connections.filter((c) => c.orig.port === 41000);
+  // a FIFO of deadlines kept A's entry (1075) behind B's (1080): A stayed open and took the SYN at 1077
+  assert.equal(ofA.length, 2, JSON.stringify(ofA.map((c) => [c.firstFrame, c.lastFrame, c.endReason])));
+  assert.deepEqual(ofA.map((c) => [c.firstFrame, c.lastFrame, c.endReason]), [[1, 2, 'timeout'], [6, 6, 'end']]);
+  const lanes = await analyze([f], { keepRecords: true, workers: 2 });
+  assert.deepEqual(lanes.connections, one.connections);
+});

@@ -26,7 +26,7 @@ import {
 } from './link.js';
 import { isLikelyServerPort } from './ports.js';
 import type { SegmentArena } from './segment-log.js';
-import { type Clock, IdleHeap, TimerQueue } from './timers.js';
+import { type Clock, DeadlineHeap, IdleHeap, TimerQueue } from './timers.js';
 import type { ConnectionSink, TrackerOptions, TrackerStats } from './options.js';
 
 /** Evicted 4-tuples remembered: this many per connection of the cap, and at least MIN_EVICTED_KEYS (FlowTable.evictedFlows). */
@@ -55,7 +55,7 @@ export class FlowTable {
   readonly closeTimers = new TimerQueue();
   readonly partialCloseTimers = new TimerQueue();
   readonly resetTimers = new TimerQueue();
-  readonly synTimers = new TimerQueue();
+  readonly synTimers = new DeadlineHeap();
   /**
    * The flow hashes of connections evicted and not seen since, oldest first,
    * at most max(MIN_EVICTED_KEYS, EVICTED_KEYS_PER_CONNECTION x
@@ -401,6 +401,7 @@ export class FlowTable {
       && (c.orig.retransPkts > 0 || c.resp.retransPkts > 0 || c.prev?.unanswered)) this.remember(c);
     if (c.deleteQueue !== null) c.deleteQueue.cancel(c.deleteTimer);
     if (c.synTimer >= 0) this.synTimers.cancel(c.synTimer);
+    c.synTimer = -1; // the heap skips an entry whose connection no longer holds its handle
     c.deleteQueue = null;
     this.sink(c);
     c.releaseLog();

@@ -78,6 +78,101 @@ export class TimerQueue {
 
 
 /**
+ * Deadlines in any order (TimerQueue needs them in arrival order): a binary
+ * min-heap of (deadline, handle, connection), ties broken by handle (push
+ * order), so expiry order is a function of the deadlines and the push order
+ * alone: the same in one process and in every --workers lane. Used for the
+ * SYN retry horizon, whose re-armed deadline (the last SYN's time plus the
+ * horizon) can fall before deadlines queued earlier (measured: in a FIFO such
+ * an entry waited behind them and fired late, which changed records).
+ * Handles are unique per push; an entry whose connection no longer holds its
+ * handle (Connection.synTimer: cancelled, fired or the connection reused) is
+ * skipped when it reaches the top, so cancel() costs nothing. Stale entries
+ * live at most until their own deadline: the heap is bounded by the
+ * attempts armed within one horizon.
+ */
+export class DeadlineHeap {
+  private deadlines: number[] = [];
+  private handles: number[] = [];
+  private conns: Connection[] = [];
+  private next = 0;
+
+  get size(): number {
+    return this.deadlines.length;
+  }
+
+  /** Queues a deadline; returns its handle (store it in Connection.synTimer). */
+  push(deadline: number, c: Connection): number {
+    const h = this.next++;
+    this.deadlines.push(deadline);
+    this.handles.push(h);
+    this.conns.push(c);
+    this.up(this.deadlines.length - 1);
+    return h;
+  }
+
+  /** Nothing to do: the entry is skipped once its connection no longer holds the handle. */
+  cancel(_handle: number): void {}
+
+  /** The next connection whose deadline is <= now and which still holds that entry's handle, or null. */
+  pop(now: number): Connection | null {
+    while (this.deadlines.length > 0 && this.deadlines[0] <= now) {
+      const c = this.conns[0];
+      const h = this.handles[0];
+      this.removeTop();
+      if (c.synTimer === h) return c;
+    }
+    return null;
+  }
+
+  clear(): void {
+    this.deadlines = [];
+    this.handles = [];
+    this.conns = [];
+  }
+
+  private less(i: number, j: number): boolean {
+    const a = this.deadlines[i];
+    const b = this.deadlines[j];
+    return a < b || (a === b && this.handles[i] < this.handles[j]);
+  }
+
+  private swap(i: number, j: number): void {
+    const d = this.deadlines[i]; this.deadlines[i] = this.deadlines[j]; this.deadlines[j] = d;
+    const h = this.handles[i]; this.handles[i] = this.handles[j]; this.handles[j] = h;
+    const c = this.conns[i]; this.conns[i] = this.conns[j]; this.conns[j] = c;
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private removeTop(): void {
+    const last = this.deadlines.length - 1;
+    this.swap(0, last);
+    this.deadlines.pop();
+    this.handles.pop();
+    this.conns.pop();
+    let i = 0;
+    const n = last;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) return;
+      const r = l + 1;
+      const m = r < n && this.less(r, l) ? r : l;
+      if (!this.less(m, i)) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+}
+
+/**
  * Least-recently-active order without touching other connections on every
  * packet (a linked LRU list costs two random memory writes per packet): a
  * binary min-heap of entries (lastFrame when pushed, connection, its id).
