@@ -292,7 +292,8 @@ test('write-after-peer-close (bug): bytes written after the FIN include those se
   assert.deepEqual(f.evidence, { variant: 'bug', finFrame: 4, firstDataFrame: 6, bytesAfterFin: 25, rstFrame: 7, rstShape: 'socketless', dataAckedFin: true });
   assert.equal(f.summary, 'the server 10.5.0.2:7000 closed first (FIN, frame 4); the client 10.5.0.1:43000 then wrote 25 byte(s) (frame 6) after it had received that FIN; '
     + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The writer\'s kernel had that FIN before the data left (its application may not have read the EOF yet); '
-    + 'the data was lost, and the writer\'s next write fails with EPIPE and SIGPIPE.');
+    + 'the data was lost, and the writer\'s next write fails with EPIPE and SIGPIPE. '
+    + 'The capture ends 1 ms after this RST, so it could lack a FIN the writer sent before the RST reached it: if that data was its last message before close(), nothing failed.');
   assert.deepEqual(f.app, {
     resp: 'had called close(); its kernel reset the connection when data arrived',
     orig: 'the write() succeeded locally (its kernel already had the FIN: read() would return 0, EOF), then the next write() failed with EPIPE (SIGPIPE unless ignored or MSG_NOSIGNAL)',
@@ -314,7 +315,8 @@ test('write-after-peer-close (race): the first data is the first the FIN did not
   assert.deepEqual(f.frames, [6, 7]);
   assert.deepEqual(f.evidence, { variant: 'race', finFrame: 6, firstDataFrame: 5, bytesAfterFin: 100, rstFrame: 7, rstShape: 'other', dataAckedFin: false });
   assert.equal(f.summary, 'the server 10.5.0.2:7000 closed first (FIN, frame 6); the client 10.5.0.1:43000 meanwhile wrote 100 byte(s) (frame 5) before that FIN reached it (a race); '
-    + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).');
+    + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost). '
+    + 'The capture ends 0.1 ms after this RST, so it could lack a FIN the writer sent before the RST reached it: if that data was its last message before close(), nothing failed.');
   assert.deepEqual(f.app, {
     resp: 'had called close(); its kernel reset the connection when data arrived',
     orig: 'write() succeeded locally (it was sent before the FIN arrived); read() then returned 0 (EOF), and the next write() failed with EPIPE (SIGPIPE unless ignored); ECONNRESET only if the FIN was lost',

@@ -125,7 +125,8 @@ function lateWriteError(c: Ctx, rec: Rec, l: Late): RuleHit {
     + `; ${closerName}'s kernel answered with RST (frame ${rst.frame}). `
     + (variant === 'bug'
       ? 'The writer\'s kernel had that FIN before the data left (its application may not have read the EOF yet); the data was lost, and the writer\'s next write fails with EPIPE and SIGPIPE.'
-      : 'The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).');
+      : 'The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).')
+    + captureEndsAfter(c, rst);
   return {
     frame: rst.frame,
     frames: framesBetween(c, fin.frame, rst.frame),
@@ -176,6 +177,22 @@ function afterClientClose(c: Ctx, rec: Rec, l: Late): RuleHit {
     },
     severity: 'warning',
   };
+}
+
+/** A capture that ends this soon after the RST may lack a FIN the writer sent before the RST reached it. */
+const CAPTURE_END_MARGIN_SEC = 1;
+
+/**
+ * When the capture ends within CAPTURE_END_MARGIN_SEC of the RST: what that leaves open (a goodbye whose FIN the
+ * capture did not get), else ''. The verdict stands (the writer's FIN is missing as far as the capture goes).
+ */
+function captureEndsAfter(c: Ctx, rst: Segment): string {
+  if (c.endReason !== 'end') return '';
+  const left = c.closedAt - segTime(rst);
+  if (left >= CAPTURE_END_MARGIN_SEC) return '';
+  const ms = Math.round(left * 1e6) / 1e3;
+  const when = ms <= 0 ? 'with this RST' : `${ms} ms after this RST`;
+  return ` The capture ends ${when}, so it could lack a FIN the writer sent before the RST reached it: if that data was its last message before close(), nothing failed.`;
 }
 
 /** "in the same segment" or "0.152 ms later": when the writer's FIN followed its data. */
