@@ -212,3 +212,20 @@ test('half-open: a bare RST answering the SYN-ACK of the sender\'s own SYN is an
   assert.equal(h.evidence.kind, 'stateless-rst');
   assert.equal(h.severity, 'error');
 });
+
+test('half-open: a bare RST long after the last exchange answers a segment the capture lacks, not one its sender had acknowledged', async () => {
+  const segs: Seg[] = [
+    { tsSec: 9000, src: C, dst: S, flags: 'S', seq: 400 },
+    { tsSec: 9000, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 8000, ack: 401 },
+    { tsSec: 9000, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 401, ack: 8001 },
+    { tsSec: 9000, tsUsec: 3000, src: S, dst: C, flags: 'PA', seq: 8001, ack: 401, len: 38 },
+    { tsSec: 9000, tsUsec: 4000, src: C, dst: S, flags: 'A', seq: 401, ack: 8039 }, // the client's socket took it
+    { tsSec: 9013, src: C, dst: S, flags: 'R', seq: 401 }, // 13 s later: a kernel's answer to something not captured
+  ];
+  const fs = await findingsOf('unseen-trigger.pcap', segs);
+  const h = fs.find((f) => f.rule === 'half-open');
+  assert.ok(h, JSON.stringify(fs.map((f) => [f.rule, f.frame])));
+  assert.match(h.summary, /13 s after the last exchange/);
+  assert.match(h.summary, /a segment the capture does not show/);
+  assert.doesNotMatch(h.summary, /sent 38 byte\(s\) \(frame 4\)/);
+});

@@ -21,6 +21,9 @@ import type { ConnRecord } from '../tcp/record.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, framesBefore, segTime, who } from './teardown.js';
 
+/** A socketless RST this long after the segment it would answer, with none in flight, answers one the capture lacks. */
+const UNSEEN_TRIGGER_SEC = 1;
+
 /** Unanswered retransmissions at the end of the connection, from one side. */
 const MIN_UNANSWERED_RETRANSMISSIONS = 3;
 
@@ -82,7 +85,10 @@ export const rule: Rule = {
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),
         actor: actorOf(c, rst.fromOrig),
-        summary: `${who(c, rec, !rst.fromOrig)} still believed the connection open and sent ${trig && trig.len > 0 ? `${trig.len} byte(s)` : 'a segment'} (frame ${trig?.frame ?? '?'}); ${who(c, rec, rst.fromOrig)} had no socket for it any more and answered with a stateless RST (frame ${rst.frame}): the sender gets ECONNRESET.`,
+        summary: v.answers === null && trig !== null && v.shape === 'socketless' && segTime(rst) - segTime(trig) > UNSEEN_TRIGGER_SEC
+          // no segment in flight matches: the one it answers is not in the capture (its seq is the ack the peer last sent)
+          ? `${who(c, rec, rst.fromOrig)} sent a bare RST (frame ${rst.frame}) ${roundSec(segTime(rst) - segTime(trig))} s after the last exchange, with the seq ${who(c, rec, !rst.fromOrig)} last acknowledged (frame ${trig.frame}): the answer of a kernel with no socket for a segment the capture does not show. ${who(c, rec, !rst.fromOrig)} still believed the connection open: it gets ECONNRESET.`
+          : `${who(c, rec, !rst.fromOrig)} still believed the connection open and sent ${trig && trig.len > 0 ? `${trig.len} byte(s)` : 'a segment'} (frame ${trig?.frame ?? '?'}); ${who(c, rec, rst.fromOrig)} had no socket for it any more and answered with a stateless RST (frame ${rst.frame}): the sender gets ECONNRESET.`,
         app: {
           [rst.fromOrig ? 'orig' : 'resp']: 'no socket any more (lost state: restart, crash, or silent timeout)',
           [rst.fromOrig ? 'resp' : 'orig']: 'the write succeeded locally; the next read() or write() failed with ECONNRESET',

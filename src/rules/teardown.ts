@@ -20,7 +20,7 @@
  *  8. abortive-close        any other RST from a live socket (SO_LINGER 0, abort)
  */
 import { tsSeconds } from '../capture/frame.js';
-import { OPT_TS, TCP_ACK, TCP_RST, TCP_SYN } from '../decode/packet.js';
+import { OPT_TS, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import { formatEndpoint } from '../tcp/address.js';
 import type { Connection, RstRecord, Segment } from '../tcp/connection.js';
 import { EpState } from '../tcp/endpoint.js';
@@ -102,6 +102,7 @@ export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
         const x = ev[j];
         if (x.frame >= s.frame || x.fromOrig === s.fromOrig || taken.has(x.frame)) continue;
         if ((x.flags & TCP_RST) !== 0 || (x.flags & TCP_ACK) === 0 || x.ack !== s.seq) continue;
+        if (acknowledgedBefore(ev, j, s)) continue; // its sender's socket took it: not a segment that met no socket
         found = x;
         taken.add(x.frame);
         break;
@@ -111,6 +112,29 @@ export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
   }
   return out;
 }
+
+/**
+ * Whether the RST's sender acknowledged the data or FIN of ev[j] with a segment of its own (not a RST) before
+ * the RST: then a live socket had taken it, and the RST does not answer it.
+ */
+function acknowledgedBefore(ev: readonly Segment[], j: number, rst: Segment): boolean {
+  const x = ev[j];
+  const end = x.seqRel + x.len + ((x.flags & TCP_FIN) !== 0 ? 1 : 0);
+  // a kernel answers a segment it has no socket for at once: a RST long after x, from a side that spoke after x,
+  // answers something else (a segment the capture lacks); within that time the two may have crossed
+  const late = segTime(rst) - segTime(x) > PAIR_LATE_SEC;
+  for (let k = j + 1; k < ev.length; k++) {
+    const y = ev[k];
+    if (y.frame >= rst.frame) break;
+    if (y.fromOrig !== rst.fromOrig || (y.flags & TCP_RST) !== 0) continue;
+    if (late) return true;
+    if (end > x.seqRel && (y.flags & TCP_ACK) !== 0 && y.ackRel >= end) return true;
+  }
+  return false;
+}
+
+/** Seconds after which a RST no longer answers a segment its sender's socket outlived (acknowledgedBefore). */
+const PAIR_LATE_SEC = 1;
 
 /**
  * A bare RST from a socket in SYN-SENT answering a segment from the peer that
