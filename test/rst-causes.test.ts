@@ -626,3 +626,21 @@ test('write-after-peer-close: a writer RST after the closer\'s RST does not make
   const lost = new Conv().open().s('FA').c('A', 0, { seq: 1011 });
   assert.deepEqual((await crafted(lost.s('R', 0, { seq: lost.nxt('s') }))).all, []);
 });
+
+test('a burst of RSTs answering the segments in flight is told once, by its first RST; a forged one or one after other traffic is not in it', async () => {
+  // three segments in flight when the server's socket was gone: its kernel answers each with a bare RST at its ack
+  const inFlight = () => new Conv().midStream().s('A').c('PA', 10).c('PA', 10).c('PA', 10);
+  const burst = (f: Finding) => [f.rule, f.frame, f.frames, f.evidence.burstRstFrames, f.evidence.answeredFrames];
+  const all3 = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(all3.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 6, 7], [5, 6, 7], [2, 3, 4]]]);
+  assert.match(all3.findings[0].summary, /It is one of 3 RSTs \(frames 5, 6, 7\), one for each segment in flight \(frames 2, 3, 4\), each at that segment's ack/);
+  // the third with another TTL: reported on its own, not in the burst
+  const forged = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001, ttl: 128 }));
+  assert.deepEqual(forged.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 6], [5, 6], [2, 3]], ['rst-suspicious', 7, [7], undefined, undefined]]);
+  // the server sends a pure ACK after its second RST: the burst ends there
+  const ended = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }).s('A', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(ended.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 6], [5, 6], [2, 3]]]);
+  // a RST/ACK among them answers no segment of its own (only bare RSTs pair): not in the burst
+  const withAck = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('RA', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(withAck.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
+});
