@@ -12,11 +12,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { analyze } from '../src/analysis/analyze.js';
+import { rule as abortiveClose } from '../src/rules/abortive-close.js';
+import { rule as rstSuspicious } from '../src/rules/rst-suspicious.js';
+import { rule as rstWithUnreadData } from '../src/rules/rst-with-unread-data.js';
+import { rule as staleConnection } from '../src/rules/stale-connection.js';
 import type { Finding } from '../src/rules/types.js';
+import { rule as writeAfterPeerCloseRule } from '../src/rules/write-after-peer-close.js';
 import { CAPTURES } from './helpers.js';
 import { pcap, tcpOpt, type Seg } from './pcap-writer.js';
+import { GOODBYE_FIN_AFTER_RST, GOODBYE_WRITER_ABORT } from './write-after-close-cases.js';
 
 interface Expected {
   capture: string;
@@ -74,6 +81,37 @@ for (const file of readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.jso
     }
   });
 }
+
+/**
+ * The group's findings on the captures of captures/ and test/fixtures/public/, whole: `${path} ${rule}@${frame}`
+ * -> severity, actor, frames, summary, application views and evidence (the expected.json files pin the
+ * evidence; these pin the texts, which the reports and `rstscope explain` show). Regenerate on purpose only.
+ */
+type Snap = { severity: string; actor: string; frames: number[]; summary: string; app: Record<string, string>; evidence: Record<string, unknown> };
+const TEXTS = JSON.parse(readFileSync(new URL('../../test/rst-causes-texts.json', import.meta.url), 'utf8')) as Record<string, Snap>;
+const TEXT_RULES = new Set(['rst-suspicious', 'abortive-close', 'rst-with-unread-data', 'write-after-peer-close', 'stale-connection']);
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The capture files below `d` (relative to the repository), sorted by name. */
+function captureFiles(d: string): string[] {
+  return readdirSync(join(ROOT, d), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))
+    .flatMap((e) => (e.isDirectory() ? captureFiles(join(d, e.name)) : /\.(pcap|pcapng)$/.test(e.name) ? [join(d, e.name)] : []));
+}
+
+test('captures/ and test/fixtures/public/: every rst-suspicious, abortive-close, rst-with-unread-data, write-after-peer-close and stale-connection finding, texts included', async () => {
+  const got: Record<string, Snap> = {};
+  for (const file of [...captureFiles('captures'), ...captureFiles('test/fixtures/public')]) {
+    for (const f of (await findingsOf(join(ROOT, file))).findings) {
+      if (TEXT_RULES.has(f.rule)) got[`${file} ${key(f)}`] = { severity: f.severity, actor: f.actor, frames: f.frames, summary: f.summary, app: f.app as Record<string, string>, evidence: f.evidence };
+    }
+  }
+  // regenerate on purpose: UPDATE_TEXTS=1 node --test dist/test/rst-causes.test.js (refused under CI=true), then read the diff
+  if (process.env.UPDATE_TEXTS === '1') {
+    assert.notEqual(process.env.CI, 'true', 'UPDATE_TEXTS under CI: the snapshot is an expectation, not an output');
+    writeFileSync(new URL('../../test/rst-causes-texts.json', import.meta.url), `${JSON.stringify(got, null, 1)}\n`);
+  }
+  assert.deepEqual(got, TEXTS);
+});
 
 // ---- crafted captures: the branches the recordings do not reach ----
 
@@ -381,7 +419,10 @@ test('unread data counts only up to the RST; a RST from a side whose peer sent n
   // the RST itself carries a payload (RFC 1122 diagnostic data): it does not answer the client's bytes
   const r = await crafted(new Conv().open().c('PA', 10).s('A').s('RA', 4));
   assert.deepEqual(r.all, ['rst-with-unread-data@6']);
-  assert.equal(one(r.findings, 'rst-with-unread-data').evidence.unreadBytes, 10);
+  assert.deepEqual(one(r.findings, 'rst-with-unread-data').evidence, {
+    unreadBytes: 10, firstUnreadFrame: 4, rstFrame: 6, rstShape: 'live-socket', acceptance: 'exact', rstPayload: '\\x00\\x00\\x00\\x00', rstPayloadBytes: 4, rstPayloadFrame: 6,
+  });
+  assert.deepEqual(one(r.findings, 'rst-with-unread-data').frames, [4, 5, 6]);
   // one direction only (no trigger), but the RST's sender sent data before: an abort, not a lone RST
   assert.deepEqual((await crafted(new Conv().midStream().c('PA', 10).c('RA'))).all, ['abortive-close@2']);
 });
@@ -439,4 +480,217 @@ test('issue 15 stories on public captures, crafted: no ECONNRESET for a side tha
     .c('RA', 0, { dt: 1.5 });
   const kr = await crafted(ka);
   assert.equal(kr.findings.filter((f) => f.rule === 'keepalive-reset').length, 0, kr.all.join(' '));
+});
+
+// The goodbye variant, in process (write-after-close-crafted.test.ts checks the same through the CLI and the
+// report's advice): exact texts, frames and evidence.
+test('write-after-peer-close (goodbye): a writer FIN after the RST in the capture still makes it a goodbye at info; exact texts', async () => {
+  const f = await writeAfterPeerClose(GOODBYE_FIN_AFTER_RST);
+  assert.equal(f.frame, 7);
+  assert.equal(f.severity, 'info');
+  assert.equal(f.actor, 'client');
+  assert.deepEqual(f.frames, [5, 6, 7, 8]);
+  assert.deepEqual(f.evidence, { variant: 'goodbye', finFrame: 5, firstDataFrame: 6, bytesAfterFin: 9, rstFrame: 7, rstShape: 'socketless', dataAckedFin: true, writerFinFrame: 8 });
+  assert.equal(f.summary, 'the client 10.5.0.1:43000 closed first (FIN, frame 5); the server 10.5.0.2:7000 received that FIN and sent its last 9 byte(s) (frame 6) '
+    + 'followed by its own FIN (frame 8, 0.1 ms after frame 6); the client 10.5.0.1:43000\'s kernel answered that data, which its application would no longer read, '
+    + 'with RST (frame 7). An ordinary goodbye (a last reply or close_notify the closer did not wait for): the writer had closed before the RST reached it, '
+    + 'so no write failed (no EPIPE, no SIGPIPE).');
+  assert.deepEqual(f.app, {
+    orig: 'close() returned 0 without reading the peer\'s last 9 byte(s); its kernel discarded them and answered with RST; no error reached the application',
+    resp: 'read() returned 0 (EOF); it wrote its last 9 byte(s) and closed (FIN) before the RST arrived: write() and close() succeeded and no later write failed',
+  });
+});
+
+test('write-after-peer-close (goodbye): a writer that aborted with its own RST before the closer\'s RST; exact texts', async () => {
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap(GOODBYE_WRITER_ABORT));
+  const { findings } = await findingsOf(file);
+  assert.deepEqual(findings.map(key), ['abortive-close@6', 'write-after-peer-close@7']);
+  const f = one(findings, 'write-after-peer-close');
+  assert.deepEqual({ severity: f.severity, actor: f.actor, frames: f.frames }, { severity: 'info', actor: 'client', frames: [4, 5, 6, 7] });
+  assert.deepEqual(f.evidence, {
+    variant: 'goodbye', finFrame: 4, firstDataFrame: 5, bytesAfterFin: 7, rstFrame: 7, rstShape: 'socketless', dataAckedFin: true, writerFinFrame: null, writerRstFrame: 6,
+  });
+  assert.equal(f.summary, 'the client 10.5.0.1:43000 closed first (FIN, frame 4); the server 10.5.0.2:7000 received that FIN and sent its last 7 byte(s) (frame 5) '
+    + 'followed by its own RST (frame 6, 0.03 ms after frame 5: it aborted the connection itself); the client 10.5.0.1:43000\'s kernel answered that data, '
+    + 'which its application would no longer read, with RST (frame 7). The writer had ended the connection itself before that RST reached it, so no write '
+    + 'of it failed because of it (no EPIPE, no SIGPIPE).');
+  assert.deepEqual(f.app, {
+    orig: 'close() returned 0 without reading the peer\'s last 7 byte(s); its kernel discarded them and answered with RST; no error reached the application',
+    resp: 'wrote its last 7 byte(s) and aborted the connection itself (its own RST) before the peer\'s RST arrived: no later write failed because of the peer\'s RST',
+  });
+  const a = one(findings, 'abortive-close');
+  assert.deepEqual(a.evidence, { pendingBytes: 7, finSent: false, rstFrame: 6, rstShape: 'live-socket', acceptance: 'exact' });
+});
+
+// ---- the earlier hand-run survivors (docs/testing.md, "rst-causes by hand") ----
+
+test('rst-suspicious: a sender whose packets carried TTL 0 still has a TTL range (0 is a TTL, -1 is none)', async () => {
+  const { findings, all } = await crafted(new Conv().c('S').s('SA', 0, { ttl: 0 }).c('A').c('PA', 10).s('A', 0, { ttl: 0 }).s('RA'));
+  assert.deepEqual(all, ['rst-suspicious@6']);
+  const f = one(findings, 'rst-suspicious');
+  assert.deepEqual(f.evidence, {
+    reasons: ["TTL 64 unlike the sender's other packets (0)"], ttl: 64, ipId: 30002, acceptance: 'exact', survived: false,
+    challengeAck: false, challengeAckFrame: null, senderTtl: 0, rstShape: 'live-socket',
+  });
+  assert.equal(f.summary, `a RST claiming to come from ${SERVER} (frame 6) looks forged: TTL 64 unlike the sender's other packets (0). The connection ended with it.`);
+});
+
+test('a RST/ACK from the originator in the refusal shape is neither refused nor an abort', async () => {
+  // the first packet is the responder's (port 80) without ACK, so the record is flipped and the responder is
+  // partial; its bare SYN (line with ISN 5000) puts it in SYN-SENT, and the originator answers with RST/ACK at
+  // ISN+1: the refusal shape, from the originator
+  const A: [string, number] = ['10.6.0.1', 43000];
+  const B: [string, number] = ['10.6.0.2', 80];
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap([
+    { tsSec: 900, src: B, dst: A, flags: 'P', seq: 5001, ipId: 1 },
+    { tsSec: 900, tsUsec: 1000, src: B, dst: A, flags: 'S', seq: 5000, ipId: 2 },
+    { tsSec: 900, tsUsec: 2000, src: A, dst: B, flags: 'RA', seq: 0, ack: 5001, ipId: 3 },
+  ]));
+  const res = await analyze([file]);
+  assert.deepEqual(res.connections.map((c) => `${c.orig.ip}:${c.orig.port} ${c.history}`), ['10.6.0.1:43000 ^sR']);
+  assert.deepEqual(res.findings.map(key), []);
+});
+
+test('a capture whose SYN-ACK comes before the SYN: the roles are the originator and the responder', async () => {
+  // flipped on its first packet (the SYN-ACK), then the client's SYN: the originator saw a SYN, but the flip
+  // leaves the handshake's roles untold
+  const { findings, all } = await crafted(new Conv().s('SA', 0, { ack: 1001 }).c('S', 0, { seq: 1000 }).c('A', 0, { seq: 1001 })
+    .c('PA', 10, { seq: 1001 }).s('PA', 20, { seq: 5001 }).c('RA', 0, { seq: 1011 }));
+  assert.deepEqual(all, ['abortive-close@6']);
+  const f = one(findings, 'abortive-close');
+  assert.equal(f.actor, 'orig');
+  assert.equal(f.summary, 'the originator 10.6.0.1:43000 aborted the connection with RST (frame 6) without a FIN, discarding 10 byte(s) it had sent that were never acknowledged: the responder 10.6.0.2:7000 sees ECONNRESET.');
+});
+
+test('abortive-close: the RST is among its frames when the evidence ring no longer holds it', async () => {
+  // the RST is frame 7, past the log's head (6 segments); 18 more segments push it out of the ring (16)
+  const conv = new Conv().open().c('PA', 10).s('A').s('PA', 20).c('RA');
+  for (let i = 0; i < 18; i++) conv.s('PA', 5);
+  const { findings, all } = await crafted(conv);
+  assert.deepEqual(all, ['abortive-close@7']);
+  const f = one(findings, 'abortive-close');
+  assert.deepEqual(f.frames, [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(f.evidence, { pendingBytes: 0, finSent: false, rstFrame: 7, rstShape: 'live-socket', acceptance: 'exact' });
+});
+
+test('write-after-peer-close: data after the FIN that the FIN had acknowledged (a retransmission) still counts', async () => {
+  // the client's 10 bytes, acknowledged by the server's FIN, retransmitted after it (not beyond the FIN's ack);
+  // the server's kernel, its socket gone, answers with a bare RST at that segment's ack. Pins what the rule does
+  // today (the race variant, "wrote 10 byte(s)"), though the bytes are a retransmission
+  const conv = new Conv().open().c('PA', 10).s('FA', 0, { ack: 1011 }).c('PA', 10, { seq: 1001, ack: 5001 });
+  const { findings, all } = await crafted(conv.s('R', 0, { seq: 5001 }));
+  assert.deepEqual(all, ['write-after-peer-close@7']);
+  const f = one(findings, 'write-after-peer-close');
+  assert.deepEqual(f.frames, [5, 6, 7]);
+  assert.deepEqual(f.evidence, { variant: 'race', finFrame: 5, firstDataFrame: 6, bytesAfterFin: 10, rstFrame: 7, rstShape: 'socketless', dataAckedFin: false });
+});
+
+test('the RST rules\' titles, default severities and explanations (reports and `rstscope rules` show them)', () => {
+  const rules = [rstSuspicious, abortiveClose, rstWithUnreadData, writeAfterPeerCloseRule, staleConnection];
+  assert.deepEqual(rules.map((r) => [r.id, r.severity, r.title]), [
+    ['rst-suspicious', 'warning', 'Suspicious RST (forged or injected)'],
+    ['abortive-close', 'warning', 'Abortive close (RST from a live socket)'],
+    ['rst-with-unread-data', 'warning', 'Closed with unread data: RST instead of FIN'],
+    ['write-after-peer-close', 'error', 'Write after the peer closed: answered with RST'],
+    ['stale-connection', 'warning', 'SYN met a stale connection on the same ports'],
+  ]);
+  // one phrase of each line of each explanation
+  const phrases: [string, RegExp[]][] = [
+    [rstSuspicious.explanation, [/rest of its claimed sender's traffic: another TTL, an IP ID/, /series, missing options, an inexact sequence number/,
+      /afterwards\. Middleboxes \(firewalls, IPS, censorship\)/, /answer inexact ones with a challenge ACK instead of dropping the connection\.$/]],
+    [abortiveClose.explanation, [/^A socket was closed abortively: SO_LINGER/, /abort\. Instead of FIN it sent RST\/ACK at its current sequence number/,
+      /acknowledged\. The peer gets ECONNRESET on its next read\(\) or write\(\)\.$/]],
+    [rstWithUnreadData.explanation, [/^The application closed its socket while received data was still unread/, /queue\. The kernel then discards that data and sends RST/,
+      /RFC 2525 2\.17\)\. The peer gets ECONNRESET, and may lose a response it was about to read\.$/]],
+    [writeAfterPeerCloseRule.explanation, [/^One side called close\(\) and sent FIN\. The other side kept writing/, /take data, so its kernel answered with RST\. The writer's next write\(\)/,
+      /SIGPIPE, which kills a process that does not ignore it \(ECONNRESET/, /processed\)\. Variant goodbye \(info\): the writer closed too/,
+      /a final reply\), so no write failed; only that last message went unread\.$/]],
+    [staleConnection.explanation, [/^The peer still held an older connection on the same addresses and ports/, /never saw that connection end: a lost FIN or RST, a restarted client, a NAT/,
+      /new SYN with an ACK for the old connection instead of a SYN-ACK/, /answered that ACK with a RST at its acknowledgment number, which resets/,
+      /SYN: Linux at once \(a few milliseconds: it expects this case\), Windows/, /\(3 s\), so connect\(\) is delayed by that long\.$/]],
+  ];
+  for (const [text, res] of phrases) for (const re of res) assert.match(text, re);
+});
+
+test('refused: a refusal carries no options, so their absence is no signal even after the responder\'s timestamped ACK', async () => {
+  // the responder first answers the SYN with a bare ACK of it (timestamps on), then refuses with RST/ACK at
+  // ISN+1, no options, its IP ID far out of series: one weak signal only (the refusal shape has no options)
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap([
+    { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000, ipId: 100, opts: tcpOpt.ts(1, 0) },
+    { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'A', seq: 5001, ack: 1001, ipId: 30000, opts: tcpOpt.ts(2, 1) },
+    { tsSec: 900, tsUsec: 2000, src: S, dst: C, flags: 'RA', seq: 0, ack: 1001, ipId: 40000 },
+  ]));
+  const { findings } = await findingsOf(file);
+  assert.deepEqual(findings.map(key), ['refused@3']);
+  assert.equal(findings[0].evidence.rstShape, 'refusal');
+});
+
+test('stale-connection: no retry in the capture, a retry with another ISN, a record its timer closed before the retry; exact texts', async () => {
+  const stale: Seg[] = [
+    { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000 },
+    { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'A', seq: 7000, ack: 99999 }, // an ACK for another connection's sequence
+    { tsSec: 900, tsUsec: 1200, src: C, dst: S, flags: 'R', seq: 99999 }, // the SYN-SENT socket's RST at that ack
+  ];
+  const head = `${CLIENT}'s SYN (frame 1) met a stale connection: ${SERVER} answered with an ACK for another sequence (frame 2, ack 99999 instead of 1001), `
+    + 'as it does for a connection it still holds on these ports; the SYN-SENT socket answered with RST (frame 3, seq = that ack), which clears the stale connection, and ';
+  const waits = 'connect() waits for the SYN\'s retransmission (Linux sends it at once, Windows after 3 s)';
+  const delayed = { orig: 'connect() is delayed until its SYN is retransmitted; no error', resp: 'the old connection is reset: an application still holding it gets ECONNRESET on its next read() or write(); one in TIME_WAIT just ends' };
+  const cases: [Seg[], string, Record<string, unknown>][] = [
+    [stale, `${waits}; the capture ends before it.`, { retrySynFrame: null, retrySameIsn: null, delaySec: null }],
+    // a new connect() with another ISN 1.5 s later: the next record on these ports
+    [[...stale, { tsSec: 901, tsUsec: 500000, src: C, dst: S, flags: 'S', seq: 3000 }, { tsSec: 901, tsUsec: 501000, src: S, dst: C, flags: 'SA', seq: 8000, ack: 3001 }],
+      'a new SYN (another ISN) followed 1.5 s after the first (frame 4).', { retrySynFrame: 4, retrySameIsn: false, delaySec: 1.5 }],
+    // the same SYN 3.5 s later, after the record's timer closed it: the record does not know the retry
+    [[...stale, { tsSec: 903, tsUsec: 500000, src: C, dst: S, flags: 'S', seq: 1000 }, { tsSec: 903, tsUsec: 501000, src: S, dst: C, flags: 'SA', seq: 8000, ack: 1001 }],
+      `${waits}.`, { retrySynFrame: null, retrySameIsn: null, delaySec: null }],
+  ];
+  for (const [segs, retry, ev] of cases) {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    const f = one((await findingsOf(file)).findings, 'stale-connection');
+    assert.deepEqual([f.frame, f.actor, f.frames], [3, 'server', [1, 2, 3]]);
+    assert.deepEqual(f.evidence, { synFrame: 1, staleAckFrame: 2, rstFrame: 3, staleAck: 99999, expectedAck: 1001, ...ev });
+    assert.equal(f.summary, head + retry);
+    assert.deepEqual(f.app, delayed);
+  }
+});
+
+test('write-after-peer-close: a writer RST after the closer\'s RST does not make it a goodbye; data the capture lost is not invented', async () => {
+  // the client closes, the server writes 40 bytes after reading the FIN, the client's kernel resets, and only
+  // then the server's own RST/ACK (its abort): not a goodbye; the server wrote after its client's close, so the
+  // after-client-close variant (warning: a last reply or a failing later write, the wire cannot tell), and an
+  // abortive close of its own
+  const conv = new Conv().open().c('FA').s('PA', 40);
+  const { findings, all } = await crafted(conv.c('R', 0, { seq: conv.nxt('c') }).s('RA'));
+  assert.deepEqual(all, ['write-after-peer-close@6', 'abortive-close@7']);
+  const f = one(findings, 'write-after-peer-close');
+  assert.equal(f.severity, 'warning');
+  assert.deepEqual(f.evidence, { variant: 'after-client-close', finFrame: 4, firstDataFrame: 5, bytesAfterFin: 40, rstFrame: 6, rstShape: 'socketless', dataAckedFin: true });
+  // the client's 10 bytes crossing the server's FIN are missing from the capture (its next ACK's seq is past
+  // them): no segment to name as the late data, so no write-after-peer-close finding (not its pure ACK)
+  const lost = new Conv().open().s('FA').c('A', 0, { seq: 1011 });
+  assert.deepEqual((await crafted(lost.s('R', 0, { seq: lost.nxt('s') }))).all, []);
+});
+
+test('a burst of RSTs answering the segments in flight is told once, by its first RST; a forged one or one after other traffic is not in it', async () => {
+  // three segments in flight when the server's socket was gone: its kernel answers each with a bare RST at its ack
+  const inFlight = () => new Conv().midStream().s('A').c('PA', 10).c('PA', 10).c('PA', 10);
+  const burst = (f: Finding) => [f.rule, f.frame, f.frames, f.evidence.burstRstFrames, f.evidence.answeredFrames];
+  const all3 = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(all3.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 6, 7], [5, 6, 7], [2, 3, 4]]]);
+  assert.match(all3.findings[0].summary, /It is one of 3 RSTs \(frames 5, 6, 7\), one for each segment in flight \(frames 2, 3, 4\), each at that segment's ack/);
+  // the third with another TTL: reported on its own, not in the burst
+  const forged = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001, ttl: 128 }));
+  assert.deepEqual(forged.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 6], [5, 6], [2, 3]], ['rst-suspicious', 7, [7], undefined, undefined]]);
+  // the server sends a pure ACK after its second RST: the burst ends there. That ACK acknowledges all three
+  // segments, so the RST after it answers none of them (its socket had taken them), and the two RSTs of the
+  // burst answer the latest two in flight
+  const ended = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }).s('A', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(ended.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 6], [5, 6], [3, 4]]]);
+  // a RST/ACK among them answers no segment of its own (only bare RSTs pair): not in the burst
+  const withAck = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('RA', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(withAck.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
 });

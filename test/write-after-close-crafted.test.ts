@@ -13,12 +13,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runCli } from './helpers.js';
 import { pcap, type Seg } from './pcap-writer.js';
+import { GOODBYE_FIN_AFTER_RST, GOODBYE_WRITER_ABORT } from './write-after-close-cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-wapc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const C: [string, number] = ['10.5.0.1', 43000];
-const S: [string, number] = ['10.5.0.2', 7000];
 
 
 /** Writes `segs` to `file`, runs `analyze -f json` on it and returns its one write-after-peer-close finding (asserted to be the only one). */
@@ -34,16 +32,7 @@ async function writeAfterPeerClose(file: string, segs: Seg[]): Promise<{ frame: 
 // The bug and race variants' crafted cases are in test/rst-causes.test.ts (with exact texts).
 
 test('write-after-peer-close (goodbye): a writer FIN after the RST in the capture (capture near the closer) still makes it a goodbye at info', async () => {
-  const segs: Seg[] = [
-    { tsSec: 700, src: C, dst: S, flags: 'S', seq: 100 },
-    { tsSec: 700, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 9000, ack: 101 },
-    { tsSec: 700, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 9001 },
-    { tsSec: 700, tsUsec: 3000, src: C, dst: S, flags: 'PA', seq: 101, ack: 9001, len: 6 }, // 4: QUIT
-    { tsSec: 700, tsUsec: 3100, src: C, dst: S, flags: 'FA', seq: 107, ack: 9001 }, // 5: the client closes at once
-    { tsSec: 700, tsUsec: 50000, src: S, dst: C, flags: 'PA', seq: 9001, ack: 108, len: 9 }, // 6: "221 bye" after reading the FIN
-    { tsSec: 700, tsUsec: 50050, src: C, dst: S, flags: 'R', seq: 108 }, // 7: the closed client socket resets
-    { tsSec: 700, tsUsec: 50100, src: S, dst: C, flags: 'FA', seq: 9010, ack: 108 }, // 8: the server's FIN, sent before the RST reached it
-  ];
+  const segs = GOODBYE_FIN_AFTER_RST;
   const file = join(dir, 'wapc-goodbye.pcap');
   const w = await writeAfterPeerClose(file, segs);
   assert.deepEqual(
@@ -53,15 +42,7 @@ test('write-after-peer-close (goodbye): a writer FIN after the RST in the captur
 });
 
 test('write-after-peer-close (goodbye): a writer that aborted with its own RST before the closer\'s RST is not told EPIPE', async () => {
-  const segs: Seg[] = [
-    { tsSec: 800, src: C, dst: S, flags: 'S', seq: 100 },
-    { tsSec: 800, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 9000, ack: 101 },
-    { tsSec: 800, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 9001 },
-    { tsSec: 800, tsUsec: 3000, src: C, dst: S, flags: 'FA', seq: 101, ack: 9001 }, // 4: the client closes
-    { tsSec: 800, tsUsec: 4000, src: S, dst: C, flags: 'PA', seq: 9001, ack: 102, len: 7 }, // 5: the server's last data
-    { tsSec: 800, tsUsec: 4030, src: S, dst: C, flags: 'RA', seq: 9008, ack: 102 }, // 6: the server aborts itself
-    { tsSec: 800, tsUsec: 8000, src: C, dst: S, flags: 'R', seq: 102 }, // 7: the client's closed socket answers frame 5
-  ];
+  const segs = GOODBYE_WRITER_ABORT;
   const file = join(dir, 'wapc-writer-abort.pcap');
   const w = await writeAfterPeerClose(file, segs);
   assert.deepEqual(

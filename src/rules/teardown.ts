@@ -167,7 +167,11 @@ export function suspicion(r: RstRecord, answers: Segment | null = null): string[
     const d = (s.ipId - r.senderLastIpId + 65536) % 65536;
     if (d > 1024 && shape !== 'socketless') why.push(`IP ID ${s.ipId} out of the sender's series (last ${r.senderLastIpId})`);
   }
-  if (shape !== 'socketless' && shape !== 'refusal' && r.senderOptAlways > 0 && (r.senderOptAlways & OPT_TS) !== 0 && (s.optMask & OPT_TS) === 0) {
+  if (shape !== 'socketless'
+    && shape !== 'refusal'
+    // Stryker disable next-line EqualityOperator: `> 0` as `>= 0` is equivalent: 0 fails the `& OPT_TS` test next (the line's `<= 0`, killed, is hidden with it)
+    && r.senderOptAlways > 0
+    && (r.senderOptAlways & OPT_TS) !== 0 && (s.optMask & OPT_TS) === 0) {
     why.push('no timestamp option, which the sender put on every other segment');
   }
   if (r.acceptance === 'in-window' && ++strong) why.push('sequence in window but not exact (RFC 5961: the receiver answers with a challenge ACK and keeps the connection)');
@@ -218,15 +222,14 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     const side = r.seg.fromOrig ? 0 : 1;
     const answers = pairs.get(r) ?? null;
     const why = suspicion(r, answers);
+    // a later RST from a side is told only when it looks forged (so, below, every RST without suspicion is its side's first)
     if (seenSide[side] && why.length === 0) continue;
-    const first = !seenSide[side];
     seenSide[side] = true;
     const shape = rstShape(r);
     let cause: RstCause;
     const m = c.milestones(!r.seg.fromOrig);
     const mine = c.milestones(r.seg.fromOrig);
     if (why.length > 0) cause = 'rst-suspicious';
-    else if (!first) continue;
     // the sender giving up on retransmissions nobody answered, in a record of its own (a timer split them)
     else if (giveUpAfterSplit(c, r.seg) !== null) cause = 'half-open';
     else if (r.trigger === null && c.ep(r.seg.fromOrig).nonRstPkts === 0) continue; // a lone RST: no story to tell
@@ -261,6 +264,7 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
  */
 function burstAfter(c: Connection, i: number, pairs: Map<RstRecord, Segment | null>): { rst: RstRecord; answers: Segment }[] {
   const first = c.rsts[i];
+  // Stryker disable next-line ArrayDeclaration: equivalent: with no pair this verdict's `answers` is null, and the engine (engine.ts, the burst text) reads a burst only when answers is not null
   if (pairs.get(first) == null) return [];
   const out: { rst: RstRecord; answers: Segment }[] = [];
   const fromOrig = first.seg.fromOrig;
@@ -284,9 +288,11 @@ function burstAfter(c: Connection, i: number, pairs: Map<RstRecord, Segment | nu
 /** Frames of the segments between two frames (inclusive) from the evidence, ascending. */
 export function framesBetween(c: Connection, from: number, to: number, extra: number[] = []): number[] {
   const set = new Set<number>(extra);
+  // Stryker disable next-line EqualityOperator: `>= from` as `> from` and `<= to` as `< to` are equivalent: from and to are added below anyway (the `<`/`>` mutants, killed, are hidden with them)
   for (const s of c.evidence()) if (s.frame >= from && s.frame <= to) set.add(s.frame);
   set.add(from);
   set.add(to);
+  // Stryker disable next-line EqualityOperator,ConditionalExpression,MethodExpression: equivalent: frames are 1-based and no caller passes frame 0, so the filter keeps every frame: `f >= 0`, `true` or no filter at all change nothing (the line's `f <= 0`, `false` and the sort's removal, killed, are hidden with them)
   return [...set].filter((f) => f > 0).sort((a, b) => a - b);
 }
 
@@ -295,5 +301,6 @@ export function framesBetween(c: Connection, from: number, to: number, extra: nu
 export function framesBefore(c: Connection, frame: number, n = 6): number[] {
   const ev = c.evidence().filter((s) => s.frame <= frame).slice(-n).map((s) => s.frame);
   if (!ev.includes(frame)) ev.push(frame);
+  // Stryker disable next-line MethodExpression,ArrowFunction,ArithmeticOperator: equivalent: ev is already ascending (the evidence is in capture order, and the frame pushed above is at least every frame the filter kept), so the sort changes nothing, with any comparator
   return ev.sort((a, b) => a - b);
 }

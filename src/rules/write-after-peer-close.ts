@@ -62,6 +62,7 @@ export const rule: Rule = {
       const l = lateWrite(c, v);
       if (l) lates.push(l);
     }
+    // Stryker disable next-line ConditionalExpression: as `false` equivalent: with no lates the map below returns [] too (the `true`, killed, is hidden with it)
     if (lates.length === 0) return [];
     const crossed = crossedFins(c);
     // At most one verdict per side (teardown.ts). Two means each side's kernel reset data that arrived after its
@@ -252,9 +253,12 @@ function goodbye(c: Ctx, rec: Rec, l: Late, crossed: CrossedFins | null): RuleHi
  * keyed on the first RST; `otherDirection` holds the second RST's facts.
  */
 function bothSides(c: Ctx, rec: Rec, a0: Late, b0: Late, crossed: CrossedFins | null): RuleHit {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,ArrayDeclaration: equivalent: the lates come in capture order (rstVerdicts walks c.rsts, which is in capture order), so a0's RST is the earlier one and the test is always true: as `true`, as `<` (two RSTs are two frames) or with the other branch's array emptied nothing changes (the test's `false`, which swaps the two, is killed by the both-sides captures and hidden with them)
   const [a, b] = a0.rst.frame <= b0.rst.frame ? [a0, b0] : [b0, a0];
   // each Late's writer is the other's closer: name each side by what it sent, in the order of their FINs
+  // Stryker disable next-line StringLiteral: `'?'` as `""` is equivalent: each late's writer is the other late's closer, whose FIN made it a late, so writerFin is never null here (the line's template as an empty string, killed by the both-sides captures' summaries, is hidden with it)
   const side = (l: Late): string => `${who(c, rec, !l.closer)} (data from frame ${l.data.frame}, FIN frame ${l.writerFin?.frame ?? '?'})`;
+  // Stryker disable next-line EqualityOperator: `<=` as `<` is equivalent: the two writer FINs are the two sides' own FINs, two frames, never equal (the `>` mutant, killed, is hidden with it)
   const [w1, w2] = (a.writerFin?.frame ?? 0) <= (b.writerFin?.frame ?? 0) ? [a, b] : [b, a];
   const summary = `${side(w1)} and ${side(w2)} each sent their last data and closed at the same time`
     + (crossed ? `: the FINs crossed (simultaneous-close, frame ${crossed.second.frame})` : '')
@@ -262,7 +266,10 @@ function bothSides(c: Ctx, rec: Rec, a0: Late, b0: Late, crossed: CrossedFins | 
     + 'A goodbye on both sides: each application had closed, so no write failed (no EPIPE, no SIGPIPE); only the last bytes each sent went unread.';
   const seen = (l: Late): string => `wrote its last ${b === l ? a.bytes : b.bytes} byte(s) and closed; close() returned 0; the peer's last ${l.bytes} byte(s) arrived after that and its kernel answered them with RST; no error reached the application`;
   const extra = [a.data.frame, b.data.frame, a.rst.frame, b.rst.frame];
+  // Stryker disable next-line ConditionalExpression: the test as `true` is equivalent: a's writer is b's closer, which sent a FIN, so writerFin is never null here (its `false`, killed by the both-sides captures, is hidden with it)
   if (a.writerFin) extra.push(a.writerFin.frame);
+  // not disabled: the test as `true` is equivalent (b's writer is a's closer, so writerFin is never null here), but its
+  // `false` is not (b's writer FIN is a's FIN, which only this adds once the evidence ring lost it): no capture yet
   if (b.writerFin) extra.push(b.writerFin.frame);
   return {
     frame: a.rst.frame,
