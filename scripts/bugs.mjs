@@ -39,7 +39,7 @@ const BUGS = [
   {
     name: "RST acceptance without the window's upper bound",
     file: 'src/tcp/accounting.ts',
-    from: 'else if (seqRel > rcvNxt && seqRel < rcvNxt + win) acc = 1;',
+    from: 'else if (seqRel > rcvNxt &&\n        seqRel < rcvNxt + win) acc = 1;',
     to: 'else if (seqRel > rcvNxt) acc = 1;',
     tests: ['rst-acceptance'],
   },
