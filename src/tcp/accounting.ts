@@ -234,8 +234,10 @@ export class Accounting {
     } else if (rcvNxt >= 0) {
       const win = peer.window > 0 ? peer.window : 65535;
       if (seqRel === rcvNxt || seqRel === ep.maxEndRel) acc = 0;
-      // Stryker disable next-line EqualityOperator: `>=` is equivalent (seqRel === rcvNxt was exact above); the line's `<=` is killed
-      else if (seqRel > rcvNxt &&
+      else if (
+        // (inside the condition: before `else` the directive would trail the statement above, unseen by Stryker)
+        // Stryker disable next-line EqualityOperator: `>=` is equivalent (seqRel === rcvNxt was exact above); the line's `<=` is killed
+        seqRel > rcvNxt &&
         seqRel < rcvNxt + win) acc = 1;
       else acc = 2;
     }
