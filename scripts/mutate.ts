@@ -59,7 +59,7 @@ export const GROUPS: Group[] = [
   {
     name: 'rst',
     what: 'RST acceptance and shape',
-    mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:222-259'],
+    mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:222-261'],
     tests: ['dist/test/rst-record.test.js', 'dist/test/layouts.test.js', 'dist/test/tracker.test.js'],
   },
   {
