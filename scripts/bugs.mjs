@@ -32,15 +32,15 @@ const BUGS = [
   {
     name: "the race finding's byte count from one source only",
     file: 'src/rules/write-after-peer-close.ts',
-    from: 'const bytes = Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck);',
-    to: 'const bytes = writerM.dataAfterPeerFin;',
+    from: 'bytes: Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck),',
+    to: 'bytes: writerM.dataAfterPeerFin,',
     tests: ['rules-captures', 'rst-causes'],
   },
   {
     name: "RST acceptance without the window's upper bound",
     file: 'src/tcp/accounting.ts',
-    from: 'else if (seqRel > rcvNxt && seqRel < rcvNxt + win) acc = 1;',
-    to: 'else if (seqRel > rcvNxt) acc = 1;',
+    from: 'seqRel > rcvNxt &&\n        seqRel < rcvNxt + win) acc = 1;',
+    to: 'seqRel > rcvNxt) acc = 1;',
     tests: ['rst-acceptance'],
   },
   {

@@ -101,6 +101,29 @@ const SHAPES: ShapeCase[] = [
   { why: 'a bare RST past the latest ack: other', shape: 'other',
     flags: R, seq: 123601, seqRel: 40, ackRel: -1, receiver: EpState.Established, trigFlags: TCP_ACK, trigAck: 123600, senderMaxEndRel: 99, acceptance: 1,
     flightFlags: TCP_ACK, flightAck: 123400 },
+  // the in-flight range's edges: it needs the latest segment with ACK, and acks in order (the latest at most 2^31 - 1
+  // past the mark); the mark itself counts whatever the latest segment is
+  { why: 'a bare RST at the in-flight mark when the latest segment has no ACK: socketless (the mark is a segment in flight)', shape: 'socketless',
+    flags: R, seq: 123400, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_SYN, trigAck: 123600, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'a bare RST inside the range when the latest segment has no ACK: other (no range without the latest ack)', shape: 'other',
+    flags: R, seq: 123500, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_SYN, trigAck: 123600, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'a bare RST at the in-flight mark when the latest ack went back below it: socketless', shape: 'socketless',
+    flags: R, seq: 123400, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_ACK, trigAck: 123300, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'a bare RST past the in-flight mark when the latest ack went back below it: other (acks out of order, no range)', shape: 'other',
+    flags: R, seq: 123450, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_ACK, trigAck: 123300, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 123400 },
+  { why: 'the latest ack 2^31 - 1 past the mark: still in order, a bare RST one past the mark is socketless', shape: 'socketless',
+    flags: R, seq: 0x1001, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_ACK, trigAck: 0x80000fff, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 0x1000 },
+  { why: 'the latest ack 2^31 past the mark: not in order, a bare RST one past the mark is other', shape: 'other',
+    flags: R, seq: 0x1001, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_ACK, trigAck: 0x80001000, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 0x1000 },
+  { why: 'the range across the 2^32 wrap (mark 2^32 - 16, latest ack 16): a bare RST at 0 is socketless', shape: 'socketless',
+    flags: R, seq: 0, seqRel: 40, ackRel: -1, receiver: EpState.Established, acceptance: 1,
+    trigFlags: TCP_ACK, trigAck: 16, senderMaxEndRel: 99, flightFlags: TCP_ACK, flightAck: 0xfffffff0 },
 ];
 
 test('RST shapes from their numbers (rstShapeCode)', () => {
@@ -185,4 +208,39 @@ test("a SYN's ack field is no ack: a bare RST at it is not socketless (SYN retra
   const head = await record('syn-in-head', [...segs, { ...rst0, tsSec: 400, tsUsec: 100 }]);
   assert.equal(head.resets.length, 1);
   assert.equal(head.resets[0].shape, 'other');
+});
+
+test("a burst of bare RSTs answering the receiver's segments in flight: socketless from the in-flight mark to the latest ack, inclusive", async () => {
+  // The server acknowledges the client's first data (the in-flight mark: the client's segment acking IS+11), then
+  // sends more data without acknowledging the client's later segments (acking IS+21, IS+31: in flight). Its socket
+  // gone, the server's kernel answers each client segment with a bare RST at that segment's ack.
+  const segs: Seg[] = [
+    { tsSec: 300, src: C, dst: S, flags: 'S', seq: IC },
+    { tsSec: 300, tsUsec: 1, src: S, dst: C, flags: 'SA', seq: IS, ack: IC + 1 },
+    { tsSec: 300, tsUsec: 2, src: C, dst: S, flags: 'A', seq: IC + 1, ack: IS + 1 },
+    { tsSec: 300, tsUsec: 3, src: S, dst: C, flags: 'PA', seq: IS + 1, ack: IC + 1, len: 10 },
+    { tsSec: 300, tsUsec: 4, src: C, dst: S, flags: 'PA', seq: IC + 1, ack: IS + 11, len: 10 },
+    { tsSec: 300, tsUsec: 5, src: S, dst: C, flags: 'PA', seq: IS + 11, ack: IC + 11, len: 10 }, // acks new client data: the mark
+    { tsSec: 300, tsUsec: 6, src: C, dst: S, flags: 'PA', seq: IC + 11, ack: IS + 21, len: 10 },
+    { tsSec: 300, tsUsec: 7, src: S, dst: C, flags: 'PA', seq: IS + 21, ack: IC + 11, len: 10 }, // nothing new acked
+    { tsSec: 300, tsUsec: 8, src: C, dst: S, flags: 'PA', seq: IC + 21, ack: IS + 31, len: 10 }, // the latest ack
+  ];
+  const rsts = [IS + 31, IS + 21, IS + 11, IS + 10, IS + 32, IS + 1];
+  rsts.forEach((seq, i) => segs.push({ tsSec: 300, tsUsec: 100 + i, src: S, dst: C, flags: 'R', seq }));
+  const c = await record('inflight-burst', segs);
+  assert.deepEqual(c.resets.map((r) => [r.frame, r.from, r.shape]), [
+    [10, 'resp', 'socketless'], [11, 'resp', 'socketless'], [12, 'resp', 'socketless'],
+    [13, 'resp', 'other'], [14, 'resp', 'other'], [15, 'resp', 'other'],
+  ]);
+});
+
+test("an in-flight mark on a SYN (no ACK): a bare RST at the SYN's ack field is no socketless RST", async () => {
+  // the server's SYN-ACK acknowledges the client's SYN: the client's segments in flight start at that SYN, whose
+  // ack field (here 0) is no ack; the bare RST at 0 answers nothing the client sent
+  const c = await record('syn-mark', [
+    { tsSec: 400, src: C, dst: S, flags: 'S', seq: IC },
+    { tsSec: 400, tsUsec: 1, src: S, dst: C, flags: 'SA', seq: IS, ack: IC + 1 },
+    { tsSec: 400, tsUsec: 2, src: S, dst: C, flags: 'R', seq: 0 },
+  ]);
+  assert.deepEqual(c.resets.map((r) => [r.frame, r.from, r.shape]), [[3, 'resp', 'other']]);
 });

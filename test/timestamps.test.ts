@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CaptureStream } from '../src/capture/reader.js';
 import { tsSeconds, type Frame } from '../src/capture/frame.js';
+import { PcapngParser } from '../src/capture/pcapng.js';
 
 type Endian = 'le' | 'be';
 
@@ -256,6 +257,44 @@ test('pcapng: the fast path\'s second window, step by step (10^-6)', () => {
   }
 });
 
+/** times() with the number of general conversions (PcapngParser's setTime) it made */
+function timesAndConversions(file: Buffer): { times: string[]; conversions: number } {
+  const proto = PcapngParser.prototype as unknown as { setTime: (...a: unknown[]) => void };
+  const setTime = proto.setTime;
+  let conversions = 0;
+  proto.setTime = function (this: unknown, ...a: unknown[]): void {
+    conversions++;
+    setTime.apply(this, a);
+  };
+  try {
+    return { times: times(file), conversions };
+  } finally {
+    proto.setTime = setTime;
+  }
+}
+
+test("pcapng: the fast path converts the rest of a second's packets without the general conversion (the window's purpose)", () => {
+  for (const res of [{ dec: 6 }, { dec: 9 }, { dec: 3 }]) {
+    const ups = upsOf(res);
+    const T = 1_700_000_000n * ups; // a whole second
+    // the first packet (mid-second, general path) opens the window [T, T + 1 s); every other one lies inside it,
+    // its first unit and its last included, so none needs setTime
+    const seq = [T + ups / 2n, T + ups / 2n + 1n, T, T + ups - 1n, T + ups / 2n];
+    const ng = new Ng('le');
+    ng.idb([ng.tsresol(res), END]);
+    for (const u of seq) ng.packet(0, u);
+    const r = timesAndConversions(ng.bytes());
+    assert.deepEqual(r.times, seq.map((u) => ngTime(res, u)), resName(res));
+    assert.equal(r.conversions, 1, `${resName(res)}: only the first packet takes setTime`);
+    // a packet outside the window (the next second) takes it again, and opens that second's window
+    const next = [...seq, T + ups, T + ups + 1n];
+    const ng2 = new Ng('le');
+    ng2.idb([ng2.tsresol(res), END]);
+    for (const u of next) ng2.packet(0, u);
+    assert.equal(timesAndConversions(ng2.bytes()).conversions, 2, `${resName(res)}: one more for the next second`);
+  }
+});
+
 test('pcapng: a high-word change with the low word inside the current second is a new time, not the cached second', () => {
   const res = { dec: 9 };
   const hi = 1n << 32n;
@@ -308,6 +347,12 @@ test('pcapng: interface options: order, padding, an option ending the block with
       { opts: [ng.option(9, Buffer.alloc(0)), ng.option(14, Buffer.alloc(7, 1)), END], res: { dec: 6 }, off: 0n },
       // a resolution option longer than one byte: the first byte counts
       { opts: [ng.option(9, Buffer.from([2, 9, 9])), END], res: { dec: 2 }, off: 0n },
+      // an option other than 9 and 14 with 8 bytes or more (if_description) is skipped, not read as an offset
+      { opts: [ng.option(3, Buffer.from('a long description')), ng.tsresol({ dec: 3 }), END], res: { dec: 3 }, off: 0n },
+      // the last option's value would run into the block's trailer: not read, an offset (its 8 bytes would be the
+      // trailer and the next block's type) nor a resolution (its byte, the trailer's first)
+      { opts: [ng.tsresol({ dec: 3 }), overlong(ng, 14, 8)], res: { dec: 3 }, off: 0n },
+      { opts: [ng.tsoffset(5n), overlong(ng, 9, 1)], res: { dec: 6 }, off: 5n },
     ];
     ifaces.forEach((i) => ng.idb(i.opts));
     ifaces.forEach((_, id) => ng.packet(id, u));
@@ -318,11 +363,11 @@ test('pcapng: interface options: order, padding, an option ending the block with
       ...ifaces.map((i) => ngTime(i.res, u + 1n, i.off)),
     ], endian);
   }
-  /** an option header claiming 64 bytes where 4 remain before the trailer */
-  function overlong(ng: Ng): Buffer {
+  /** an option header alone, claiming `len` bytes (64 by default): more than are left before the trailer */
+  function overlong(ng: Ng, code = 2, len = 64): Buffer {
     const b = Buffer.alloc(4);
-    ng.w16(b, 2, 0);
-    ng.w16(b, 64, 2);
+    ng.w16(b, code, 0);
+    ng.w16(b, len, 2);
     return b;
   }
 });

@@ -126,9 +126,8 @@ export class PcapngParser extends FormatParser {
       // time: the last second's window (same high word, lo within one second of units
       // from its start) needs no division; anything else takes the exact general conversion
       const inSec = lo - iface.secLo;
-      // Equivalent mutants, left surviving (not disabled: Stryker disables a whole line per mutator, and this line's
-      // other mutants, the one-second boundary `<= ups` among them, are killed): the condition or any of its three
-      // terms as `false`, and `inSec > 0`: each only sends more packets to setTime, which gives the same time.
+      // (a mutant that only sends more packets to setTime gives the same times: test/timestamps.test.ts counts
+      // the setTime calls to tell it)
       if (hi === iface.secHi && inSec >= 0 && inSec < ups) {
         f.tsSec = iface.secSec;
         f.tsNsec = inSec * nsPerUnit;
@@ -239,23 +238,24 @@ export class PcapngParser extends FormatParser {
     }
     const iface: Iface = {
       linkType: this.u16(b, s + 8), snaplen: this.u32(b, s + 12), dec: 6, bin: -1,
-      // Equivalent mutant, left surviving (disabling it would hide `cacheHi: +1`, which is killed): `secHi: +1`.
-      // setTime sets secHi before the fast path reads it, except on interfaces whose unitsPerSec is 0, where
-      // `inSec < ups` is false whatever secHi is.
-      unitsPerSec: 1e6, tsOffsetSec: 0, cacheHi: -1, cacheSec: 0, cacheRem: 0, secHi: -1, secLo: 0, secSec: 0, lastDrops: 0,
+      unitsPerSec: 1e6, tsOffsetSec: 0, cacheHi: -1, cacheSec: 0, cacheRem: 0,
+      // Stryker disable next-line UnaryOperator: `secHi: +1` is equivalent: setTime sets secHi before the fast path reads it, except on interfaces whose unitsPerSec is 0, where `inSec < ups` is false whatever secHi is
+      secHi: -1, secLo: 0, secSec: 0, lastDrops: 0,
     };
     // options: code u16, length u16, value padded to 4
     let o = s + 16;
     const end = s + len - 4;
-    // Stryker disable next-line EqualityOperator: `<` is equivalent: an option header ending exactly at `end` has length 0, and no option of length 0 is read (end of options, or too short for 9 and 14); the line's `>` is killed
+    // Stryker disable next-line EqualityOperator,ArithmeticOperator: `<` is equivalent: an option header ending exactly at `end` has length 0, and no option of length 0 is read (end of options, or too short for 9 and 14); the line's `>` is killed. `o - 4` is equivalent: o never passes `end` (block lengths are multiples of 4, step checks), so it only adds a read of the trailer at o = end, which breaks (code 0, or a length past `end`)
     while (o + 4 <= end) {
       const code = this.u16(b, o);
       const olen = this.u16(b, o + 2);
       if (code === 0 || o + 4 + olen > end) break;
       if (code === 9 && olen >= 1) {
         const v = b[o + 4];
+        // Stryker disable next-line UnaryOperator: `dec = +1` is equivalent: with bin set (0 to 127) setTime takes a binary branch and never reads dec
         if (v & 0x80) { iface.bin = v & 0x7f; iface.dec = -1; iface.unitsPerSec = 0; }
-        // Stryker disable next-line EqualityOperator,ConditionalExpression: `v < 9` and `false` are equivalent: 10^-9 (or coarser) then takes setTime's exact BigInt decimal path, the same times, only slower; the line's `>` and `true` are killed
+        // (`v < 9` or `false` would send 10^-9 or coarser to setTime's BigInt decimal path: the same times, but every
+        // packet through setTime, which test/timestamps.test.ts counts)
         else { iface.dec = v; iface.unitsPerSec = v <= 9 ? 10 ** v : 0; }
       } else if (code === 14 && olen >= 8) {
         const hi = this.le ? b.readInt32LE(o + 8) : b.readInt32BE(o + 4);
@@ -302,8 +302,10 @@ export class PcapngParser extends FormatParser {
       f.tsSec = hi * 2 ** (32 - k) + loSec + iface.tsOffsetSec;
       // Stryker disable next-line EqualityOperator,ConditionalExpression: `k > 9` and `true` are equivalent: for k <= 9 both formulas are exact integers, frac * 1953125 * 2^(9-k) = frac * 10^9 / 2^k; the line's `<` and `false` are killed
       f.tsNsec = k >= 9 ? Math.floor((frac * 1953125) / 2 ** (k - 9)) : frac * (1e9 / unit);
+    } else if (
+      // (the directive leads the condition: on the line before `} else if` it would trail the block above, and Stryker only reads leading comments)
       // Stryker disable next-line EqualityOperator: `>= 32` is equivalent: bin 32 takes the branch above; the line's `<=` is killed
-    } else if (iface.bin > 32) {
+      iface.bin > 32) {
       // rare: finer than 2^-32 s; exact with BigInt (allocates per packet)
       const v = (BigInt(hi) << 32n) | BigInt(lo);
       const k = BigInt(iface.bin);

@@ -228,21 +228,32 @@ export class Accounting {
     // acceptance, as an index in RST_ACCEPTANCES: exact, in-window, out-of-window, unknown
     let acc = 3;
     if (peer.state === EpState.SynSent) {
-      acc = (p.flags & TCP_ACK) !== 0 && ackRel === 1 ? 0 : 2;
+      acc = ackRel === 1 &&
+        // Stryker disable next-line ConditionalExpression: `true` is equivalent: without the ACK flag ackRel is -1 (deliver), so `ackRel === 1` already implies it
+        (p.flags & TCP_ACK) !== 0 ? 0 : 2;
     } else if (rcvNxt >= 0) {
       const win = peer.window > 0 ? peer.window : 65535;
       if (seqRel === rcvNxt || seqRel === ep.maxEndRel) acc = 0;
-      else if (seqRel > rcvNxt && seqRel < rcvNxt + win) acc = 1;
+      else if (
+        // (inside the condition: before `else` the directive would trail the statement above, unseen by Stryker)
+        // Stryker disable next-line EqualityOperator: `>=` is equivalent (seqRel === rcvNxt was exact above); the line's `<=` is killed
+        seqRel > rcvNxt &&
+        seqRel < rcvNxt + win) acc = 1;
       else acc = 2;
     }
     // The receiver's last segment (not a RST), whatever the log still holds of it, and where its segments
     // that may have been in flight start (Endpoint.lastSeg, flightSeg): a bare RST answering one of them
     // has its ack for seq (rst.ts)
-    const lastFlags = peer.lastSeg < 0 ? -1 : peer.lastSeg !== 0 ? TCP_ACK : 0;
-    const flightFlags = peer.flightSeg < 0 ? -1 : peer.flightSeg !== 0 ? TCP_ACK : 0;
+    // Stryker disable next-line EqualityOperator: `<= 0` is equivalent (a segment without ACK, 0, then reads as none, -1: rstShapeCode and the `> 0` tests below treat both alike); the line's `>= 0` is killed
+    const lastFlags = peer.lastSeg < 0 ? -1
+      : peer.lastSeg !== 0 ? TCP_ACK : 0;
+    // Stryker disable next-line EqualityOperator: `<= 0` is equivalent, as for lastFlags
+    const flightFlags = peer.flightSeg < 0 ? -1
+      : peer.flightSeg !== 0 ? TCP_ACK : 0;
     const shape = rstShapeCode(p.flags, p.seq, seqRel, ackRel, peer.state, lastFlags, peer.lastAck, ep.maxEndRel, acc,
       flightFlags, peer.flightAck);
     c.setRstSum(n - 1, packRstSummary(f.frameNo, fromOrig, shape, acc));
+    // Stryker disable next-line ConditionalExpression: `true` is equivalent: slot is -1 only without evidence, whose NullRecorder.rst does nothing; the line's `false` is killed
     if (slot >= 0) {
       this.ev.rst(c, fromOrig, ep, peer, slot, logIdx, RST_ACCEPTANCES[acc], lastFlags > 0 ? peer.lastAck >>> 0 : null,
         flightFlags > 0 ? peer.flightAck >>> 0 : null, p, f);

@@ -32,7 +32,9 @@ export const RST_ACCEPTANCES: readonly RstAcceptance[] = ['exact', 'in-window', 
 export function rstShape(r: RstRecord): RstShape {
   const s = r.seg;
   return RST_SHAPES[rstShapeCode(s.flags, s.seq, s.seqRel, s.ackRel, r.receiverState,
+    // Stryker disable next-line UnaryOperator: `+1` is equivalent: flags 1 (FIN) have no ACK bit, which rstShapeCode reads as no segment, like -1
     r.lastAck === null ? -1 : TCP_ACK, r.lastAck ?? 0, r.senderMaxEndRel, RST_ACCEPTANCES.indexOf(r.acceptance),
+    // Stryker disable next-line UnaryOperator: `+1` is equivalent, as on the line above
     r.flightAck === null ? -1 : TCP_ACK, r.flightAck ?? 0)];
 }
 
@@ -55,13 +57,19 @@ export function rstShapeCode(flags: number, seq: number, seqRel: number, ackRel:
   const hasAck = (flags & TCP_ACK) !== 0;
   if ((receiverState === EpState.SynSent || receiverState === EpState.SynAckSent) && hasAck && ackRel === 1) return 0;
   if (!hasAck) {
-    const last = lastFlags >= 0 && (lastFlags & TCP_ACK) !== 0;
+    // Stryker disable next-line EqualityOperator: `> 0` is equivalent (flags 0 have no ACK bit: the next test is false either way); the line's `< 0` is killed
+    const last = lastFlags >= 0 &&
+      (lastFlags & TCP_ACK) !== 0;
     if (last && (lastAck | 0) === (seq | 0)) return 1;
-    if (flightFlags >= 0 && (flightFlags & TCP_ACK) !== 0) {
+    // Stryker disable next-line EqualityOperator: `> 0` is equivalent (flags 0 have no ACK bit: the test below is false either way); the line's `< 0` is killed
+    if (flightFlags >= 0 &&
+      (flightFlags & TCP_ACK) !== 0) {
       if ((flightAck | 0) === (seq | 0)) return 1;
       // between the ack in flight then and the latest one (acks only grow)
       const span = (lastAck - flightAck) >>> 0;
-      if (last && span < HALF && ((seq - flightAck) >>> 0) <= span) return 1;
+      if (last && span < HALF &&
+        // Stryker disable next-line EqualityOperator: `< span` is equivalent: the one seq it drops, the latest ack itself (offset = span), returned socketless above (`last` holds here); the line's `> span` is killed
+        ((seq - flightAck) >>> 0) <= span) return 1;
     }
     return 3;
   }
