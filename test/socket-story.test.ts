@@ -229,3 +229,25 @@ test('half-open: a bare RST long after the last exchange answers a segment the c
   assert.match(h.summary, /a segment the capture does not show/);
   assert.doesNotMatch(h.summary, /sent 38 byte\(s\) \(frame 4\)/);
 });
+
+test('abortive-close: a RST after SYN-ACKs nobody acknowledged is a handshake given up; after the peer\'s FIN the ECONNRESET is conditional', async () => {
+  const synAcks: Seg[] = [{ tsSec: 9500, src: C, dst: S, flags: 'S', seq: 10 }];
+  for (const t of [0, 1, 3, 7]) synAcks.push({ tsSec: 9500 + t, tsUsec: 500, src: S, dst: C, flags: 'SA', seq: 900, ack: 11 });
+  synAcks.push({ tsSec: 9515, src: S, dst: C, flags: 'RA', seq: 901, ack: 11 });
+  const hs = (await findingsOf('handshake-given-up.pcap', synAcks)).filter((f) => f.rule === 'abortive-close');
+  assert.equal(hs.length, 1);
+  assert.equal(hs[0].evidence.kind, 'handshake-abandoned');
+  assert.doesNotMatch(hs[0].summary, /sees ECONNRESET/);
+  const closed: Seg[] = [
+    { tsSec: 9600, src: C, dst: S, flags: 'S', seq: 10 },
+    { tsSec: 9600, tsUsec: 100, src: S, dst: C, flags: 'SA', seq: 900, ack: 11 },
+    { tsSec: 9600, tsUsec: 200, src: C, dst: S, flags: 'A', seq: 11, ack: 901 },
+    { tsSec: 9600, tsUsec: 300, src: S, dst: C, flags: 'PA', seq: 901, ack: 11, len: 100 },
+    { tsSec: 9600, tsUsec: 400, src: C, dst: S, flags: 'A', seq: 11, ack: 1001 },
+    { tsSec: 9600, tsUsec: 500, src: C, dst: S, flags: 'FA', seq: 11, ack: 1001 },
+    { tsSec: 9600, tsUsec: 600, src: S, dst: C, flags: 'RA', seq: 1001, ack: 12 },
+  ];
+  const ab = (await findingsOf('abort-after-peer-fin.pcap', closed)).filter((f) => f.rule === 'abortive-close');
+  assert.equal(ab.length, 1);
+  assert.match(ab[0].summary, /if that side had closed its socket, no error reaches it/);
+});

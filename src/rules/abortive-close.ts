@@ -3,6 +3,7 @@
  * application abort): pending data discarded. Key frame: the RST. Reports
  * bytes sent but never acknowledged at the time of the RST.
  */
+import { TCP_ACK } from '../decode/packet.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, framesBefore, who } from './teardown.js';
 
@@ -38,16 +39,38 @@ export const rule: Rule = {
         });
         continue;
       }
+      if (!c.milestones(!rst.fromOrig).sentAck && c.milestones(rst.fromOrig).synCount > 0 && (rst.flags & TCP_ACK) !== 0) {
+        // the peer never acknowledged anything: the handshake did not complete (nDPI gnutella.pcap: SYN-ACKs
+        // retransmitted for 66 s, then the RST); nobody had a connection to see ECONNRESET on
+        const synAcks = c.milestones(rst.fromOrig).synCount;
+        hits.push({
+          frame: rst.frame,
+          frames: framesBefore(c, rst.frame),
+          actor: actorOf(c, rst.fromOrig),
+          summary: `${who(c, rec, rst.fromOrig)} sent its SYN-ACK ${synAcks} time(s) and ${who(c, rec, !rst.fromOrig)} never acknowledged it; then it gave up on the handshake with RST (frame ${rst.frame}). The connection never completed: the listener's application never saw it, and the connecting side's connect() did not complete on it.`,
+          app: {
+            [rst.fromOrig ? 'orig' : 'resp']: 'the half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())',
+            [rst.fromOrig ? 'resp' : 'orig']: 'no ACK of the SYN-ACK seen: its connect() did not complete on this connection (gone, or its ACKs were lost)',
+          },
+          evidence: { kind: 'handshake-abandoned', synAcks, rstFrame: rst.frame, rstShape: v.shape, acceptance: r.acceptance },
+        });
+        continue;
+      }
+      const peerClosed = !afterFin && r.receiverFinBefore;
       hits.push({
         frame: rst.frame,
         frames: framesBefore(c, rst.frame),
         actor: actorOf(c, rst.fromOrig),
         summary: `${who(c, rec, rst.fromOrig)} aborted the connection with RST (frame ${rst.frame})${afterFin ? ' after its FIN' : ' without a FIN'}`
           + (r.senderUnacked > 0 ? `, discarding ${r.senderUnacked} byte(s) it had sent that were never acknowledged` : '')
-          + `: ${who(c, rec, !rst.fromOrig)} sees ECONNRESET.`,
+          + (peerClosed
+            ? `, after ${who(c, rec, !rst.fromOrig)}'s FIN: if that side had closed its socket, no error reaches it; if it had only shut down writing and still reads, that read fails with ECONNRESET (the wire cannot tell close() from shutdown()).`
+            : `: ${who(c, rec, !rst.fromOrig)} sees ECONNRESET.`),
         app: {
           [rst.fromOrig ? 'orig' : 'resp']: 'closed abortively (SO_LINGER 0 or abort): close() returned at once, unsent data discarded',
-          [rst.fromOrig ? 'resp' : 'orig']: 'the next read() or write() failed with ECONNRESET',
+          [rst.fromOrig ? 'resp' : 'orig']: peerClosed
+            ? 'had sent its FIN: no error after close(); a read after shutdown(SHUT_WR) fails with ECONNRESET'
+            : 'the next read() or write() failed with ECONNRESET',
         },
         evidence: { pendingBytes: r.senderUnacked, finSent: afterFin, rstFrame: rst.frame, rstShape: v.shape, acceptance: r.acceptance },
       });
