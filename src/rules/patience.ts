@@ -17,7 +17,7 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/packet.js';
 import type { Connection } from '../tcp/connection.js';
-import type { NextPacket, PrevRecord, UnansweredTail } from '../tcp/link.js';
+import { sameOriginator, type NextPacket, type PrevRecord, type UnansweredTail } from '../tcp/link.js';
 import type { Segment } from '../tcp/connection.js';
 
 /** Seconds a connect() keeps retrying its SYN before it fails with ETIMEDOUT, by the sender's initial TTL. */
@@ -86,10 +86,7 @@ export function rstNext(c: Connection, fromOrig: boolean): NextPacket | null {
   return n !== null && n.fromOrig === fromOrig && (n.flags & TCP_RST) !== 0 ? n : null;
 }
 
-/** The earlier record's originator is `c`'s originator (same address and port). */
-export function sameOriginator(c: Connection, p: PrevRecord): boolean {
-  return p.oPort === c.oPort && p.o0 === c.o0 && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3;
-}
+export { sameOriginator };
 
 /** The earlier linked record was the same connect() (same originator, same ISN): its summary, else null. */
 export function sameConnectBefore(c: Connection): PrevRecord | null {

@@ -28,6 +28,7 @@ import type { ConnRecord } from '../tcp/record.js';
 import { rstShape, type RstShape } from '../tcp/rst.js';
 import type { Actor } from './actor.js';
 import { giveUpAfterSplit, keepaliveAcrossSplit } from './patience.js';
+import { sameOriginator } from '../tcp/link.js';
 
 export type RstCause =
   | 'rst-suspicious' | 'refused' | 'stale-connection' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'
@@ -42,7 +43,7 @@ export function actorOf(c: Connection, fromOrig: boolean): Actor {
   if (known) return fromOrig ? 'client' : 'server';
   const p = c.prev;
   if (p !== null && p.clientIsOrig !== null) {
-    const origIsClient = p.clientIsOrig === (p.oPort === c.oPort && p.o0 === c.o0 && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3);
+    const origIsClient = p.clientIsOrig === sameOriginator(c, p);
     return fromOrig === origIsClient ? 'client' : 'server';
   }
   return fromOrig ? 'orig' : 'resp';

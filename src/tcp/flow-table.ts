@@ -22,7 +22,8 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../decode/packe
 import { Connection, TIMER_ATTEMPT, TIMER_DELETE } from './connection.js';
 import { EpState, type Endpoint } from './endpoint.js';
 import {
-  makeNextPacket, MAX_CHAIN_FRAMES, RECENT_HORIZON_SEC, RECENT_MIN, RECENT_PER_CONNECTION, type PrevRecord, type UnansweredTail,
+  makeNextPacket, MAX_CHAIN_FRAMES, RECENT_HORIZON_SEC, RECENT_MIN, RECENT_PER_CONNECTION, sameOriginator, type PrevRecord,
+  type UnansweredTail,
 } from './link.js';
 import { isLikelyServerPort } from './ports.js';
 import type { SegmentArena } from './segment-log.js';
@@ -469,8 +470,7 @@ export function prevRecordOf(c: Connection): PrevRecord {
   const synTimes = c.origM.synTimes;
   const refused = c.rsts.filter((x) => !x.seg.fromOrig && (x.seg.flags & TCP_ACK) !== 0 && o.sawSyn && (x.seg.ack >>> 0) === ((o.isn + 1) >>> 0));
   // the chain continues when the earlier record was the same connect() (same originator and ISN)
-  const chained = p !== null && p.origSawSyn && o.sawSyn && p.origIsn === (o.isn >>> 0) && p.oPort === c.oPort && p.o0 === c.o0
-    && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3;
+  const chained = p !== null && p.origSawSyn && o.sawSyn && p.origIsn === (o.isn >>> 0) && sameOriginator(c, p);
   const frames = chained ? p.frames.slice() : [];
   for (const f of synFrames) if (frames.length < MAX_CHAIN_FRAMES) frames.push(f);
   for (const x of refused) if (frames.length < MAX_CHAIN_FRAMES) frames.push(x.seg.frame);
@@ -490,13 +490,8 @@ export function prevRecordOf(c: Connection): PrevRecord {
     lastDataTime: c.lastDataTime,
     origProbes: c.origM.keepaliveProbes, respProbes: c.respM.keepaliveProbes,
     unanswered: unansweredTail(c),
-    clientIsOrig: c.orig.sawSyn && !c.flipped ? true : p !== null && p.clientIsOrig !== null ? p.clientIsOrig === sameOrig(c, p) : null,
+    clientIsOrig: c.orig.sawSyn && !c.flipped ? true : p !== null && p.clientIsOrig !== null ? p.clientIsOrig === sameOriginator(c, p) : null,
   };
-}
-
-/** The summary's originator is c's. */
-function sameOrig(c: Connection, p: PrevRecord): boolean {
-  return p.oPort === c.oPort && p.o0 === c.o0 && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3;
 }
 
 /** The summary's 4-tuple is c's (either orientation). */
@@ -519,7 +514,7 @@ function unansweredTail(c: Connection): UnansweredTail | null {
   const p = c.prev;
   const before = p?.unanswered ?? null;
   // the earlier tail, by c's orientation
-  const beforeFromOrig = before === null || p === null ? null : before.fromOrig === sameOrig(c, p);
+  const beforeFromOrig = before === null || p === null ? null : before.fromOrig === sameOriginator(c, p);
   if (before !== null && beforeFromOrig !== null && c.ep(!beforeFromOrig).pkts === 0) {
     const frames = before.frames.slice();
     let count = before.count;

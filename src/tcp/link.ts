@@ -105,6 +105,11 @@ export const RECENT_PER_CONNECTION = 1;
 /** Capture seconds a waiting record is kept: past Linux's tcp_retries2 (~15 min) and Windows' defaults. */
 export const RECENT_HORIZON_SEC = 1200;
 
+/** The earlier record's originator is `c`'s originator (same address and port): how to orient its summary. */
+export function sameOriginator(c: { oPort: number; o0: number; o1: number; o2: number; o3: number }, p: PrevRecord): boolean {
+  return p.oPort === c.oPort && p.o0 === c.o0 && p.o1 === c.o1 && p.o2 === c.o2 && p.o3 === c.o3;
+}
+
 export function makeNextPacket(frame: number, time: number, fromOrig: boolean, flags: number, seq: number, ack: number, len: number): NextPacket {
   return { frame, time, fromOrig, flags, seq, ack, len };
 }
