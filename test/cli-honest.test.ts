@@ -100,7 +100,8 @@ test('when no input could be read, the table and the reports say so instead of "
 });
 
 /** Ethernet frames of lo-us.pcap, IPv4 ones wrapped in GRE (outer IPv4, protocol 47, GRE protocol 0x0800), as a tunnel carries them. */
-function greCapture(file: string): { frames: number; wrapped: number } {
+/** lo-us.pcap with its IPv4 packets carried in IPsec ESP (protocol 50, what no passive tool can open) */
+function espCapture(file: string): { frames: number; wrapped: number } {
   const b = readFileSync(join(FIXTURES, 'formats', 'lo-us.pcap'));
   const parts: Buffer[] = [b.subarray(0, 24)];
   let o = 24;
@@ -110,13 +111,14 @@ function greCapture(file: string): { frames: number; wrapped: number } {
     const cap = b.readUInt32LE(o + 8);
     let data = b.subarray(o + 16, o + 16 + cap);
     if (data.readUInt16BE(12) === 0x0800) {
-      const outer = Buffer.alloc(24);
+      const outer = Buffer.alloc(28);
       outer[0] = 0x45;
-      outer.writeUInt16BE(24 + cap - 14, 2);
+      outer.writeUInt16BE(28 + cap - 14, 2);
       outer[8] = 64;
-      outer[9] = 47;
+      outer[9] = 50;
       outer.set([192, 0, 2, 1, 192, 0, 2, 2], 12);
-      outer.writeUInt16BE(0x0800, 22); // GRE: no flags, protocol IPv4
+      outer.writeUInt32BE(0x1000, 20); // ESP: SPI, then the sequence number
+      outer.writeUInt32BE(wrapped + 1, 24);
       data = Buffer.concat([data.subarray(0, 14), outer, data.subarray(14)]);
       wrapped++;
     }
@@ -131,12 +133,12 @@ function greCapture(file: string): { frames: number; wrapped: number } {
   return { frames, wrapped };
 }
 
-test('tunnelled traffic is not reported as all clear: the table and the reports count the packets that were not TCP, and why', async () => {
-  const file = join(dir, 'gre.pcap');
-  const { frames, wrapped } = greCapture(file);
+test('traffic rstscope cannot open (IPsec ESP) is not reported as all clear: the table and the reports count the packets that were not TCP, and why', async () => {
+  const file = join(dir, 'esp.pcap');
+  const { frames, wrapped } = espCapture(file);
   assert.ok(wrapped >= frames / 2);
   const pct = Math.round((100 * wrapped) / frames);
-  const line = new RegExp(`${wrapped} of ${frames} packets \\(${pct}%\\) were not analyzed as TCP: ${wrapped} IP but not TCP \\(UDP, ICMP, or a tunnel such as GRE`);
+  const line = new RegExp(`${wrapped} of ${frames} packets \\(${pct}%\\) were not analyzed as TCP: ${wrapped} IP but not TCP \\(UDP, ICMP, IPsec, or a tunnel rstscope does not open`);
   const t = await runCli(['analyze', file]);
   assert.equal(t.code, 0);
   assert.match(t.stdout, line);

@@ -12,7 +12,8 @@
  * files, each --workers lane (worker.ts), the live session (live-session.ts).
  */
 import type { Frame } from '../capture/frame.js';
-import { decodeFrame } from '../decode/decoder.js';
+import { decodeFrame, FRAGMENT_AT } from '../decode/decoder.js';
+import { Defragmenter } from '../decode/defrag.js';
 import { DecodeResult, newPacket, type Packet } from '../decode/packet.js';
 import type { FrameMap } from '../capture/capture-set.js';
 import type { InputInfo } from '../capture/parser.js';
@@ -100,10 +101,30 @@ export class Analyzer {
     this.lastNsec = f.tsNsec;
     const tracker = this.tracker;
     const res = decodeFrame(f, this.packet, tracker.opts);
-    tracker.countFrame(res);
-    if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, f);
+    if (res === DecodeResult.Fragment) {
+      this.fragment(f);
+    } else {
+      tracker.countFrame(res);
+      if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, f);
+    }
     if (this.held.length > 0) this.release();
   };
+  /** IP reassembly (src/decode/defrag.ts): only fragments reach it */
+  private readonly defrag = new Defragmenter();
+
+  /** A fragment: held; when it completes a datagram, the datagram is decoded and tracked as this frame. */
+  private fragment(f: Frame): void {
+    const tracker = this.tracker;
+    const whole = this.defrag.add(f, FRAGMENT_AT);
+    if (whole === null) {
+      tracker.countFrame(DecodeResult.Fragment);
+      return;
+    }
+    const res = decodeFrame(whole, this.packet, tracker.opts);
+    tracker.countReassembled(this.defrag.lastFrames, res);
+    if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, whole);
+  }
+
   /** records closed out during the current frame (or flush piece), for onConnectionInOrder */
   private readonly held: Held[] = [];
   /** the current input's frame map when it is a set of several files (null: one file, frames are its own) */

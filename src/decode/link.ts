@@ -58,7 +58,7 @@ export interface LinkOut {
 }
 
 /** After an MPLS label stack starting at `o` (RFC 3032: 4 bytes a label, bottom-of-stack bit ends it). */
-function afterMplsStack(b: Buffer, o: number, end: number, out: LinkOut): number {
+function afterMplsStack(b: Uint8Array, o: number, end: number, out: LinkOut): number {
   for (let labels = 0; ; labels++) {
     if (o + 4 > end || labels > 16) return -DecodeResult.TruncatedLink;
     const bos = b[o + 2] & 0x01;
@@ -75,7 +75,7 @@ function afterMplsStack(b: Buffer, o: number, end: number, out: LinkOut): number
  * (0x0021), IPv6 (0x0057), MPLS unicast and multicast (0x0281, 0x0283, RFC
  * 3032 5.3) then an IP packet; anything else is not IP.
  */
-function afterPppProtocol(b: Buffer, o: number, end: number, out: LinkOut): number {
+function afterPppProtocol(b: Uint8Array, o: number, end: number, out: LinkOut): number {
   if (o >= end) return -DecodeResult.TruncatedLink;
   let proto = b[o];
   if ((proto & 1) !== 0) o += 1;
@@ -92,7 +92,7 @@ function afterPppProtocol(b: Buffer, o: number, end: number, out: LinkOut): numb
 }
 
 /** After an EtherType at `o` (2 bytes): unwrap tags, MPLS and PPPoE; returns network offset. */
-function afterEthertype(b: Buffer, o: number, end: number, out: LinkOut): number {
+function afterEthertype(b: Uint8Array, o: number, end: number, out: LinkOut): number {
   for (let depth = 0; depth < 16; depth++) {
     if (o + 2 > end) return -DecodeResult.TruncatedLink;
     const type = u16(b, o);
@@ -131,6 +131,12 @@ function familyProto(fam: number): number {
   if (fam === 2) return ETH_IPV4;
   if (fam === 10 || fam === 24 || fam === 28 || fam === 30) return ETH_IPV6;
   return -1;
+}
+
+/** After an Ethernet header at `o` (a tunnel's inner frame): the network header's offset, or a negative DecodeResult. */
+export function afterEthernet(b: Uint8Array, o: number, end: number, out: LinkOut): number {
+  if (o + 14 > end) return -DecodeResult.TruncatedLink;
+  return afterEthertype(b, o + 12, end, out);
 }
 
 /** Offset of the network header in b[start, end) for link type `lt`, or a negative DecodeResult. */

@@ -18,6 +18,10 @@ export const enum DecodeResult {
   UnsupportedLink,
   BadIpv6Chain,
   BadChecksum,
+  BadTunnelHeader,
+  TunnelTooDeep,
+  /** never returned by decodeFrame: a fragment analyzed with the frame that completed its datagram (stats only) */
+  ReassembledFragment,
 }
 
 /** Stable names for the reasons a frame carries no analyzable TCP segment. */
@@ -34,6 +38,9 @@ export const DECODE_REASONS: readonly string[] = [
   'unsupported-link-type',
   'bad-ipv6-extension-chain',
   'bad-checksum',
+  'bad-tunnel-header',
+  'tunnel-too-deep',
+  'reassembled-fragment',
 ];
 
 export const TCP_FIN = 0x01;
@@ -89,6 +96,8 @@ export interface Packet {
   tsEcr: number;
   /** true when --checksums is on and the IP or TCP checksum is wrong */
   badChecksum: boolean;
+  /** the tunnel path the segment came through (src/decode/tunnel.ts TUNNELS ids), 0 when none: part of the connection key */
+  tunnel: number;
 }
 
 export function newPacket(): Packet {
@@ -96,6 +105,6 @@ export function newPacket(): Packet {
     ipVersion: 0, src0: 0, src1: 0, src2: 0, src3: 0, dst0: 0, dst1: 0, dst2: 0, dst3: 0,
     ttl: 0, ipId: -1, df: false, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
     tcpHeaderLen: 0, payloadLen: 0, tcpOffset: 0, payloadCaptured: 0, optMask: 0, optMss: -1, optWscale: -1,
-    tsVal: 0, tsEcr: 0, badChecksum: false,
+    tsVal: 0, tsEcr: 0, badChecksum: false, tunnel: 0,
   };
 }

@@ -13,15 +13,18 @@
  */
 import type { Problem } from '../capture/problems.js';
 import type { TrackerStats } from '../tcp/options.js';
+import { MAX_TUNNEL_DEPTH } from '../decode/tunnel.js';
 
 /** Share of all packets from which the packets not analyzed as TCP are told (1 %: a DNS lookup or two per connection stays below it only in busy TCP captures; a tunnel is far above it). */
 export const NOT_TCP_SHARE = 0.01;
 
 /** The reasons of `stats.skipped` (DECODE_REASONS) in words. */
 const REASON_WORDS: Record<string, string> = {
-  'not-tcp': 'IP but not TCP (UDP, ICMP, or a tunnel such as GRE, VXLAN or IPsec, which rstscope does not open)',
+  'not-tcp': 'IP but not TCP (UDP, ICMP, IPsec, or a tunnel rstscope does not open: docs/tunnels.md lists those it does)',
   'not-ip': 'not IP (ARP and other link-layer protocols, or an encapsulation rstscope does not decode)',
-  'ip-fragment': 'IP fragments (not reassembled)',
+  'ip-fragment': 'IP fragments whose datagram never completed (or fragmented inside a tunnel)',
+  'bad-tunnel-header': 'with a tunnel header that does not fit in the packet',
+  'tunnel-too-deep': `nested in more than ${MAX_TUNNEL_DEPTH} tunnels`,
   'unsupported-link-type': 'of a link type rstscope does not decode',
   'truncated-link-header': 'cut inside the link-layer header',
   'truncated-ip-header': 'cut inside the IP header',
@@ -55,7 +58,8 @@ export function nothingRead(problems: readonly Problem[], inputs: number): boole
  * otherwise.
  */
 export function notTcpSentence(stats: Pick<TrackerStats, 'frames' | 'tcpSegments' | 'skipped'>): string | null {
-  const reasons = Object.entries(stats.skipped ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  // fragments put back together are analyzed with the frame that completed their datagram
+  const reasons = Object.entries(stats.skipped ?? {}).filter(([r, n]) => n > 0 && r !== 'reassembled-fragment').sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const skipped = reasons.reduce((a, [, n]) => a + n, 0);
   if (skipped === 0 || stats.frames === 0) return null;
   if (skipped < NOT_TCP_SHARE * stats.frames && stats.tcpSegments > 0) return null;

@@ -10,11 +10,12 @@ import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
 import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
-import type { ConnRecord } from '../tcp/record.js';
+import { tunnelLabel, type ConnRecord } from '../tcp/record.js';
 
 export function connLabel(rec: ConnRecord | undefined): string {
   if (!rec) return '?';
-  return `${formatEndpoint(rec.orig.ip, rec.orig.port)} > ${formatEndpoint(rec.resp.ip, rec.resp.port)}`;
+  const label = `${formatEndpoint(rec.orig.ip, rec.orig.port)} > ${formatEndpoint(rec.resp.ip, rec.resp.port)}`;
+  return rec.tunnel === undefined ? label : `${label} (in ${tunnelLabel(rec.tunnel)})`;
 }
 
 /** One line per finding (live mode, table mode): "error write-after-peer-close frame 12 a > b: story". */

@@ -1,5 +1,5 @@
 /** Terminal table of connections (drawn like cli-table3's default style). */
-import type { ConnRecord } from '../tcp/record.js';
+import { tunnelLabel, type ConnRecord } from '../tcp/record.js';
 import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
 import { formatEndpoint } from '../tcp/address.js';
 
@@ -38,7 +38,8 @@ function frames(r: ConnRecord): string {
 
 function row(r: ConnRecord): string[] {
   return [
-    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port), formatEndpoint(r.resp.ip, r.resp.port), frames(r),
+    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port),
+    formatEndpoint(r.resp.ip, r.resp.port) + (r.tunnel === undefined ? '' : ` (in ${tunnelLabel(r.tunnel)})`), frames(r),
     startTime(r.ts), r.duration.toFixed(3), r.state, historyCell(r.history),
     `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,
   ];

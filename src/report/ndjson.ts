@@ -48,7 +48,7 @@ export function ndjsonInput(summary: object): string {
  * analysis/frame-refs.ts) goes the generic way.
  */
 function connectionLine(r: ConnRecord): string {
-  if ((r as { firstFile?: unknown }).firstFile !== undefined || !Number.isFinite(r.ts) || !Number.isFinite(r.duration)) {
+  if ((r as { firstFile?: unknown }).firstFile !== undefined || r.tunnel !== undefined || !Number.isFinite(r.ts) || !Number.isFinite(r.duration)) {
     return line('connection', r);
   }
   let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"lastFrame":${r.lastFrame},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;

@@ -125,6 +125,8 @@ export class Connection {
   nextInBucket: Connection | null = null;
   hash = 0;
   ipVersion = 4;
+  /** the tunnel path (Packet.tunnel; 0 none): part of the key, so two VNIs carrying the same inner addresses are two connections */
+  tunnel = 0;
   /** originator address words and port */
   oPort = 0; rPort = 0;
   o0 = 0; r0 = 0; o1 = 0; o2 = 0; o3 = 0; r1 = 0; r2 = 0; r3 = 0;

@@ -274,7 +274,7 @@ export class FlowTable {
   private lookup(hash: number, p: Packet): Connection | null {
     let c = this.buckets[hash & this.bucketMask];
     while (c !== null) {
-      if (c.ipVersion === p.ipVersion) {
+      if (c.ipVersion === p.ipVersion && c.tunnel === p.tunnel) {
         if (c.oPort === p.srcPort && c.rPort === p.dstPort && c.o0 === p.src0 && c.r0 === p.dst0
           && c.o1 === p.src1 && c.o2 === p.src2 && c.o3 === p.src3 && c.r1 === p.dst1 && c.r2 === p.dst2 && c.r3 === p.dst3) return c;
         if (c.oPort === p.dstPort && c.rPort === p.srcPort && c.o0 === p.dst0 && c.r0 === p.src0
@@ -327,6 +327,7 @@ export class FlowTable {
     c.stream = this.streamNo++;
     c.hash = hash;
     c.ipVersion = p.ipVersion;
+    c.tunnel = p.tunnel;
     c.o0 = p.src0; c.o1 = p.src1; c.o2 = p.src2; c.o3 = p.src3; c.oPort = p.srcPort;
     c.r0 = p.dst0; c.r1 = p.dst1; c.r2 = p.dst2; c.r3 = p.dst3; c.rPort = p.dstPort;
     c.firstFrame = f.frameNo;
@@ -413,7 +414,7 @@ export class FlowTable {
 
   /** p belongs to c's 4-tuple (either direction). */
   private isOwn(c: Connection, p: Packet): boolean {
-    if (c.ipVersion !== p.ipVersion) return false;
+    if (c.ipVersion !== p.ipVersion || c.tunnel !== p.tunnel) return false;
     const fwd = c.oPort === p.srcPort && c.rPort === p.dstPort && c.o0 === p.src0 && c.r0 === p.dst0
       && c.o1 === p.src1 && c.o2 === p.src2 && c.o3 === p.src3 && c.r1 === p.dst1 && c.r2 === p.dst2 && c.r3 === p.dst3;
     return fwd || (c.oPort === p.dstPort && c.rPort === p.srcPort && c.o0 === p.dst0 && c.r0 === p.src0
@@ -478,7 +479,7 @@ export function prevRecordOf(c: Connection): PrevRecord {
   const nxt = (e: Endpoint): number => (e.seqInit ? (e.isn + e.maxEndRel) >>> 0 : -1);
   return {
     id: c.id, endReason: c.endReason, firstFrame: c.firstFrame, lastFrame: c.lastFrame, lastTime: c.lastTime,
-    oPort: c.oPort, o0: c.o0, o1: c.o1, o2: c.o2, o3: c.o3,
+    tunnel: c.tunnel, oPort: c.oPort, o0: c.o0, o1: c.o1, o2: c.o2, o3: c.o3,
     rPort: c.rPort, r0: c.r0, r1: c.r1, r2: c.r2, r3: c.r3,
     origSawSyn: o.sawSyn, origIsn: o.isn >>> 0,
     synFrame: chained && p.synFrame > 0 ? p.synFrame : (synFrames[0] ?? 0),
@@ -496,10 +497,10 @@ export function prevRecordOf(c: Connection): PrevRecord {
 
 /** The summary's 4-tuple is c's (either orientation). */
 function sameFlow(r: PrevRecord, c: Connection): boolean {
-  return (r.oPort === c.oPort && r.rPort === c.rPort && r.o0 === c.o0 && r.o1 === c.o1 && r.o2 === c.o2 && r.o3 === c.o3
+  return r.tunnel === c.tunnel && ((r.oPort === c.oPort && r.rPort === c.rPort && r.o0 === c.o0 && r.o1 === c.o1 && r.o2 === c.o2 && r.o3 === c.o3
       && r.r0 === c.r0 && r.r1 === c.r1 && r.r2 === c.r2 && r.r3 === c.r3)
     || (r.oPort === c.rPort && r.rPort === c.oPort && r.o0 === c.r0 && r.o1 === c.r1 && r.o2 === c.r2 && r.o3 === c.r3
-      && r.r0 === c.o0 && r.r1 === c.o1 && r.r2 === c.o2 && r.r3 === c.o3);
+      && r.r0 === c.o0 && r.r1 === c.o1 && r.r2 === c.o2 && r.r3 === c.o3));
 }
 
 /**

@@ -44,6 +44,8 @@ export interface PrevRecord {
   lastFrame: number;
   /** capture time of its last packet */
   lastTime: number;
+  /** its tunnel path (Connection.tunnel) */
+  tunnel: number;
   /** its originator's and responder's port and address words: compare with the new record's to orient */
   oPort: number;
   o0: number; o1: number; o2: number; o3: number;

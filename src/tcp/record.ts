@@ -4,6 +4,7 @@
  * connection is closed out.
  */
 import { tsSeconds } from '../capture/frame.js';
+import { TUNNEL_KEY_NAMES, TUNNEL_NAMES, TUNNELS } from '../decode/tunnel.js';
 import { formatAddress } from './address.js';
 import { communityIdOf, uid } from './community-id.js';
 import { MAX_RSTS, type Connection } from './connection.js';
@@ -45,12 +46,51 @@ export interface ConnRecord {
   endReason: string;
   /** every RST (up to 8), classified by shape and by whether its receiver would accept it */
   resets: { frame: number; from: 'orig' | 'resp'; shape: RstShape; acceptance: string }[];
+  /** the tunnels the connection was carried in, outermost first; absent when none (src/decode/tunnel.ts) */
+  tunnel?: TunnelRecord[];
+}
+
+/**
+ * One tunnel layer: its kind, its identifying number under the kind's name
+ * (`vni` for VXLAN and GENEVE, `key` for GRE when present, `session` for ERSPAN
+ * types II and III, `teid` for GTP-U: the first packet's, which is the
+ * uplink's or the downlink's),
+ * and the tunnel's two endpoints (`outer`, lower address first: the order of
+ * the endpoints says nothing about the connection's client).
+ */
+export interface TunnelRecord {
+  type: string;
+  vni?: number;
+  key?: number;
+  session?: number;
+  teid?: number;
+  outer: [string, string];
+}
+
+/** The tunnel layers of path `id` as records show them. */
+export function tunnelRecords(id: number): TunnelRecord[] {
+  return TUNNELS.layers(id).map((l) => {
+    const t = { type: (l.kind as number) === 0 ? 'many' : TUNNEL_NAMES[l.kind] } as TunnelRecord;
+    const name = TUNNEL_KEY_NAMES[l.kind] as 'vni' | 'key' | 'session' | 'teid' | '';
+    if (name !== '' && l.key !== -1) t[name] = l.key >>> 0; // before the addresses: JSON shows it next to the type
+    t.outer = [formatAddress(l.ipVersion, l.a0, l.a1, l.a2, l.a3), formatAddress(l.ipVersion, l.z0, l.z1, l.z2, l.z3)];
+    return t;
+  });
+}
+
+/** "vxlan vni 42 192.0.2.1-192.0.2.2", layers joined by " in " (innermost first, as one reads a route back) */
+export function tunnelLabel(t: TunnelRecord[]): string {
+  return t.slice().reverse().map((l) => {
+    const id = l.vni !== undefined ? ` vni ${l.vni}` : l.key !== undefined ? ` key ${l.key}` : l.session !== undefined
+      ? ` session ${l.session}` : l.teid !== undefined ? ` teid 0x${l.teid.toString(16)}` : '';
+    return `${l.type}${id} ${l.outer[0]}-${l.outer[1]}`;
+  }).join(' in ');
 }
 
 export function toRecord(c: Connection): ConnRecord {
   const duration = (c.lastTsSec - c.firstTsSec) + (c.lastTsNsec - c.firstTsNsec) / 1e9;
   const community = communityIdOf(c.ipVersion === 4 ? 4 : 6, c.o0, c.o1, c.o2, c.o3, c.oPort, c.r0, c.r1, c.r2, c.r3, c.rPort);
-  return {
+  const rec: ConnRecord = {
     id: c.id,
     input: c.input,
     stream: c.stream,
@@ -74,6 +114,8 @@ export function toRecord(c: Connection): ConnRecord {
     endReason: c.endReason,
     resets: resets(c),
   };
+  if (c.tunnel !== 0) rec.tunnel = tunnelRecords(c.tunnel);
+  return rec;
 }
 
 /** The connection's RST summaries (Connection.rstSum0) as the record lists them. */

@@ -71,6 +71,24 @@ export class Tracker {
     }
   }
 
+  /**
+   * Counts the frame that completed a reassembled datagram of `frames`
+   * fragment frames (src/decode/defrag.ts), decoded as `res`: its earlier
+   * fragments, counted as ip-fragment when they came, move to
+   * reassembled-fragment (analyzed with this frame); this frame counts as
+   * its datagram's result.
+   */
+  countReassembled(frames: number, res: DecodeResult): void {
+    const skipped = this.stats.skipped;
+    const earlier = frames - 1;
+    if (earlier > 0) {
+      skipped['ip-fragment'] -= earlier;
+      if (skipped['ip-fragment'] === 0) delete skipped['ip-fragment'];
+      skipped['reassembled-fragment'] = (skipped['reassembled-fragment'] ?? 0) + earlier;
+    }
+    this.countFrame(res);
+  }
+
   /** Tracks one decoded TCP segment `p` of frame `f` (decodeFrame returned DecodeResult.Tcp). */
   processPacket(p: Packet, f: Frame): void {
     this.stats.tcpSegments++;
