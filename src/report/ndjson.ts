@@ -57,6 +57,7 @@ function connectionLine(r: ConnRecord): string {
     const x = resets[i];
     s += `${i > 0 ? ',' : ''}{"frame":${x.frame},"from":"${x.from}","shape":"${x.shape}","acceptance":"${x.acceptance}"}`;
   }
+  if (r.seen !== undefined) return `${s}],"seen":"${r.seen}"}\n`;
   return `${s}]}\n`;
 }
 

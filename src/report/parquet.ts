@@ -64,6 +64,7 @@ const CONNECTION_COLUMNS: Column<ConnRecord>[] = [
   { name: 'rsts', kind: 'i32', get: (r) => r.rsts },
   { name: 'end_reason', kind: 'str', get: (r) => r.endReason },
   { name: 'resets', kind: 'json', get: (r) => r.resets },
+  { name: 'tunnel', kind: 'optjson', get: (r) => r.tunnel ?? null },
 ];
 
 const FINDING_COLUMNS: Column<Finding>[] = [

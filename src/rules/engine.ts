@@ -8,7 +8,8 @@ import { type Connection, RST_PAYLOAD_MAX, type RstRecord } from '../tcp/connect
 import type { ConnRecord } from '../tcp/record.js';
 import { RULES } from './registry.js';
 import { rstVerdicts, type RstVerdict } from './teardown.js';
-import type { Finding, RuleHit } from './types.js';
+import { ONE_SIDED_MAX, oneSidedNote, otherDirectionMissing } from './one-sided.js';
+import { SEVERITY_RANK, type Finding, type RuleHit } from './types.js';
 
 const NO_VERDICTS: readonly RstVerdict[] = [];
 
@@ -82,6 +83,7 @@ export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
   const out: Finding[] = [];
   const ctx = { c, rec, verdicts: c.rstCount > 0 ? rstVerdicts(c) : NO_VERDICTS };
   const cut = c.evicted || c.afterEviction;
+  const oneSided = otherDirectionMissing(c, rec);
   for (const rule of RULES) {
     for (const h of rule.evaluate(ctx)) {
       if (cut && restsOnCut(rule.id, c, h.evidence)) continue;
@@ -95,9 +97,14 @@ export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
         const payload = rstPayload(c, hit);
         if (payload !== null) hit = { ...hit, summary: hit.summary + payload.text, evidence: { ...hit.evidence, ...payload.evidence } };
       }
+      let severity = hit.severity ?? rule.severity;
+      if (oneSided && rule.id !== 'refused') {
+        if (SEVERITY_RANK[severity] > SEVERITY_RANK[ONE_SIDED_MAX]) severity = ONE_SIDED_MAX;
+        hit = { ...hit, summary: hit.summary + oneSidedNote(c, rec), evidence: { ...hit.evidence, seen: rec.seen } };
+      }
       out.push({
         rule: rule.id,
-        severity: hit.severity ?? rule.severity,
+        severity,
         connection: rec.id,
         input: rec.input,
         stream: rec.stream,

@@ -5,6 +5,7 @@
  * the records before the last are told by the last (src/tcp/link.ts).
  */
 import { sameConnectBefore, sameSynRetryNext } from './patience.js';
+import { oneSidedRefusal } from './one-sided.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, endpointName, framesBetween, segTime, who } from './teardown.js';
 
@@ -16,6 +17,23 @@ export const rule: Rule = {
     + "responder's kernel refused the connection. The client's connect() fails with ECONNREFUSED.",
   evaluate({ c, rec, verdicts }): RuleHit[] {
     const hits: RuleHit[] = [];
+    const lone = oneSidedRefusal(c, rec);
+    if (lone !== null) {
+      // only the server's answer was captured: the SYN took another path (src/rules/one-sided.ts)
+      const rst = lone.seg;
+      const server = `the server ${endpointName(rec, rst.fromOrig)}`;
+      const client = endpointName(rec, !rst.fromOrig);
+      const port = (rst.fromOrig ? rec.orig : rec.resp).port;
+      const isn = ((rst.ack >>> 0) - 1) >>> 0;
+      return [{
+        frame: rst.frame,
+        frames: [rst.frame],
+        actor: 'server',
+        summary: `${server} answered a connection attempt from the client ${client} with RST/ACK (frame ${rst.frame}; sequence number 0 and ack ${rst.ack >>> 0}: the answer to a SYN with ISN ${isn}, which the capture does not have): no process listened on port ${port}; connect() failed with ECONNREFUSED. Only the server's side of this attempt was captured.`,
+        app: { [rst.fromOrig ? 'resp' : 'orig']: 'connect() failed with ECONNREFUSED', [rst.fromOrig ? 'orig' : 'resp']: 'no listening socket: the kernel answered' },
+        evidence: { synFrame: null, rstFrame: rst.frame, synAttempts: null, answerMs: null, rstShape: 'refusal', port, server: endpointName(rec, rst.fromOrig), seen: rec.seen, synIsn: isn },
+      }];
+    }
     // the client's kernel tries the same connect() again (same ISN) in the next record: that record tells it
     if (sameSynRetryNext(c)) return hits;
     const before = sameConnectBefore(c);

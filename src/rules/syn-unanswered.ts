@@ -7,6 +7,7 @@
  * answer (the next record on the 4-tuple begins with it): no finding.
  */
 import { EpState } from '../tcp/endpoint.js';
+import { otherDirectionMissing } from './one-sided.js';
 import type { Rule, RuleHit } from './types.js';
 import { answeredLater, MAX_SYN_RETRY_GAP_SEC, observedEnd, roundSec, sameSynRetryNext, synGiveUpSec } from './patience.js';
 import { actorOf, who } from './teardown.js';
@@ -22,8 +23,9 @@ export const rule: Rule = {
     const o = c.orig;
     if (!o.sawSyn || c.flipped || c.resp.pkts > 0) return [];
     if (o.state !== EpState.SynSent && o.state !== EpState.Reset && o.state !== EpState.Closed) return [];
-    // a one-sided capture shows the client ACKing or sending data: the SYN-ACK was answered, just not captured
-    if (c.origM.sentAck) return [];
+    // a one-sided capture shows the client ACKing or sending data, or resetting from SYN-SENT (an answer to a
+    // segment of the server's): the SYN was answered, the answer just not captured
+    if (c.origM.sentAck || otherDirectionMissing(c, rec)) return [];
     const frames = c.origM.synFrames.slice();
     const times = c.origM.synTimes;
     if (frames.length === 0) return [];

@@ -47,6 +47,7 @@ export class Accounting {
     // step, merged files) must not make the next frame look idle for hours
     if (now > c.lastTime) c.lastTime = now;
     ep.pkts++;
+    if (ackFlag || (rst && ep.state === EpState.SynSent)) ep.answeredPeer = true;
 
     if (this.checksums && p.badChecksum) {
       // Zeek notes the bad packet ('C', log scale) and otherwise ignores it.

@@ -66,6 +66,13 @@ export class Endpoint {
   didClose = false;
   /** true when the ISN comes from a SYN this endpoint sent */
   sawSyn = false;
+  /**
+   * This endpoint answered something of the peer's: a segment with the ACK
+   * flag, or a RST from SYN-SENT (RFC 9293 3.10.7.3: the answer to an ACK that
+   * does not fit its SYN; Linux sends none when connect() is given up).
+   * ConnRecord.otherDirection reads it.
+   */
+  answeredPeer = false;
   // less often: flags, thresholds, counters read when the connection is closed out
   finCount = 0;
   /** window scale option from the SYN (-1: not offered) */

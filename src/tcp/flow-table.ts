@@ -488,6 +488,8 @@ export function prevRecordOf(c: Connection): PrevRecord {
     refusals: (chained ? p.refusals : 0) + refused.length,
     frames,
     origNxt: nxt(o), respNxt: nxt(r),
+    origSent: o.pkts > 0 || (p !== null && (sameOriginator(c, p) ? p.origSent : p.respSent)),
+    respSent: r.pkts > 0 || (p !== null && (sameOriginator(c, p) ? p.respSent : p.origSent)),
     lastDataTime: c.lastDataTime,
     origProbes: c.origM.keepaliveProbes, respProbes: c.respM.keepaliveProbes,
     unanswered: unansweredTail(c),

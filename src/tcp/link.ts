@@ -69,6 +69,9 @@ export interface PrevRecord {
   respNxt: number;
   /** capture time of the last payload either way (-1 none) */
   lastDataTime: number;
+  /** each side sent a packet in it or in the records it continues, by its originator's orientation */
+  origSent: boolean;
+  respSent: boolean;
   /** keep-alive probes each side sent, by its originator's orientation */
   origProbes: number;
   respProbes: number;

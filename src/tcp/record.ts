@@ -46,6 +46,14 @@ export interface ConnRecord {
   endReason: string;
   /** every RST (up to 8), classified by shape and by whether its receiver would accept it */
   resets: { frame: number; from: 'orig' | 'resp'; shape: RstShape; acceptance: string }[];
+  /**
+   * The record holds one direction's packets only (absent when it holds
+   * both): `orig-only` or `resp-only`. A SYN nobody answered is orig-only;
+   * so is a record a timer split off that only one side continued. Whether the
+   * capture missed the other direction is told by the findings (evidence
+   * `seen`, src/rules/one-sided.ts) and the input's vantage.
+   */
+  seen?: 'orig-only' | 'resp-only';
   /** the tunnels the connection was carried in, outermost first; absent when none (src/decode/tunnel.ts) */
   tunnel?: TunnelRecord[];
 }
@@ -114,6 +122,7 @@ export function toRecord(c: Connection): ConnRecord {
     endReason: c.endReason,
     resets: resets(c),
   };
+  if (c.orig.pkts === 0 || c.resp.pkts === 0) rec.seen = c.orig.pkts > 0 ? 'orig-only' : 'resp-only';
   if (c.tunnel !== 0) rec.tunnel = tunnelRecords(c.tunnel);
   return rec;
 }
