@@ -29,6 +29,7 @@ import type { EngineOptions } from './options.js';
 import { runLanes } from './parallel.js';
 import { Analyzer, type AnalysisResult } from './pipeline.js';
 
+import { VantageCounter } from '../report/vantage.js';
 export { MAX_WORKERS } from './parallel.js';
 export type { EngineOptions } from './options.js';
 export type { AnalysisResult, InputSummary } from './pipeline.js';
@@ -43,11 +44,20 @@ export type AnalyzeOptions = EngineOptions & (
   | { workers?: undefined; onCloseOut: CloseOutCallback }
 );
 
-export function analyze(files: string[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+export async function analyze(files: string[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const inputs = inputGroups(files, options.perFile === true);
   // every lane reads the inputs itself: standard input can be read once, so it runs in this thread (same output)
-  if (options.workers !== undefined && !files.includes(STDIN_NAME)) return runLanes(inputs, options.workers, options);
-  return analyzeHere(inputs, options);
+  // each input's vantage (src/report/vantage.ts), counted from the records in their merged order (same with --workers)
+  const vantage = options.onNdjson === undefined ? new VantageCounter() : null;
+  let opts = options;
+  if (vantage !== null) {
+    const user = options.onConnection;
+    opts = { ...options, onConnection: (rec: ConnRecord, found: Finding[]) => { vantage.add(rec); user?.(rec, found); } };
+  }
+  const res = opts.workers !== undefined && !files.includes(STDIN_NAME)
+    ? await runLanes(inputs, opts.workers, opts) : await analyzeHere(inputs, opts);
+  if (vantage !== null) res.inputs.forEach((inp, i) => { inp.vantage = vantage.of(i); });
+  return res;
 }
 
 async function analyzeHere(inputs: string[][], opts: EngineOptions & { onCloseOut?: CloseOutCallback }): Promise<AnalysisResult> {

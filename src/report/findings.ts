@@ -8,6 +8,7 @@ import type { Problem } from '../capture/problems.js';
 import type { TrackerStats } from '../tcp/options.js';
 import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
 import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
+import { vantageNotable, vantageSentence } from './vantage.js';
 import { formatEndpoint } from '../tcp/address.js';
 import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
 import { tunnelLabel, type ConnRecord } from '../tcp/record.js';
@@ -141,6 +142,7 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, ru
   for (const inp of inputs) {
     out += inputHeader(inp);
     for (const w of inp.warnings) out += `  warning: ${w}\n`;
+    if (inp.vantage !== undefined && vantageNotable(inp.vantage)) out += `  vantage: ${vantageSentence(inp.vantage)}\n`;
   }
   // what the results cover (coverage.ts): nothing read is said instead of the totals
   // a capture set is one input of several files, each of which can be unreadable

@@ -1,6 +1,7 @@
 /** Terminal table of connections (drawn like cli-table3's default style). */
 import { tunnelLabel, type ConnRecord } from '../tcp/record.js';
 import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
+import { vantageNotable, vantageSentence } from './vantage.js';
 import { formatEndpoint } from '../tcp/address.js';
 
 /**
@@ -80,6 +81,7 @@ export function* flowsTable(inputs: InputSummary[], records: ConnRecord[]): Gene
     const rows = records.filter((r) => r.input === i);
     let head = inputHeader(inp, `, ${rows.length} TCP connections`);
     for (const w of inp.warnings) head += `  warning: ${w}\n`;
+    if (inp.vantage !== undefined && vantageNotable(inp.vantage)) head += `  vantage: ${vantageSentence(inp.vantage)}\n`;
     if (rows.length === 0) {
       yield head;
       continue;

@@ -5,6 +5,7 @@
  * file names, rule stories that quote them) is escaped with `esc`.
  */
 import type { Severity } from '../rules/types.js';
+import { vantageSentence } from './vantage.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
 import { evictionWarning } from './eviction.js';
@@ -124,6 +125,8 @@ function inputsSection(m: ReportModel): string {
   for (const p of m.problems) warns.push(p);
   if (m.evicted > 0) warns.push(evictionWarning(m.evicted, 'report'));
   if (warns.length) h += `<div class="warnbox"><strong>Warnings.</strong><ul>${warns.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`;
+  const seen = m.inputs.filter((i) => i.vantage !== undefined).map((i) => `${i.file}: ${vantageSentence(i.vantage!)}`);
+  if (seen.length) h += `<p><strong>Vantage.</strong></p><ul>${seen.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`;
   return h;
 }
 

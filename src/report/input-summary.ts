@@ -7,6 +7,7 @@
 import { basename } from 'node:path';
 import type { InputInfo } from '../capture/parser.js';
 import { linkTypeName } from '../decode/link.js';
+import type { Vantage } from './vantage.js';
 
 export interface InputSummary {
   file: string;
@@ -19,6 +20,8 @@ export interface InputSummary {
   warnings: string[];
   /** a set of several files read as one capture: each file's own summary (absent for one file) */
   files?: InputSummary[];
+  /** where the capture stood, from its records (src/report/vantage.ts); absent when records were not kept */
+  vantage?: Vantage;
 }
 
 /** The summary of an input that was read in full (or as far as it could be), from its reader's info. */

@@ -7,6 +7,7 @@
  * backslash-escaped and < > & become entities, so a payload holding HTML or
  * script text renders as text in any Markdown viewer that allows inline HTML.
  */
+import { vantageSentence } from './vantage.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
 import { RULES } from '../rules/registry.js';
 import { notTcpSentence, nothingRead, unreadableSentence } from './coverage.js';
@@ -104,6 +105,8 @@ export function renderMarkdown(m: ReportModel): string {
   for (const p of m.problems) warns.push(p);
   if (m.evicted > 0) warns.push(evictionWarning(m.evicted, 'report'));
   if (warns.length) t += `**Warnings:**\n\n${warns.map((w) => `- ${md(w)}`).join('\n')}\n\n`;
+  const seen = m.inputs.filter((i) => i.vantage !== undefined).map((i) => `${i.file}: ${vantageSentence(i.vantage!)}`);
+  if (seen.length) t += `**Vantage:**\n\n${seen.map((w) => `- ${md(w)}`).join('\n')}\n\n`;
 
   t += '## Summary\n\n';
   if (nothingRead(m.rawProblems, m.inputs.length)) t += `${md(unread!)}\n\n`;

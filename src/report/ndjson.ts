@@ -57,8 +57,10 @@ function connectionLine(r: ConnRecord): string {
     const x = resets[i];
     s += `${i > 0 ? ',' : ''}{"frame":${x.frame},"from":"${x.from}","shape":"${x.shape}","acceptance":"${x.acceptance}"}`;
   }
-  if (r.seen !== undefined) return `${s}],"seen":"${r.seen}"}\n`;
-  return `${s}]}\n`;
+  s += ']';
+  if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
+  if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
+  return `${s}}\n`;
 }
 
 /** The `connection` line of a closed-out connection. */

@@ -45,6 +45,6 @@ export function zeekFooter(now = new Date()): string {
 export function zeekLine(r: ConnRecord): string {
   return [
     r.ts.toFixed(6), r.uid, r.orig.ip, r.orig.port, r.resp.ip, r.resp.port, 'tcp', '-', r.duration.toFixed(6),
-    r.origBytes, r.respBytes, r.state, '-', '-', 0, r.history || '-', r.origPkts, '-', r.respPkts, '-', '-', r.communityId,
+    r.origBytes, r.respBytes, r.state, '-', '-', r.missedBytes ?? 0, r.history || '-', r.origPkts, '-', r.respPkts, '-', '-', r.communityId,
   ].join('\t') + '\n';
 }

@@ -8,7 +8,9 @@ import { type Connection, RST_PAYLOAD_MAX, type RstRecord } from '../tcp/connect
 import type { ConnRecord } from '../tcp/record.js';
 import { RULES } from './registry.js';
 import { rstVerdicts, type RstVerdict } from './teardown.js';
-import { ONE_SIDED_MAX, oneSidedNote, otherDirectionMissing } from './one-sided.js';
+import {
+  LOSS_MAX, lossNote, ONE_SIDED_MAX, oneSidedNote, otherDirectionMissing, restsOnSilence,
+} from './one-sided.js';
 import { SEVERITY_RANK, type Finding, type RuleHit } from './types.js';
 
 const NO_VERDICTS: readonly RstVerdict[] = [];
@@ -101,6 +103,11 @@ export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
       if (oneSided && rule.id !== 'refused') {
         if (SEVERITY_RANK[severity] > SEVERITY_RANK[ONE_SIDED_MAX]) severity = ONE_SIDED_MAX;
         hit = { ...hit, summary: hit.summary + oneSidedNote(c, rec), evidence: { ...hit.evidence, seen: rec.seen } };
+      }
+      const missed = rec.missedBytes ?? 0;
+      if (missed > 0) {
+        if (restsOnSilence(rule.id, hit.evidence) && SEVERITY_RANK[severity] > SEVERITY_RANK[LOSS_MAX]) severity = LOSS_MAX;
+        hit = { ...hit, summary: hit.summary + lossNote(missed), evidence: { ...hit.evidence, missedBytes: missed } };
       }
       out.push({
         rule: rule.id,

@@ -56,3 +56,24 @@ export function oneSidedRefusal(c: Connection, rec: ConnRecord): RstRecord | nul
   if ((r.seg.flags & TCP_ACK) === 0 || r.seg.seq !== 0) return null;
   return r;
 }
+
+/**
+ * Capture loss (issue 14, item 4): stories that rest on something not
+ * answering (retransmissions nobody acknowledged, a peer that went silent)
+ * cannot be told where the capture itself missed packets of the connection:
+ * the answer may be among them. Those are at warning at most; every finding
+ * on such a connection says how much the capture missed.
+ */
+export const LOSS_MAX = 'warning';
+
+/** The finding reads silence (an unanswered retransmission, a vanished peer): capture loss makes it unsure. */
+export function restsOnSilence(rule: string, evidence: Record<string, unknown>): boolean {
+  return rule === 'syn-unanswered'
+    || (rule === 'half-open' && (evidence.kind === 'unanswered-retransmissions' || evidence.kind === 'gave-up-after-split'));
+}
+
+/** " The capture missed N byte(s) of this connection ..." (appended to a finding on a connection with loss). */
+export function lossNote(missed: number): string {
+  return ` The capture missed ${missed} byte(s) of this connection (acknowledged by the receiver or skipped over, never `
+    + 'captured: capture loss), so a packet this story needs may be among them.';
+}

@@ -149,6 +149,11 @@ export class Accounting {
     // Content gap in our own stream: a FIN beyond everything we were seen to send (data before it missed;
     // data segments beyond a hole are usually reordering, which fills in, so only a FIN counts)
     if (seqRel > ep.maxEndRel && ep.maxEndRel > 0 && fin && !rst && !syn) {
+      const from = ep.missedAckTo > ep.maxEndRel ? ep.missedAckTo : ep.maxEndRel;
+      if (seqRel > from) {
+        ep.missedBytes += seqRel - from; // the data before the FIN was sent and not captured
+        ep.missedAckTo = seqRel;
+      }
       ep.contentGaps++;
       if (ep.contentGaps === ep.gapThreshold) {
         c.addHistory('G', fromOrig);
@@ -157,6 +162,12 @@ export class Accounting {
     }
     // Content gap: the ack covers peer data never seen on the wire
     if (ackRel > peer.maxEndRel && peer.seqInit && peer.state !== EpState.Inactive && !rst) {
+      const from = peer.missedAckTo > peer.maxEndRel ? peer.missedAckTo : peer.maxEndRel;
+      // not an ACK for a SYN-SENT peer's stream: that is a stale connection's ACK (another sequence space), not loss
+      if (ackRel > from && peer.state !== EpState.SynSent) {
+        peer.missedBytes += ackRel - from;
+        peer.missedAckTo = ackRel;
+      }
       peer.contentGaps++;
       if (peer.contentGaps === peer.gapThreshold) {
         c.addHistory('G', !fromOrig);
@@ -202,6 +213,8 @@ export class Accounting {
     if (syn) ev.syn(c, fromOrig, f, seqRel, ackFlag);
 
     const end = seqRel + segLen;
+    if (len > 0 && !rst) this.holes(ep, seqRel, end);
+    if (ackRel > peer.holeStart && peer.holeEnd !== 0 && !rst) declareHole(peer, ackRel);
     if (end > ep.maxEndRel && !rst) ep.maxEndRel = end;
     if (ackRel > ep.maxAckRel) ep.maxAckRel = ackRel;
     if (fin) {
@@ -220,6 +233,25 @@ export class Accounting {
    * `logIdx` is the RST's position in the connection's segment log, `slot` its
    * slot there (-1 without evidence).
    */
+  /**
+   * Holes in `ep`'s stream (capture loss, or reordering the capture shows): a
+   * data segment that starts past everything seen (and past what the peer
+   * already acknowledged unseen, counted then) opens one; data landing at its
+   * start fills it (a retransmission, a late packet). One hole is tracked at a
+   * time: a new one while one is pending counts the pending one as missed.
+   */
+  private holes(ep: Endpoint, seqRel: number, end: number): void {
+    const seen = ep.missedAckTo > ep.maxEndRel ? ep.missedAckTo : ep.maxEndRel;
+    if (seqRel > seen && ep.maxEndRel > 0) {
+      if (ep.holeEnd !== 0) ep.missedBytes += ep.holeEnd - ep.holeStart;
+      ep.holeStart = seen;
+      ep.holeEnd = seqRel;
+    } else if (ep.holeEnd !== 0 && seqRel <= ep.holeStart && end > ep.holeStart) {
+      if (end >= ep.holeEnd) ep.holeStart = ep.holeEnd = 0;
+      else ep.holeStart = end;
+    }
+  }
+
   private recordRst(c: Connection, fromOrig: boolean, ep: Endpoint, peer: Endpoint, p: Packet, f: Frame,
     slot: number, seqRel: number, ackRel: number, logIdx: number): void {
     const n = ++c.rstCount;
@@ -260,4 +292,25 @@ export class Accounting {
         flightFlags > 0 ? peer.flightAck >>> 0 : null, p, f);
     }
   }
+}
+
+/**
+ * The peer acknowledged past the start of `ep`'s pending hole: the bytes of the
+ * hole up to that ack are missed (the receiver had them; the capture did not).
+ */
+function declareHole(ep: Endpoint, ackRel: number): void {
+  const to = ackRel < ep.holeEnd ? ackRel : ep.holeEnd;
+  ep.missedBytes += to - ep.holeStart;
+  if (to >= ep.holeEnd) ep.holeStart = ep.holeEnd = 0;
+  else ep.holeStart = to;
+}
+
+/** Bytes of `ep`'s pending hole that no ack declared and no data filled by the end. */
+function pendingHole(ep: Endpoint): number {
+  return ep.holeEnd !== 0 ? ep.holeEnd - ep.holeStart : 0;
+}
+
+/** The bytes the capture missed of connection `c` (ConnRecord.missedBytes, Zeek's missed_bytes). */
+export function missedBytesOf(c: Connection): number {
+  return c.orig.missedBytes + c.resp.missedBytes + pendingHole(c.orig) + pendingHole(c.resp);
 }

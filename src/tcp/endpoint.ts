@@ -81,6 +81,18 @@ export class Endpoint {
   retransBytes = 0;
   /** content gaps in this endpoint's stream: data acked or skipped past but never seen (history 'G') */
   contentGaps = 0;
+  /**
+   * Capture loss in this endpoint's stream (Zeek's missed_bytes, summed over
+   * both endpoints by ConnRecord.missedBytes): bytes the peer acknowledged
+   * that the capture never showed, and holes this endpoint's later data
+   * skipped over that were acknowledged or never filled (src/tcp/accounting.ts).
+   */
+  missedBytes = 0;
+  /** highest relative ack of the peer's already counted as missed past maxEndRel (0 none) */
+  missedAckTo = 0;
+  /** the pending hole in this endpoint's stream [holeStart, holeEnd), relative; holeEnd 0 = none */
+  holeStart = 0;
+  holeEnd = 0;
   zeroWindows = 0;
   badChecksums = 0;
   // Zeek history bookkeeping

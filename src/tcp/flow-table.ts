@@ -19,6 +19,7 @@
  */
 import type { Frame } from '../capture/frame.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../decode/packet.js';
+import { missedBytesOf } from './accounting.js';
 import { Connection, TIMER_ATTEMPT, TIMER_DELETE } from './connection.js';
 import { EpState, type Endpoint } from './endpoint.js';
 import {
@@ -405,6 +406,11 @@ export class FlowTable {
     if (c.synTimer >= 0) this.synTimers.cancel(c.synTimer);
     c.synTimer = -1; // the heap skips an entry whose connection no longer holds its handle
     c.deleteQueue = null;
+    const missed = missedBytesOf(c);
+    if (missed > 0) {
+      this.stats.missedBytes += missed;
+      this.stats.lossConnections++;
+    }
     this.sink(c);
     c.releaseLog();
     // pooled connections are ones that were live at the peak, so the pool never

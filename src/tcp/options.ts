@@ -72,6 +72,9 @@ export interface TrackerStats {
   badChecksums: number;
   /** TCP segments left to other shards (--shard) */
   otherShard: number;
+  /** bytes the capture missed (ConnRecord.missedBytes summed over the connections closed out), and those connections */
+  missedBytes: number;
+  lossConnections: number;
 }
 
 export type ConnectionSink = (c: Connection) => void;

@@ -6,6 +6,7 @@
 import { tsSeconds } from '../capture/frame.js';
 import { TUNNEL_KEY_NAMES, TUNNEL_NAMES, TUNNELS } from '../decode/tunnel.js';
 import { formatAddress } from './address.js';
+import { missedBytesOf } from './accounting.js';
 import { communityIdOf, uid } from './community-id.js';
 import { MAX_RSTS, type Connection } from './connection.js';
 import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
@@ -54,6 +55,12 @@ export interface ConnRecord {
    * `seen`, src/rules/one-sided.ts) and the input's vantage.
    */
   seen?: 'orig-only' | 'resp-only';
+  /**
+   * Bytes the endpoints exchanged that the capture missed (Zeek's
+   * missed_bytes): acknowledged but never captured, or skipped over and never
+   * filled. Absent when 0.
+   */
+  missedBytes?: number;
   /** the tunnels the connection was carried in, outermost first; absent when none (src/decode/tunnel.ts) */
   tunnel?: TunnelRecord[];
 }
@@ -123,6 +130,8 @@ export function toRecord(c: Connection): ConnRecord {
     resets: resets(c),
   };
   if (c.orig.pkts === 0 || c.resp.pkts === 0) rec.seen = c.orig.pkts > 0 ? 'orig-only' : 'resp-only';
+  const missed = missedBytesOf(c);
+  if (missed > 0) rec.missedBytes = missed;
   if (c.tunnel !== 0) rec.tunnel = tunnelRecords(c.tunnel);
   return rec;
 }

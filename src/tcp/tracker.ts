@@ -45,7 +45,7 @@ export class Tracker {
     const skipped: Record<string, number> = {};
     this.stats = {
       frames: 0, tcpSegments: 0, skipped, connections: 0, evicted: 0, reused: 0, timedOut: 0, maxLive: 0, badChecksums: 0,
-      otherShard: 0,
+      otherShard: 0, missedBytes: 0, lossConnections: 0,
     };
     const evidence = this.opts.evidence;
     this.table = new FlowTable(sink, this.opts, this.stats, this.clock, evidence ? new SegmentArena() : null);
