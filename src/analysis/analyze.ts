@@ -28,6 +28,7 @@ import { governMemory } from './memory.js';
 import type { EngineOptions } from './options.js';
 import { runLanes } from './parallel.js';
 import { Analyzer, type AnalysisResult } from './pipeline.js';
+import { hasRecordSelection } from './select.js';
 
 export { MAX_WORKERS } from './parallel.js';
 export type { EngineOptions } from './options.js';
@@ -45,8 +46,11 @@ export type AnalyzeOptions = EngineOptions & (
 
 export function analyze(files: string[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const inputs = inputGroups(files, options.perFile === true);
-  // every lane reads the inputs itself: standard input can be read once, so it runs in this thread (same output)
-  if (options.workers !== undefined && !files.includes(STDIN_NAME)) return runLanes(inputs, options.workers, options);
+  // every lane reads the inputs itself: standard input can be read once, so it runs in this thread (same output);
+  // so does a selection of connections (stream numbers are the merge's)
+  if (options.workers !== undefined && !files.includes(STDIN_NAME) && !hasRecordSelection(options.records)) {
+    return runLanes(inputs, options.workers, options);
+  }
   return analyzeHere(inputs, options);
 }
 

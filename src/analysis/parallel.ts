@@ -106,6 +106,7 @@ export async function runLanes(files: string[][], workers: number, opts: Paralle
     files,
     tracker: { ...tracker, shardCount: tracker.shardCount * workers, shardIndex: tracker.shardIndex + tracker.shardCount * w },
     rules,
+    packets: opts.packets,
     ndjson: opts.onNdjson !== undefined,
     index: w,
     progress: w === 0 && opts.onProgress !== undefined,

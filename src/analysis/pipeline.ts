@@ -23,6 +23,9 @@ import { Tracker, type TrackerOptions, type TrackerStats } from '../tcp/tracker.
 import { evaluateRules, type Finding } from '../rules/engine.js';
 import { localizeFinding, localizeRecord, mergedKeyFrame } from './frame-refs.js';
 import { governMemory } from './memory.js';
+import {
+  hasPacketSelection, hasRecordSelection, PacketGate, selectRecord, type PacketSelection, type RecordSelection,
+} from './select.js';
 
 export type { InputSummary } from '../report/input-summary.js';
 
@@ -52,6 +55,10 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   rules?: boolean;
   /** called when an input has been read and its connections closed out */
   onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
+  /** which frames reach the tracker (--filter, --since, --until; select.ts) */
+  packets?: PacketSelection;
+  /** which connections and findings are handed out (--stream, --uid, --rule, --min-severity; select.ts) */
+  records?: RecordSelection;
 }
 
 /**
@@ -99,7 +106,10 @@ export class Analyzer {
     this.lastSec = f.tsSec;
     this.lastNsec = f.tsNsec;
     const tracker = this.tracker;
+    const gate = this.gate;
+    if (gate !== null && !gate.inWindow(f)) return;
     const res = decodeFrame(f, this.packet, tracker.opts);
+    if (gate !== null && res === DecodeResult.Tcp && !gate.selects(this.packet, f)) return;
     tracker.countFrame(res);
     if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, f);
     if (this.held.length > 0) this.release();
@@ -111,6 +121,8 @@ export class Analyzer {
   private pruneAt = MIN_PRUNE_RUNS;
   /** some input was a set of several files (sortResults orders by merged frames) */
   private sets = false;
+  /** --filter, --since, --until (null: every frame) */
+  private readonly gate: PacketGate | null;
 
   private release(): void {
     const held = this.held;
@@ -124,6 +136,8 @@ export class Analyzer {
     const keep = opts.keepRecords !== false;
     const rules = opts.rules !== false;
     const inOrder = opts.onConnectionInOrder !== undefined;
+    this.gate = hasPacketSelection(opts.packets) ? new PacketGate(opts.packets) : null;
+    const select = hasRecordSelection(opts.records) ? opts.records : null;
     this.tracker = new Tracker((c) => {
       let rec = toRecord(c);
       let found = rules ? evaluateRules(c, rec) : [];
@@ -131,6 +145,11 @@ export class Analyzer {
       if (map !== null) {
         rec = localizeRecord(rec, map);
         found = found.map((f) => localizeFinding(f, map));
+      }
+      if (select !== null) {
+        const kept = selectRecord(select, rec, found);
+        if (kept === null) return;
+        found = kept;
       }
       if (keep) {
         this.connections.push(rec);
@@ -148,6 +167,7 @@ export class Analyzer {
   beginInput(frameMap: FrameMap | null = null): number {
     this.inputIndex++;
     this.tracker.beginInput(this.inputIndex);
+    this.gate?.beginInput();
     this.firstTs = null;
     this.frameMap = frameMap;
     this.pruneAt = MIN_PRUNE_RUNS;

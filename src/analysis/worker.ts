@@ -42,6 +42,7 @@ import { governMemory } from './memory.js';
 import { END_FRAME, FRAME_KEY_SCALE } from './merge.js';
 import { mergedKeyFrame } from './frame-refs.js';
 import { Analyzer, type InputSummary } from './pipeline.js';
+import type { PacketSelection } from './select.js';
 
 export interface WorkerConfig {
   /** the inputs: each a file, or a set of files read as one capture */
@@ -49,6 +50,8 @@ export interface WorkerConfig {
   /** tracker options with this worker's shard */
   tracker: TrackerOptions;
   rules: boolean;
+  /** --filter, --since, --until (each lane drops the same frames) */
+  packets?: PacketSelection;
   /**
    * render NDJSON here (the main thread only splices in the global id and
    * stream): `{"type":"connection",...}` and `{"type":"finding",...}` lines
@@ -177,6 +180,7 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   const analyzer = new Analyzer({
     ...cfg.tracker,
     rules: cfg.rules,
+    packets: cfg.packets,
     keepRecords: false,
     onConnection: (rec, found, c) => {
       let worst = -1;
