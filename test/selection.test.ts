@@ -42,6 +42,7 @@ test('--stream and --uid select connections; --rule and --min-severity select fi
   assert.deepEqual(one.connections, [all.connections[1]]);
   const two = await json(['flows', '-f', 'json', STALE, '--stream', '2', '--stream', '0']);
   assert.deepEqual(two.connections, [all.connections[0], all.connections[2]]);
+  assert.deepEqual((await json(['flows', '-f', 'json', STALE, '--stream', '0,2'])).connections, two.connections);
   const byUid = await json(['flows', '-f', 'json', STALE, '--uid', all.connections[2].uid]);
   assert.deepEqual(byUid.connections, [all.connections[2]]);
   assert.deepEqual((await json(['flows', '-f', 'json', STALE, '--uid', 'CAAAAAAAAAAAAAAAA'])).connections, []);
@@ -73,6 +74,7 @@ test('a bad selection value is a usage error naming its option (exit 2)', async 
     [['--since', '+1s', '--since', '+2s'], /^rstscope: --since is given more than once/],
     [['--stream', 'abc'], /^rstscope: --stream takes a stream number/],
     [['--stream', '-1'], /^rstscope: --stream takes a stream number/],
+    [['--stream', '1,x'], /^rstscope: --stream takes a stream number .*not "x"/],
     [['--uid', 'x1'], /^rstscope: --uid takes a connection uid/],
     [['--rule', 'no-such-rule'], /^rstscope: --rule: no rule "no-such-rule" \(rules: refused, /],
     [['--min-severity', 'fatal'], /min-severity/],

@@ -12,7 +12,7 @@ export interface SelectionArgs {
   filter?: string;
   since?: string;
   until?: string;
-  stream?: number | number[];
+  stream?: string | string[];
   uid?: string | string[];
   rule?: string | string[];
   'min-severity'?: Severity;
@@ -94,7 +94,7 @@ export function reportProblems(res: AnalysisResult): void {
 export function selectionFlags<T>(y: Argv<T>) {
   return packetFlags(y)
     .option('stream', {
-      type: 'number', requiresArg: true,
+      type: 'string', requiresArg: true,
       describe: 'only the connection with this stream number (per input, as flows shows it; repeatable, or N,M). With --filter, the numbers count the selected connections',
     })
     .option('uid', {
