@@ -19,7 +19,10 @@
  * - a load past the captured bytes, or a division by zero, rejects the packet
  *   whatever the rest of the expression says (BPF returns 0).
  * Only frames that decode as TCP are given to the filter (the others never
- * reach the tracker anyway). Known difference: with more `vlan`s parsed than
+ * reach the tracker anyway). A segment the decoder found inside a tunnel
+ * (the IP header at the link layer's place is not the segment's own) matches
+ * no primitive that reads IP or TCP fields: libpcap would read the outer
+ * header, which the decoded packet does not hold. Known difference: with more `vlan`s parsed than
  * the frame has tags, libpcap reads IP header bytes as if they were an
  * EtherType; here such primitives are false.
  */
@@ -263,12 +266,27 @@ export function compileFilter(root: FilterNode): PacketFilter {
     }
   };
 
+  /**
+   * The IP header at `net` is the one the decoder read the segment from (not
+   * the outer header of a tunnel, whose inner packet the decoder may unwrap):
+   * libpcap reads the outer one, whose fields the Packet does not hold, so then
+   * nothing that reads the IP or TCP header matches.
+   */
+  const sameHeader = (): boolean => {
+    const b = f.buf;
+    if (p.ipVersion === 4) return b[net + 9] === 6 && p.tcpOffset === net + ((b[net] & 0x0f) << 2);
+    if (b[net + 6] === 6) return p.tcpOffset === net + 40;
+    return ((b[net + 8] << 24) | (b[net + 9] << 16) | (b[net + 10] << 8) | b[net + 11]) === p.src0
+      && ((b[net + 20] << 24) | (b[net + 21] << 16) | (b[net + 22] << 8) | b[net + 23]) === p.src3;
+  };
+
   const test = build(root);
   return (packet: Packet, frame: Frame): boolean => {
     p = packet;
     f = frame;
     aborted = false;
     layout();
+    if (direct >= 0 && !sameHeader()) direct = -1;
     return test() && !aborted;
   };
 }
