@@ -7,7 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { compileFilter } from '../src/analysis/bpf-compile.js';
 import { ipv6Words, parseFilter, type FilterNode } from '../src/analysis/bpf-parse.js';
+import { newFrame } from '../src/capture/frame.js';
+import { newPacket } from '../src/decode/packet.js';
 
 /** A compact text of a tree: and/or/not, primitives by kind, arithmetic in prefix form. */
 function show(n: FilterNode): string {
@@ -107,4 +111,17 @@ test('outside the subset, or not tcpdump syntax: a problem as data, naming the p
   assert.match(err('tcp)'), /unbalanced parenthesis/);
   assert.match(err('gateway 10.0.0.1'), /'gateway' is a tcpdump keyword/);
   assert.match(err('host 10.0.0.1 @'), /unexpected character '@'/);
+});
+
+test('any text: a tree or a problem, never an exception; every tree compiles and runs on a packet', () => {
+  const words = ['host', 'net', 'port', 'portrange', 'src', 'dst', 'and', 'or', 'not', '!', '&&', '||', '(', ')', 'tcp', 'udp',
+    'ip', 'ip6', 'vlan', 'len', 'less', 'greater', 'mask', '[', ']', ':', '=', '!=', '<', '>=', '&', '|', '^', '+', '-', '*',
+    '/', '%', '<<', '>>', '10.0.0.1', '10.1', '::1', 'fe80::', '80', '0x12', '1-10', '4', 'tcpflags', 'tcp-syn', 'ether', 'x'];
+  const frame = { ...newFrame(), linkType: 1, capLen: 54, origLen: 54, buf: Buffer.alloc(54) };
+  frame.buf.writeUInt16BE(0x0800, 12);
+  const packet = { ...newPacket(), ipVersion: 4, tcpOffset: 34 };
+  fc.assert(fc.property(fc.array(fc.constantFrom(...words), { maxLength: 14 }), (toks) => {
+    const r = parseFilter(toks.join(' '));
+    if (r.ok) assert.equal(typeof compileFilter(r.node)(packet, frame), 'boolean');
+  }), { numRuns: 20000 });
 });
