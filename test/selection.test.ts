@@ -99,3 +99,20 @@ test('selections that keep everything leave the output byte for byte as without 
   const some = await runCli(['analyze', '-f', 'json', '--per-file', ...files, '--filter', 'not port 0']);
   assert.equal(some.stdout, plain.stdout);
 });
+
+test('with --filter or --since/--until, stderr says what they left out (the same with --workers); without them, nothing', async () => {
+  const file = join(CAPTURES, 'stale-connection.pcap');
+  const args = ['analyze', file, '--filter', 'tcp[tcpflags] & tcp-rst = 0', '--until', '+0.37s'];
+  const one = await runCli(args);
+  assert.equal(one.code, 0, one.stderr);
+  // 16 TCP frames: the last 3 after the window (from +0.375791 s), the RST (frame 8) left out by the filter
+  const m = /^rstscope: selection: (\d+) TCP segment\(s\) analyzed; (\d+) left out by --filter; (\d+) frame\(s\) outside --since\/--until$/m.exec(one.stderr);
+  assert.ok(m, one.stderr);
+  assert.equal(Number(m[1]) + Number(m[2]) + Number(m[3]), 16);
+  assert.deepEqual([m[1], m[2], m[3]], ['12', '1', '3']);
+  const two = await runCli([...args, '--workers', '2']);
+  assert.equal(two.stderr, one.stderr);
+  assert.equal(two.stdout, one.stdout);
+  const none = await runCli(['analyze', file]);
+  assert.doesNotMatch(none.stderr, /selection/);
+});

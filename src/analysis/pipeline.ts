@@ -25,6 +25,7 @@ import { localizeFinding, localizeRecord, mergedKeyFrame } from './frame-refs.js
 import { governMemory } from './memory.js';
 import {
   hasPacketSelection, hasRecordSelection, PacketGate, selectRecord, type PacketSelection, type RecordSelection,
+  type SelectionCounts,
 } from './select.js';
 
 export type { InputSummary } from '../report/input-summary.js';
@@ -35,6 +36,8 @@ export interface AnalysisResult {
   connections: ConnRecord[];
   findings: Finding[];
   stats: TrackerStats;
+  /** with --filter, --since or --until: what they left out (select.ts) */
+  selection?: SelectionCounts;
 }
 
 export interface PipelineOptions extends Partial<TrackerOptions> {
@@ -175,6 +178,11 @@ export class Analyzer {
     return this.inputIndex;
   }
 
+  /** What --filter, --since and --until left out so far (null without them). */
+  get selection(): SelectionCounts | null {
+    return this.gate === null ? null : this.gate.counts;
+  }
+
   /** Some input was a set of several files (for sortResults). */
   get hadSets(): boolean {
     return this.sets;
@@ -230,8 +238,10 @@ export class Analyzer {
 
   result(): AnalysisResult {
     sortResults(this.connections, this.findings, this.sets);
-    return {
+    const res: AnalysisResult = {
       inputs: this.inputs, infos: this.infos, connections: this.connections, findings: this.findings, stats: this.tracker.stats,
     };
+    if (this.gate !== null) res.selection = this.gate.counts;
+    return res;
   }
 }

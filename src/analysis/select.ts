@@ -52,6 +52,16 @@ export function hasRecordSelection(s: RecordSelection | undefined): s is RecordS
   return s !== undefined && (s.streams !== undefined || s.uids !== undefined || s.rules !== undefined || s.minSeverity !== undefined);
 }
 
+/** What the packet selection left out, over the run (AnalysisResult.selection). */
+export interface SelectionCounts {
+  /** frames outside [since, until) */
+  outsideTime: number;
+  /** TCP segments inside the time window that the filter did not select */
+  filteredOut: number;
+  /** TCP segments selected (given to the tracker) */
+  selected: number;
+}
+
 /** The packet selection of one run: call beginInput() per input, then inWindow() before decoding and filter after. */
 export class PacketGate {
   readonly filter: PacketFilter | null;
@@ -60,6 +70,7 @@ export class PacketGate {
   private untilSec = Infinity;
   private untilNsec = 0;
   private resolved = false;
+  readonly counts: SelectionCounts = { outsideTime: 0, filteredOut: 0, selected: 0 };
 
   constructor(private readonly sel: PacketSelection) {
     if (sel.filter === undefined) this.filter = null;
@@ -90,14 +101,22 @@ export class PacketGate {
   inWindow(f: Frame): boolean {
     if (!this.resolved) this.resolve(f);
     const s = f.tsSec;
-    if (s < this.sinceSec || (s === this.sinceSec && f.tsNsec < this.sinceNsec)) return false;
-    if (s > this.untilSec || (s === this.untilSec && f.tsNsec >= this.untilNsec)) return false;
+    if ((s < this.sinceSec || (s === this.sinceSec && f.tsNsec < this.sinceNsec))
+      || (s > this.untilSec || (s === this.untilSec && f.tsNsec >= this.untilNsec))) {
+      this.counts.outsideTime++;
+      return false;
+    }
     return true;
   }
 
   /** Is the decoded TCP segment `p` of `f` selected by the filter? */
   selects(p: Packet, f: Frame): boolean {
-    return this.filter === null || this.filter(p, f);
+    if (this.filter === null || this.filter(p, f)) {
+      this.counts.selected++;
+      return true;
+    }
+    this.counts.filteredOut++;
+    return false;
   }
 }
 

@@ -6,6 +6,8 @@ import { DEFAULT_TRACKER_OPTIONS } from '../tcp/tracker.js';
 import { SEVERITIES, type Severity } from '../rules/types.js';
 import { err } from './output.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
+import type { PacketSelection } from '../analysis/select.js';
+import { num } from '../report/format.js';
 
 /** The options of the commands that read captures which select packets and connections (src/analysis/select.ts, checked in options.ts). */
 export interface SelectionArgs {
@@ -64,6 +66,19 @@ export function trackerFlags<T>(y: Argv<T>) {
       type: 'boolean', default: false,
       describe: 'validate IP/TCP checksums and ignore bad packets as Zeek does (off by default: loopback and offloaded captures carry partial checksums)',
     });
+}
+
+/**
+ * With --filter, --since or --until: one line on stderr saying what they left
+ * out, so that an empty result is not read as an all-clear of the whole capture.
+ */
+export function reportSelection(res: AnalysisResult, packets: PacketSelection): void {
+  const s = res.selection;
+  if (s === undefined) return;
+  const parts = [`${num(s.selected)} TCP segment(s) analyzed`];
+  if (packets.filter !== undefined) parts.push(`${num(s.filteredOut)} left out by --filter`);
+  if (packets.since !== undefined || packets.until !== undefined) parts.push(`${num(s.outsideTime)} frame(s) outside --since/--until`);
+  err(`rstscope: selection: ${parts.join('; ')}\n`);
 }
 
 /** Prints input problems on stderr, one line each. */

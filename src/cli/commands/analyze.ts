@@ -6,7 +6,7 @@ import { ndjsonInput } from '../../report/ndjson.js';
 import { SEVERITIES, SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, findingFlags, reportProblems, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
+import { captureOptions, findingFlags, reportProblems, reportSelection, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
 import { inputFiles, outputDirOption, selectionOptions, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
@@ -91,6 +91,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     } else if (parquet) {
       parquet.close();
     }
+    reportSelection(res, selection.packets);
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, hit);
   },

@@ -5,7 +5,7 @@ import { flowsTable } from '../../report/flows-table.js';
 import { ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, reportProblems, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
+import { captureOptions, reportProblems, reportSelection, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
 import { inputFiles, outputDirOption, selectionOptions, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
@@ -71,6 +71,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
         await drained();
       }
     }
+    reportSelection(res, selection.packets);
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, false);
   },
