@@ -28,8 +28,9 @@ import { governMemory } from './memory.js';
 import type { EngineOptions } from './options.js';
 import { runLanes } from './parallel.js';
 import { Analyzer, type AnalysisResult } from './pipeline.js';
-
+import { hasRecordSelection } from './select.js';
 import { VantageCounter } from '../report/vantage.js';
+
 export { MAX_WORKERS } from './parallel.js';
 export type { EngineOptions } from './options.js';
 export type { AnalysisResult, InputSummary } from './pipeline.js';
@@ -46,7 +47,6 @@ export type AnalyzeOptions = EngineOptions & (
 
 export async function analyze(files: string[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const inputs = inputGroups(files, options.perFile === true);
-  // every lane reads the inputs itself: standard input can be read once, so it runs in this thread (same output)
   // each input's vantage (src/report/vantage.ts), counted from the records in their merged order (same with --workers)
   const vantage = options.onNdjson === undefined ? new VantageCounter() : null;
   let opts = options;
@@ -54,7 +54,9 @@ export async function analyze(files: string[], options: AnalyzeOptions = {}): Pr
     const user = options.onConnection;
     opts = { ...options, onConnection: (rec: ConnRecord, found: Finding[]) => { vantage.add(rec); user?.(rec, found); } };
   }
-  const res = opts.workers !== undefined && !files.includes(STDIN_NAME)
+  // every lane reads the inputs itself: standard input can be read once, so it runs in this thread (same output);
+  // so does a selection of connections (stream numbers are the merge's)
+  const res = opts.workers !== undefined && !files.includes(STDIN_NAME) && !hasRecordSelection(opts.records)
     ? await runLanes(inputs, opts.workers, opts) : await analyzeHere(inputs, opts);
   if (vantage !== null) res.inputs.forEach((inp, i) => { inp.vantage = vantage.of(i); });
   return res;

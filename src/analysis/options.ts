@@ -9,6 +9,7 @@ import type { InputSummary } from '../report/input-summary.js';
 import type { Finding, Severity } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
 import type { TrackerOptions } from '../tcp/tracker.js';
+import type { PacketSelection, RecordSelection } from './select.js';
 
 export interface EngineOptions extends Partial<TrackerOptions> {
   /**
@@ -20,6 +21,14 @@ export interface EngineOptions extends Partial<TrackerOptions> {
   perFile?: boolean;
   /** evaluate teardown rules (default true) */
   rules?: boolean;
+  /** which frames reach the tracker: --filter, --since, --until (select.ts) */
+  packets?: PacketSelection;
+  /**
+   * which connections and findings are handed out: --stream, --uid, --rule,
+   * --min-severity (select.ts). Given, the run is in this thread (stream
+   * numbers are given out by the merge of worker lanes).
+   */
+  records?: RecordSelection;
   /** keep records and findings in the result, sorted (default true; false for streaming output) */
   keepRecords?: boolean;
   /** every connection with its findings, in merge order (not called when onNdjson is given) */

@@ -62,6 +62,7 @@ import type { EngineOptions } from './options.js';
 import { mergedKeyFrame } from './frame-refs.js';
 import { Merge, mergeStats, type MergeRecord } from './merge.js';
 import { sortResults, type AnalysisResult, type InputSummary } from './pipeline.js';
+import type { SelectionCounts } from './select.js';
 import { META_FIELDS, type FromWorker, type ToWorker, type WorkerConfig } from './worker.js';
 
 export const MAX_WORKERS = 64;
@@ -106,6 +107,7 @@ export async function runLanes(files: string[][], workers: number, opts: Paralle
     files,
     tracker: { ...tracker, shardCount: tracker.shardCount * workers, shardIndex: tracker.shardIndex + tracker.shardCount * w },
     rules,
+    packets: opts.packets,
     ndjson: opts.onNdjson !== undefined,
     index: w,
     progress: w === 0 && opts.onProgress !== undefined,
@@ -167,9 +169,11 @@ export async function runLanes(files: string[][], workers: number, opts: Paralle
       settled = true;
       void stopAll().then(() => reject(e));
     };
+    let selection: SelectionCounts | null = null;
     const integrate = (w: number, m: FromWorker) => {
       if (m.type === 'done') {
         lanes[w].stats = m.stats;
+        if (w === 0) selection = m.selection;
         return;
       }
       if (m.type === 'progress') {
@@ -217,7 +221,9 @@ export async function runLanes(files: string[][], workers: number, opts: Paralle
       const stats = mergeStats(lanes.map((l) => l.stats!));
       stats.maxLive = merge.maxLive;
       settled = true;
-      void stopAll().then(() => resolve({ inputs, infos, connections, findings, stats }));
+      const res: AnalysisResult = { inputs, infos, connections, findings, stats };
+      if (selection !== null) res.selection = selection;
+      void stopAll().then(() => resolve(res));
     };
     const pump = async () => {
       if (pumping) return;

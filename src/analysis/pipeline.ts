@@ -24,6 +24,10 @@ import { Tracker, type TrackerOptions, type TrackerStats } from '../tcp/tracker.
 import { evaluateRules, type Finding } from '../rules/engine.js';
 import { localizeFinding, localizeRecord, mergedKeyFrame } from './frame-refs.js';
 import { governMemory } from './memory.js';
+import {
+  hasPacketSelection, hasRecordSelection, PacketGate, selectRecord, type PacketSelection, type RecordSelection,
+  type SelectionCounts,
+} from './select.js';
 
 export type { InputSummary } from '../report/input-summary.js';
 
@@ -33,6 +37,8 @@ export interface AnalysisResult {
   connections: ConnRecord[];
   findings: Finding[];
   stats: TrackerStats;
+  /** with --filter, --since or --until: what they left out (select.ts) */
+  selection?: SelectionCounts;
 }
 
 export interface PipelineOptions extends Partial<TrackerOptions> {
@@ -53,6 +59,10 @@ export interface PipelineOptions extends Partial<TrackerOptions> {
   rules?: boolean;
   /** called when an input has been read and its connections closed out */
   onInputEnd?: (summary: InputSummary, info: InputInfo) => void;
+  /** which frames reach the tracker (--filter, --since, --until; select.ts) */
+  packets?: PacketSelection;
+  /** which connections and findings are handed out (--stream, --uid, --rule, --min-severity; select.ts) */
+  records?: RecordSelection;
 }
 
 /**
@@ -100,10 +110,13 @@ export class Analyzer {
     this.lastSec = f.tsSec;
     this.lastNsec = f.tsNsec;
     const tracker = this.tracker;
+    const gate = this.gate;
+    if (gate !== null && !gate.inWindow(f)) return;
     const res = decodeFrame(f, this.packet, tracker.opts);
     if (res === DecodeResult.Fragment) {
       this.fragment(f);
     } else {
+      if (gate !== null && res === DecodeResult.Tcp && !gate.selects(this.packet, f)) return;
       tracker.countFrame(res);
       if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, f);
     }
@@ -122,7 +135,8 @@ export class Analyzer {
     }
     const res = decodeFrame(whole, this.packet, tracker.opts);
     tracker.countReassembled(this.defrag.lastFrames, res);
-    if (res === DecodeResult.Tcp) tracker.processPacket(this.packet, whole);
+    const gate = this.gate;
+    if (res === DecodeResult.Tcp && (gate === null || gate.selects(this.packet, whole))) tracker.processPacket(this.packet, whole);
   }
 
   /** records closed out during the current frame (or flush piece), for onConnectionInOrder */
@@ -132,6 +146,8 @@ export class Analyzer {
   private pruneAt = MIN_PRUNE_RUNS;
   /** some input was a set of several files (sortResults orders by merged frames) */
   private sets = false;
+  /** --filter, --since, --until (null: every frame) */
+  private readonly gate: PacketGate | null;
 
   private release(): void {
     const held = this.held;
@@ -145,6 +161,8 @@ export class Analyzer {
     const keep = opts.keepRecords !== false;
     const rules = opts.rules !== false;
     const inOrder = opts.onConnectionInOrder !== undefined;
+    this.gate = hasPacketSelection(opts.packets) ? new PacketGate(opts.packets) : null;
+    const select = hasRecordSelection(opts.records) ? opts.records : null;
     this.tracker = new Tracker((c) => {
       let rec = toRecord(c);
       let found = rules ? evaluateRules(c, rec) : [];
@@ -152,6 +170,11 @@ export class Analyzer {
       if (map !== null) {
         rec = localizeRecord(rec, map);
         found = found.map((f) => localizeFinding(f, map));
+      }
+      if (select !== null) {
+        const kept = selectRecord(select, rec, found);
+        if (kept === null) return;
+        found = kept;
       }
       if (keep) {
         this.connections.push(rec);
@@ -169,11 +192,17 @@ export class Analyzer {
   beginInput(frameMap: FrameMap | null = null): number {
     this.inputIndex++;
     this.tracker.beginInput(this.inputIndex);
+    this.gate?.beginInput();
     this.firstTs = null;
     this.frameMap = frameMap;
     this.pruneAt = MIN_PRUNE_RUNS;
     if (frameMap !== null) this.sets = true;
     return this.inputIndex;
+  }
+
+  /** What --filter, --since and --until left out so far (null without them). */
+  get selection(): SelectionCounts | null {
+    return this.gate === null ? null : this.gate.counts;
   }
 
   /** Some input was a set of several files (for sortResults). */
@@ -231,8 +260,10 @@ export class Analyzer {
 
   result(): AnalysisResult {
     sortResults(this.connections, this.findings, this.sets);
-    return {
+    const res: AnalysisResult = {
       inputs: this.inputs, infos: this.infos, connections: this.connections, findings: this.findings, stats: this.tracker.stats,
     };
+    if (this.gate !== null) res.selection = this.gate.counts;
+    return res;
   }
 }

@@ -20,10 +20,15 @@ import {
 } from '../report/model.js';
 import type { TrackerOptions } from '../tcp/tracker.js';
 import { analyze } from './analyze.js';
+import type { PacketSelection, RecordSelection } from './select.js';
 
 export interface ReportRunOptions extends Partial<TrackerOptions> {
   /** each file on its own (the report does not read capture sets yet: its examples name frames per file) */
   perFile?: boolean;
+  /** --filter, --since, --until (select.ts) */
+  packets?: PacketSelection;
+  /** --stream, --uid, --rule, --min-severity (select.ts) */
+  records?: RecordSelection;
   /** the tool version the report names (default: package.json's) */
   version?: string;
   /** progress of the first pass: bytes read of the current input's size, frames so far */

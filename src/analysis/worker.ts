@@ -42,6 +42,7 @@ import { governMemory } from './memory.js';
 import { END_FRAME, FRAME_KEY_SCALE } from './merge.js';
 import { mergedKeyFrame } from './frame-refs.js';
 import { Analyzer, type InputSummary } from './pipeline.js';
+import type { PacketSelection, SelectionCounts } from './select.js';
 
 export interface WorkerConfig {
   /** the inputs: each a file, or a set of files read as one capture */
@@ -49,6 +50,8 @@ export interface WorkerConfig {
   /** tracker options with this worker's shard */
   tracker: TrackerOptions;
   rules: boolean;
+  /** --filter, --since, --until (each lane drops the same frames) */
+  packets?: PacketSelection;
   /**
    * render NDJSON here (the main thread only splices in the global id and
    * stream): `{"type":"connection",...}` and `{"type":"finding",...}` lines
@@ -88,7 +91,8 @@ export type FromWorker =
     /** with the last batch of an input: its summary and its files' infos (worker 0) or its packet count (others, for a consistency check) */
     inputEnd?: { summary?: InputSummary; infos?: InputInfo[]; packets: number };
   }
-  | { type: 'done'; stats: TrackerStats }
+  /** `selection`: what --filter, --since, --until left out (every lane sees every frame: worker 0's is reported) */
+  | { type: 'done'; stats: TrackerStats; selection: SelectionCounts | null }
   /** bytes read of the current input (worker 0 only, with WorkerConfig.progress) */
   | { type: 'progress'; file: string; bytesRead: number; fileBytes: number; frames: number };
 
@@ -177,6 +181,7 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
   const analyzer = new Analyzer({
     ...cfg.tracker,
     rules: cfg.rules,
+    packets: cfg.packets,
     keepRecords: false,
     onConnection: (rec, found, c) => {
       let worst = -1;
@@ -233,5 +238,5 @@ async function runLane(cfg: WorkerConfig, port: LanePort): Promise<void> {
     send(END_FRAME, cfg.index === 0 ? { summary: endOfInput!, infos, packets } : { packets });
   }
   // the main thread ends this thread once every worker is done
-  port.post({ type: 'done', stats: analyzer.tracker.stats });
+  port.post({ type: 'done', stats: analyzer.tracker.stats, selection: analyzer.selection });
 }

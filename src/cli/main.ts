@@ -10,6 +10,7 @@ import { flowsCommand } from './commands/flows.js';
 import { liveCommand } from './commands/live.js';
 import { explainCommand, rulesCommand } from './commands/rules.js';
 import { reportCommand } from './commands/report.js';
+import { showCommand } from './commands/show.js';
 import { EXIT_USAGE, UsageError } from './exit.js';
 import { err } from './output.js';
 
@@ -40,8 +41,9 @@ export async function main(args: string[]): Promise<void> {
     .command(liveCommand)
     .command(rulesCommand)
     .command(reportCommand)
+    .command(showCommand)
     .command(explainCommand)
-    .demandCommand(1, 'Name a command (analyze, flows, report, live, rules, explain). See rstscope --help.')
+    .demandCommand(1, 'Name a command (analyze, flows, report, show, live, rules, explain). See rstscope --help.')
     .strict()
     .recommendCommands()
     .help()

@@ -5,7 +5,10 @@
  * what it gets from here.
  */
 import { MAX_WORKERS } from '../analysis/analyze.js';
-import type { CaptureArgs } from './common.js';
+import { parseFilter } from '../analysis/bpf-parse.js';
+import type { PacketSelection, RecordSelection, TimeBound } from '../analysis/select.js';
+import { findRule, RULES } from '../rules/registry.js';
+import type { CaptureArgs, SelectionArgs } from './common.js';
 import { UsageError } from './exit.js';
 
 /**
@@ -90,4 +93,94 @@ export function inputFiles(files: string[]): string[] {
   if (files.length === 0) throw new UsageError('name a capture file, or - to read standard input');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('- (standard input) can be given once');
   return files;
+}
+
+/** A repeatable option's values (yargs gives one value or an array), commas splitting too; undefined when absent. */
+function repeated(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(','));
+  return list.map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** --filter: a tcpdump expression within the supported subset (docs/filter.md); the problem named otherwise. */
+export function filterOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError('--filter is given more than once (join the expressions with "and")');
+  const text = String(value);
+  const parsed = parseFilter(text);
+  if (!parsed.ok) throw new UsageError(`--filter "${text}": ${parsed.error}`);
+  return text;
+}
+
+const UNIT_NS: Record<string, number> = { us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/**
+ * --since/--until: `+N[ms|s|m|h]` after the input's first frame (seconds
+ * without a unit), an ISO-8601 time with a zone (2024-05-01T10:00:00Z,
+ * 2024-05-01 12:00:00.25+02:00), or seconds since the epoch (1714557600.5).
+ */
+export function timeOption(option: string, value: unknown): TimeBound | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError(`--${option} is given more than once`);
+  const text = String(value).trim();
+  const bad = (why: string): never => {
+    throw new UsageError(`--${option} takes +DURATION (as +30s, +5m, +1.5h, +250ms) after the first packet, an ISO-8601 time with its zone (2024-05-01T10:00:00Z) or epoch seconds, not "${text}"${why}`);
+  };
+  const rel = /^\+(\d+(?:\.\d{1,9})?)(us|ms|s|m|h)?$/.exec(text);
+  if (rel) {
+    // integer nanoseconds from the decimal text, without a float rounding the fraction
+    const [whole, frac = ''] = rel[1].split('.');
+    const unit = UNIT_NS[rel[2] ?? 's'];
+    const ns = BigInt(whole) * BigInt(unit) + (BigInt(frac.padEnd(9, '0')) * BigInt(unit)) / 1_000_000_000n;
+    return { relative: true, sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
+  }
+  const epoch = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text);
+  if (epoch) return { relative: false, sec: Number(epoch[1]), nsec: Number((epoch[2] ?? '').padEnd(9, '0')) };
+  const iso = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  if (!iso) return bad('');
+  const [, y, mo, d, h, mi, s = '0', frac = '', zone] = iso;
+  if (zone === undefined) return bad(': give the zone (Z for UTC, or +02:00)');
+  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const check = new Date(ms);
+  if (check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) return bad(': no such date or time');
+  let offset = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    offset = (z[1] === '-' ? -1 : 1) * (+z[2] * 3600 + +(z[3] ?? 0) * 60);
+  }
+  return { relative: false, sec: ms / 1000 - offset, nsec: Number(frac.padEnd(9, '0')) };
+}
+
+/** --filter, --since, --until, --stream, --uid, --rule, --min-severity, checked. */
+export function selectionOptions(argv: SelectionArgs): { packets: PacketSelection; records: RecordSelection } {
+  const since = timeOption('since', argv.since);
+  const until = timeOption('until', argv.until);
+  if (since && until && since.relative === until.relative
+    && (since.sec > until.sec || (since.sec === until.sec && since.nsec >= until.nsec))) {
+    throw new UsageError(`--since ${argv.since} is not before --until ${argv.until}: no packet would be read`);
+  }
+  const streams = repeated(argv.stream)?.map((s) => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`--stream takes a stream number (a whole number >= 0, as flows shows it), not "${s}"`);
+    return Number(s);
+  });
+  const uids = repeated(argv.uid)?.map((u) => {
+    if (!/^C[0-9A-Za-z]{1,32}$/.test(u)) throw new UsageError(`--uid takes a connection uid as flows and the conn.log show it (C followed by letters and digits), not "${u}"`);
+    return u;
+  });
+  const rules = repeated(argv.rule)?.map((r) => {
+    if (findRule(r) === undefined) throw new UsageError(`--rule: no rule "${r}" (rules: ${RULES.map((x) => x.id).join(', ')})`);
+    return r;
+  });
+  const minSeverity = argv['min-severity'];
+  const packets: PacketSelection = {};
+  const filter = filterOption(argv.filter);
+  if (filter !== undefined) packets.filter = filter;
+  if (since) packets.since = since;
+  if (until) packets.until = until;
+  const records: RecordSelection = {};
+  if (streams) records.streams = streams;
+  if (uids) records.uids = uids;
+  if (rules) records.rules = rules;
+  if (minSeverity !== undefined) records.minSeverity = minSeverity;
+  return { packets, records };
 }

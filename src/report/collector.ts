@@ -212,14 +212,20 @@ export class ReportCollector {
 }
 
 function captureExample(rec: ConnRecord, f: Finding, c: Connection): Example {
+  return { finding: f, rec, ...connectionLadder(c) };
+}
+
+/** The ladder of a connection: the packets the tracker kept, its two roles (the report's examples, `rstscope show`). */
+export type ConnectionLadder = Omit<Example, 'finding' | 'rec'>;
+
+/** A connection's ladder, copied out of its evidence (valid after the tracker reuses `c`). */
+export function connectionLadder(c: Connection): ConnectionLadder {
   // frames are numbered from 1: a frame-0 record is an unwritten log slot, never a packet
   const segs = c.evidence().filter((s) => s.frame > 0);
   // RST records are stored apart and may fall outside the head/tail rings
   const extra = c.rsts.map((r) => r.seg).filter((s) => !segs.some((e) => e.frame === s.frame));
   const all = [...segs, ...extra].sort((a, b) => a.frame - b.frame);
   return {
-    finding: f,
-    rec,
     ipVersion: c.ipVersion,
     origRole: actorOf(c, true),
     respRole: actorOf(c, false),

@@ -59,24 +59,30 @@ export function segLabel(s: LadderSeg): string {
   return t;
 }
 
+/** A ladder's rows: its packets, with a gap row where the tracker kept no segments (SVG here, text in show.ts). */
+export type LadderRow = { seg: LadderSeg } | { gap: string };
+
+export function ladderRows(segs: LadderSeg[], notStored: number): LadderRow[] {
+  const rows: LadderRow[] = [];
+  let prevFrame = 0;
+  const headLen = Math.min(segs.length, HEAD_SEGMENTS);
+  for (let i = 0; i < segs.length; i++) {
+    if (i === headLen && notStored > 0 && i > 0) {
+      rows.push({ gap: `${notStored} segment(s) of this connection between frames ${prevFrame} and ${segs[i].frame} not kept` });
+    }
+    rows.push({ seg: segs[i] });
+    prevFrame = segs[i].frame;
+  }
+  if (notStored > 0 && segs.length <= headLen) rows.push({ gap: `${notStored} later segment(s) not kept` });
+  return rows;
+}
+
 /** The ladder diagram of a worked example: orig lane left, resp lane right, one arrow per stored packet. */
 export function ladderSvg(ex: Example, severity: keyof typeof SEV_COLOR): string {
   const segs = ex.segments;
   const key = ex.finding.frame;
   const t0 = segs.length ? segs[0].ts : ex.rec.ts;
-  // rows: packets, with a gap row where the tracker kept no segments
-  type Row = { seg: LadderSeg } | { gap: string };
-  const rows: Row[] = [];
-  let prevFrame = 0;
-  const headLen = Math.min(segs.length, HEAD_SEGMENTS);
-  for (let i = 0; i < segs.length; i++) {
-    if (i === headLen && ex.notStored > 0 && i > 0) {
-      rows.push({ gap: `${ex.notStored} segment(s) of this connection between frames ${prevFrame} and ${segs[i].frame} not kept` });
-    }
-    rows.push({ seg: segs[i] });
-    prevFrame = segs[i].frame;
-  }
-  if (ex.notStored > 0 && segs.length <= headLen) rows.push({ gap: `${ex.notStored} later segment(s) not kept` });
+  const rows = ladderRows(segs, ex.notStored);
   let h = TOP;
   for (const r of rows) h += 'gap' in r ? GAP_ROW : ROW;
   h += 16;

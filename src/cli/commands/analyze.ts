@@ -6,8 +6,8 @@ import { ndjsonInput } from '../../report/ndjson.js';
 import { SEVERITIES, SEVERITY_RANK } from '../../rules/types.js';
 import type { Finding, Severity } from '../../rules/types.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
-import { inputFiles, outputDirOption, trackerOptions, workersOption } from '../options.js';
+import { captureOptions, findingFlags, reportProblems, reportSelection, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
+import { inputFiles, outputDirOption, selectionOptions, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
@@ -24,7 +24,7 @@ interface AnalyzeArgs extends CaptureArgs {
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   command: 'analyze <files..>',
   describe: 'Tell who ended each connection that was refused, reset or closed oddly, how, why, and what the applications saw',
-  builder: (y) => workersFlag(captureOptions(y))
+  builder: (y) => findingFlags(selectionFlags(workersFlag(captureOptions(y))))
     .option('format', {
       alias: 'f', choices: ['table', 'json', 'ndjson', 'parquet'] as const, default: 'table' as const,
       describe: 'table (findings by severity, then totals); json (the flows document plus "findings", docs/schema.md); ndjson (connections and findings as they complete); parquet (tables connections.parquet and findings.parquet in the directory -o DIR, for DuckDB, Spark, pandas)',
@@ -37,11 +37,14 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     .example('$0 analyze incident.pcap', 'findings, worst first')
     .example('$0 analyze --format json capture.pcapng > findings.json', 'everything, for tooling')
     .example('$0 analyze --fail-on warning recorded.pcap', 'fail a CI job on resets')
+    .example("$0 analyze f.pcap --filter 'host 10.0.0.5 and port 443' --since +5m", 'one server, from 5 minutes into the capture')
+    .example('$0 analyze f.pcap --rule rst-suspicious --min-severity warning', 'findings of one rule')
     .example('$0 analyze -f parquet -o out/ ring_*.pcap', 'connections and findings as Parquet tables') as never,
   handler: async (argv) => {
     const format = argv.format;
     const failOn = argv['fail-on'];
     const tracker = trackerOptions(argv);
+    const selection = selectionOptions(argv);
     const workers = workersOption(argv.workers);
     const outDir = outputDirOption(format, argv.output);
     // the Parquet writer is loaded only when asked for (its modules cost ~50 ms of start-up on every run)
@@ -55,6 +58,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const digest = format === 'table' ? new FindingsDigest() : null;
     const res = await analyze(inputFiles(argv.files), {
       ...tracker,
+      ...selection,
       workers,
       perFile: argv['per-file'],
       onProgress: progress?.update,
@@ -87,6 +91,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     } else if (parquet) {
       parquet.close();
     }
+    reportSelection(res, selection.packets);
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, hit);
   },

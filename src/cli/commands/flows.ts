@@ -5,8 +5,8 @@ import { flowsTable } from '../../report/flows-table.js';
 import { ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, reportProblems, workersFlag, type CaptureArgs } from '../common.js';
-import { inputFiles, outputDirOption, trackerOptions, workersOption } from '../options.js';
+import { captureOptions, reportProblems, reportSelection, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
+import { inputFiles, outputDirOption, selectionOptions, trackerOptions, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
@@ -22,17 +22,19 @@ interface FlowsArgs extends CaptureArgs {
 export const flowsCommand: CommandModule<object, FlowsArgs> = {
   command: 'flows <files..>',
   describe: 'List every TCP connection with its Zeek-compatible conn_state and history',
-  builder: (y) => workersFlag(captureOptions(y))
+  builder: (y) => selectionFlags(workersFlag(captureOptions(y)))
     .option('format', {
       alias: 'f', choices: ['table', 'json', 'ndjson', 'zeek', 'parquet'] as const, default: 'table' as const,
       describe: 'table; json (one document, see docs/schema.md); ndjson (one connection per line as it closes); zeek (conn.log TSV for zeek-cut); parquet (the table connections.parquet in the directory -o DIR)',
     })
     .option('output', { alias: 'o', type: 'string', describe: 'with --format parquet: the directory to write the table into (created if missing)' })
     .example('$0 flows capture.pcap', 'table of connections')
+    .example("$0 flows capture.pcap --filter 'tcp[tcpflags] & tcp-rst != 0'", 'the connections with a RST')
     .example('$0 flows -f zeek capture.pcapng | zeek-cut id.orig_h conn_state history', 'conn.log for Zeek tooling') as never,
   handler: async (argv) => {
     const format = argv.format;
     const tracker = trackerOptions(argv);
+    const selection = selectionOptions(argv);
     const workers = workersOption(argv.workers);
     const outDir = outputDirOption(format, argv.output);
     // the Parquet writer is loaded only when asked for (its modules cost ~50 ms of start-up on every run)
@@ -43,6 +45,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     if (format === 'zeek') out(zeekHeader());
     const res = await analyze(inputFiles(argv.files), {
       ...tracker,
+      ...selection,
       workers,
       perFile: argv['per-file'],
       rules: false,
@@ -68,6 +71,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
         await drained();
       }
     }
+    reportSelection(res, selection.packets);
     reportProblems(res);
     process.exitCode = exitCodeFor(res.infos.flatMap((i) => i.problems), res.infos.length, false);
   },

@@ -6,9 +6,9 @@ import { renderHtml } from '../../report/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { DEFAULT_REPORT_OPTIONS } from '../../report/model.js';
 import { buildReport } from '../../analysis/report-run.js';
-import { captureOptions, type CaptureArgs } from '../common.js';
+import { captureOptions, findingFlags, selectionFlags, type CaptureArgs } from '../common.js';
 import { exitCodeFor, UsageError } from '../exit.js';
-import { inputFiles, trackerOptions, wholeNumber } from '../options.js';
+import { inputFiles, selectionOptions, trackerOptions, wholeNumber } from '../options.js';
 import { err, out } from '../output.js';
 import { makeProgress } from '../progress.js';
 
@@ -33,7 +33,7 @@ export function reportFormat(output: string | undefined, format: 'html' | 'md' |
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <files..>',
   describe: 'Write an incident-review report (self-contained HTML or Markdown): summary, timeline, and per finding the story, ladder diagram, evidence table, what the applications saw, how to fix, Wireshark filters',
-  builder: (y) => captureOptions(y)
+  builder: (y) => findingFlags(selectionFlags(captureOptions(y)))
     .option('output', { alias: 'o', type: 'string', describe: 'report file (.html or .md); "-" or omitted: stdout' })
     .option('format', { choices: ['html', 'md'] as const, describe: 'html (one self-contained file with SVG diagrams) or md (Markdown for tickets); default: from the -o extension' })
     .option('max-details', { type: 'number', requiresArg: true, default: DEFAULT_REPORT_OPTIONS.maxDetails, describe: 'finding groups worked through in detail at most (plus one per rule)' })
@@ -44,6 +44,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: async (argv) => {
     const format = reportFormat(argv.output, argv.format);
     const tracker = trackerOptions(argv);
+    const selection = selectionOptions(argv);
     const opts = {
       maxDetails: wholeNumber('max-details', argv['max-details'], 0),
       maxGroups: wholeNumber('max-groups', argv['max-groups'], 0),
@@ -53,7 +54,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const files = inputFiles(argv.files);
     // the report reads each file on its own for now: its worked examples name frames per file (docs/capture-formats.md)
     if (files.length > 1 && !argv['per-file']) err('rstscope: report reads each file on its own (as --per-file); analyze and flows read several files as one capture\n');
-    const model = await buildReport(files, opts, { ...tracker, perFile: true, onProgress: progress?.update });
+    const model = await buildReport(files, opts, { ...tracker, ...selection, perFile: true, onProgress: progress?.update });
     progress?.done();
     const text = format === 'html' ? renderHtml(model) : renderMarkdown(model);
     if (!argv.output || argv.output === '-') {
