@@ -8,6 +8,11 @@
  * sweep writes tcpdump's output to files and reads them in one run per
  * expression (--per-file); one case goes through the pipe itself. Needs tcpdump
  * (skipped with the reason without it; CI=true fails instead).
+ *
+ * Left out: the tunnelled traces (Teredo.pcap, gtp2_different_udp_port.pcap).
+ * tcpdump tests a tunnelled packet's outer headers; rstscope's filter does not
+ * evaluate them and matches no primitive on a segment found inside a tunnel
+ * (docs/filter.md, known differences), so those files select nothing.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,9 +23,12 @@ import { test } from 'node:test';
 import { CAPTURES, runCli, ZEEK_TRACES } from './helpers.js';
 import { requires } from './requires.js';
 
+/** Traces whose TCP is inside tunnels (see above). */
+const TUNNELLED = new Set(['Teredo.pcap', 'gtp2_different_udp_port.pcap']);
+
 const FILES = [
   ...readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).map((f) => join(CAPTURES, f)),
-  ...readdirSync(ZEEK_TRACES).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(ZEEK_TRACES, f)),
+  ...readdirSync(ZEEK_TRACES).filter((f) => /\.pcap(ng)?$/.test(f) && !TUNNELLED.has(f)).map((f) => join(ZEEK_TRACES, f)),
 ];
 
 /** Expressions over values the corpus holds (addresses, ports, a VLAN id), each kind of primitive and combination. */
