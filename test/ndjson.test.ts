@@ -101,6 +101,17 @@ test('ndjson: the connection and finding lines spelled field by field are JSON.s
       nf++;
     }
   }
+  // a capture set (file names next to frame numbers: analysis/frame-refs.ts), paths that need escaping included
+  const ring = join(FIXTURES, 'ring');
+  const ringRes = await analyze(readdirSync(ring).filter((x) => /\.pcap/.test(x)).sort().map((x) => join(ring, x)));
+  let ns = 0;
+  for (const rec of ringRes.connections) {
+    assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', ...rec }) + '\n', `ring connection ${rec.id}`);
+    const odd = { ...rec, firstFile: 'a "quoted"\\path.pcap' } as typeof rec;
+    assert.equal(ndjsonConnection(odd), JSON.stringify({ type: 'connection', ...odd }) + '\n');
+    ns++;
+  }
+  assert.ok(ns > 0 && (ringRes.connections[0] as { firstFile?: string }).firstFile !== undefined, 'a set\'s records name files');
   assert.ok(n >= 60, `${n} records`);
   assert.ok(nf >= 35, `${nf} findings`);
   const setFinding = { ...finding(), file: 'a.pcap' } as Finding;

@@ -48,14 +48,44 @@ export function ndjsonInput(summary: object): string {
  * analysis/frame-refs.ts) goes the generic way.
  */
 function connectionLine(r: ConnRecord): string {
-  if ((r as { firstFile?: unknown }).firstFile !== undefined || r.tunnel !== undefined || !Number.isFinite(r.ts) || !Number.isFinite(r.duration)) {
-    return line('connection', r);
-  }
+  if (r.tunnel !== undefined || !Number.isFinite(r.ts) || !Number.isFinite(r.duration)) return line('connection', r);
+  const set = r as SetRecord;
+  if (set.firstFile !== undefined) return setConnectionLine(set);
   let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"lastFrame":${r.lastFrame},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
   const resets = r.resets;
   for (let i = 0; i < resets.length; i++) {
     const x = resets[i];
     s += `${i > 0 ? ',' : ''}{"frame":${x.frame},"from":"${x.from}","shape":"${x.shape}","acceptance":"${x.acceptance}"}`;
+  }
+  s += ']';
+  if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
+  if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
+  return `${s}}\n`;
+}
+
+/** A capture set's record (analysis/frame-refs.ts localizeRecord): file names next to its frame numbers. */
+type SetRecord = ConnRecord & { firstFile: string | null; lastFile: string | null; resets: (ConnRecord['resets'][number] & { file?: string | null })[] };
+
+/** The keys a set's record has when localizeRecord spelled it (anything else: the generic way). */
+const SET_KEYS = new Set([
+  'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'firstFile', 'lastFrame', 'lastFile', 'ts',
+  'duration', 'state', 'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes',
+  'rsts', 'endReason', 'resets', 'seen', 'missedBytes',
+]);
+
+/**
+ * connectionLine for a capture set's record: the same spelling with the file
+ * names, which are paths as the user gave them and so go through
+ * JSON.stringify (null when the frame is not in a file).
+ */
+function setConnectionLine(r: SetRecord): string {
+  for (const k in r) if (!SET_KEYS.has(k)) return line('connection', r);
+  let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"firstFile":${JSON.stringify(r.firstFile)},"lastFrame":${r.lastFrame},"lastFile":${JSON.stringify(r.lastFile)},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
+  const resets = r.resets;
+  for (let i = 0; i < resets.length; i++) {
+    const x = resets[i];
+    if (x.file === undefined) return line('connection', r);
+    s += `${i > 0 ? ',' : ''}{"frame":${x.frame},"file":${JSON.stringify(x.file)},"from":"${x.from}","shape":"${x.shape}","acceptance":"${x.acceptance}"}`;
   }
   s += ']';
   if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
