@@ -658,6 +658,60 @@ test('stale-connection: no retry in the capture, a retry with another ISN, a rec
   }
 });
 
+test('stale-connection: the same SYN again after 4 ms and after exactly 0.1 s (the unit\'s edge), a SYN-ACK from the socket is no retry, and a SYN-SENT socket the tracker took for the responder', async () => {
+  const stale: Seg[] = [
+    { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000 },
+    { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'A', seq: 7000, ack: 99999 },
+    { tsSec: 900, tsUsec: 1200, src: C, dst: S, flags: 'R', seq: 99999 },
+  ];
+  const head = `${CLIENT}'s SYN (frame 1) met a stale connection: ${SERVER} answered with an ACK for another sequence (frame 2, ack 99999 instead of 1001), `
+    + 'as it does for a connection it still holds on these ports; the SYN-SENT socket answered with RST (frame 3, seq = that ack), which clears the stale connection, and ';
+  const reset = 'the old connection is reset: an application still holding it gets ECONNRESET on its next read() or write(); one in TIME_WAIT just ends';
+  const cases: [Seg[], string, string, Record<string, unknown>][] = [
+    // Linux retries at once: the same ISN 4 ms after the first SYN (the next record on these ports), told in ms
+    [[...stale, { tsSec: 900, tsUsec: 4000, src: C, dst: S, flags: 'S', seq: 1000 }],
+      'the same SYN (same ISN) went out again 4 ms after the first (frame 4): connect() was delayed by ~4 ms.', 'connect() took ~4 ms longer (its first SYN met the stale connection); no error',
+      { retrySynFrame: 4, retrySameIsn: true, delaySec: 0.004 }],
+    // 0.1 s is told in seconds
+    [[...stale, { tsSec: 900, tsUsec: 100000, src: C, dst: S, flags: 'S', seq: 1000 }],
+      'the same SYN (same ISN) went out again 0.1 s after the first (frame 4): connect() was delayed by ~0.1 s.', 'connect() took ~0.1 s longer (its first SYN met the stale connection); no error',
+      { retrySynFrame: 4, retrySameIsn: true, delaySec: 0.1 }],
+    // a SYN-ACK with the socket's ISN stays in the record (no new connection): not a retry of its SYN
+    [[...stale, { tsSec: 900, tsUsec: 600000, src: C, dst: S, flags: 'SA', seq: 1000, ack: 7001 }],
+      'connect() waits for the SYN\'s retransmission (Linux sends it at once, Windows after 3 s); the capture ends before it.', 'connect() is delayed until its SYN is retransmitted; no error',
+      { retrySynFrame: null, retrySameIsn: null, delaySec: null }],
+  ];
+  for (const [segs, retry, view, ev] of cases) {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    const f = one((await findingsOf(file)).findings, 'stale-connection');
+    assert.deepEqual([f.frame, f.actor, f.frames], [3, 'server', [1, 2, 3]]);
+    assert.deepEqual(f.evidence, { synFrame: 1, staleAckFrame: 2, rstFrame: 3, staleAck: 99999, expectedAck: 1001, ...ev });
+    assert.equal(f.summary, head + retry);
+    assert.deepEqual(f.app, { orig: view, resp: reset });
+  }
+  // The connecting side's port is a likely server port (443) and its first segment in the capture a stray ACK
+  // (seq 1001) half a second before its SYN: the tracker takes it for the responder, and the SYN puts that
+  // responder in SYN-SENT. Its view goes to 'resp'; the delay counts from the SYN, not from the record's start.
+  const A: [string, number] = ['10.6.0.1', 443];
+  const B: [string, number] = ['10.6.0.2', 50000];
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap([
+    { tsSec: 899, tsUsec: 500000, src: A, dst: B, flags: 'A', seq: 1001, ack: 1001 },
+    { tsSec: 900, src: A, dst: B, flags: 'S', seq: 1000 },
+    { tsSec: 900, tsUsec: 1000, src: B, dst: A, flags: 'A', seq: 7000, ack: 99999 },
+    { tsSec: 900, tsUsec: 1200, src: A, dst: B, flags: 'R', seq: 99999 },
+    { tsSec: 900, tsUsec: 300000, src: A, dst: B, flags: 'S', seq: 1000 },
+  ]));
+  const f = one((await findingsOf(file)).findings, 'stale-connection');
+  assert.deepEqual([f.frame, f.actor, f.frames], [4, 'orig', [2, 3, 4]]);
+  assert.deepEqual(f.evidence, { synFrame: 2, staleAckFrame: 3, rstFrame: 4, staleAck: 99999, expectedAck: 1001, retrySynFrame: 5, retrySameIsn: true, delaySec: 0.3 });
+  assert.equal(f.summary, 'the responder 10.6.0.1:443\'s SYN (frame 2) met a stale connection: the originator 10.6.0.2:50000 answered with an ACK for another sequence (frame 3, ack 99999 instead of 1001), '
+    + 'as it does for a connection it still holds on these ports; the SYN-SENT socket answered with RST (frame 4, seq = that ack), which clears the stale connection, and '
+    + 'the same SYN (same ISN) went out again 0.3 s after the first (frame 5): connect() was delayed by ~0.3 s.');
+  assert.deepEqual(f.app, { resp: 'connect() took ~0.3 s longer (its first SYN met the stale connection); no error', orig: reset });
+});
+
 test('write-after-peer-close: a writer RST after the closer\'s RST does not make it a goodbye; data the capture lost is not invented', async () => {
   // the client closes, the server writes 40 bytes after reading the FIN, the client's kernel resets, and only
   // then the server's own RST/ACK (its abort): not a goodbye; the server wrote after its client's close, so the
