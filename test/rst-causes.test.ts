@@ -748,3 +748,17 @@ test('a burst of RSTs answering the segments in flight is told once, by its firs
   const withAck = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('RA', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
   assert.deepEqual(withAck.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
 });
+
+test('a record that continues an earlier one on the same 4-tuple (an idle split) names client and server from that record\'s handshake', async () => {
+  const actors = (r: { findings: Finding[] }) => r.findings.map((f) => [key(f), f.actor]);
+  // after 400 s of silence (the idle timer is 300 s) the client writes again and the server's kernel, its
+  // socket gone, answers with a bare RST: the new record's originator is the client, as in the first
+  const same = new Conv().open().c('PA', 10).s('A').c('PA', 10, { dt: 400 });
+  assert.deepEqual(actors(await crafted(same.s('R', 0, { seq: same.nxt('s') }))), [['half-open@7', 'server']]);
+  // the server writes first after the silence: the new record's originator is the server; the client resets
+  const other = new Conv().open().c('PA', 10).s('A').s('PA', 10, { dt: 400 });
+  assert.deepEqual(actors(await crafted(other.c('R', 0, { seq: other.nxt('c') }))), [['half-open@7', 'client']]);
+  // the first record had no handshake in the capture: orig and resp only
+  const mid = new Conv().midStream().c('PA', 10).s('A').c('PA', 10, { dt: 400 });
+  assert.deepEqual(actors(await crafted(mid.s('R', 0, { seq: mid.nxt('s') }))), [['half-open@4', 'resp']]);
+});
