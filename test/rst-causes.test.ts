@@ -257,6 +257,23 @@ test('rst-with-unread-data: the bytes after the closer\'s last data, retransmiss
   assert.deepEqual(one(r.findings, 'rst-with-unread-data').frames, [7, 8]);
 });
 
+test('rst-with-unread-data: where the unread bytes start, with a RST carrying data, data crossing the RST, the closer\'s ACK before it, and the first segment of the capture', async () => {
+  const unread = async (conv: Conv, at: string) => {
+    const r = await crafted(conv);
+    assert.deepEqual(r.all, [at]);
+    const f = one(r.findings, 'rst-with-unread-data');
+    return [f.evidence.unreadBytes, f.evidence.firstUnreadFrame, f.frames];
+  };
+  // the server's RST/ACK carries 4 bytes of its own (RFC 9293 3.5.3 allows data in a RST): the RST is not the
+  // closer's last payload, the client's 10 bytes before it are still unread
+  assert.deepEqual(await unread(new Conv().open().c('PA', 10).s('RA', 4), 'rst-with-unread-data@5'), [10, 4, [4, 5]]);
+  // the client's next 5 bytes cross the RST: they come after it, not among the unread ones
+  assert.deepEqual(await unread(new Conv().open().c('PA', 10).s('RA').c('PA', 5), 'rst-with-unread-data@5'), [10, 4, [4, 5]]);
+  // mid-stream: the client's 10 bytes are the capture's first segment; the server acknowledged them (a pure
+  // ACK, no answer) and then reset
+  assert.deepEqual(await unread(new Conv().midStream().c('PA', 10).s('A').s('RA'), 'rst-with-unread-data@3'), [10, 1, [1, 2, 3]]);
+});
+
 test('without a handshake the sides are the originator and the responder', async () => {
   const { findings, all } = await crafted(new Conv().midStream().c('PA', 10).s('PA', 20).c('A').c('RA'));
   assert.deepEqual(all, ['rst-with-unread-data@4']);
