@@ -779,3 +779,64 @@ test('a record that continues an earlier one on the same 4-tuple (an idle split)
   const mid = new Conv().midStream().c('PA', 10).s('A').c('PA', 10, { dt: 400 });
   assert.deepEqual(actors(await crafted(mid.s('R', 0, { seq: mid.nxt('s') }))), [['half-open@4', 'resp']]);
 });
+
+test('rstPairs: the segment a bare RST answers is the latest earlier one from the other side carrying ACK (not RST) with that ack, the capture\'s first included', async () => {
+  const pairing = (f: Finding) => [f.rule, f.frame, f.frames, f.evidence.burstRstFrames, f.evidence.answeredFrames, f.evidence.triggerFrame];
+  const of = async (conv: Conv) => (await crafted(conv)).findings.map(pairing);
+  // a burst of two answering the capture's first two segments
+  assert.deepEqual(await of(new Conv().midStream().c('PA', 10).c('PA', 10).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 })),
+    [['half-open', 3, [1, 2, 3, 4], [3, 4], [1, 2], 1]]);
+  // the client's next 10 bytes cross the RST (same ack): not what it answers
+  assert.deepEqual(await of(new Conv().midStream().s('A').c('PA', 10).c('PA', 10).s('R', 0, { seq: 5001 }).c('PA', 10)),
+    [['half-open', 4, [1, 2, 3, 4], undefined, undefined, 3]]);
+  // the client's RST/ACK with that ack comes last before the server's RST: a RST is answered by nothing
+  assert.deepEqual(await of(new Conv().midStream().s('A').c('PA', 10).c('RA', 0, { ack: 5001 }).s('R', 0, { seq: 5001 })),
+    [['abortive-close', 3, [1, 2, 3], undefined, undefined, undefined], ['half-open', 4, [1, 2, 3, 4], undefined, undefined, 2]]);
+  // the server's own ACK, whose ack number happens to equal its RST's seq, acknowledges the client's three
+  // segments: they reached a socket, and a RST answers only the other side, so no pair (the trigger is the client's
+  // last segment)
+  assert.deepEqual(await of(new Conv().midStream().s('A').c('PA', 10).c('PA', 10).c('PA', 10).s('A', 0, { ack: 5001 }).s('R', 0, { seq: 5001 })),
+    [['half-open', 6, [1, 2, 3, 4, 5, 6], undefined, undefined, 4]]);
+});
+
+test('bursts: a forged first RST tells no burst; a segment of the RST\'s sender ends the burst even when it acknowledges nothing; the other side\'s RST is not in it', async () => {
+  const burst = (f: Finding) => [f.rule, f.frame, f.frames, f.evidence.burstRstFrames, f.evidence.answeredFrames];
+  const inFlight = () => new Conv().midStream().s('A').c('PA', 10).c('PA', 10).c('PA', 10);
+  // the first of three with another TTL: reported alone; the two ordinary ones after it are later RSTs of a side
+  // already told, and are not made its burst
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001, ttl: 128 }).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['rst-suspicious', 5, [5], undefined, undefined]]);
+  // the server's pure ACK with an old ack (acknowledging none of the three) between two RSTs: the burst is over,
+  // though the RST after it still answers a segment in flight before the first
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).s('A', 0, { seq: 5001, ack: 1001 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['half-open', 5, [1, 2, 3, 4, 5], undefined, undefined]]);
+  // the client's pure ACK (an old ack, answered by none) between the server's RSTs does not end the server's burst
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).c('A', 0, { ack: 5000 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
+  // the client's bare RST among the server's (answering the server's first ACK): the server's burst is 5 and 7
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).c('R', 0, { seq: 1001 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]], ['half-open', 6, [1, 2, 3, 4, 5, 6], undefined, undefined]]);
+});
+
+test('stale-connection needs the answered segment: its first stale ACK, an ACK flag, no SYN flag, a pair at all', async () => {
+  const run = async (segs: Seg[]) => {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    return (await findingsOf(file)).findings.map((f) => [key(f), f.evidence]);
+  };
+  const syn: Seg = { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000 };
+  const rst = (seq: number): Seg => ({ tsSec: 900, tsUsec: 1200, src: C, dst: S, flags: 'R', seq });
+  // two stale ACKs: the RST's seq is the first one's ack
+  assert.deepEqual(await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'A', seq: 7000, ack: 99999 },
+    { tsSec: 900, tsUsec: 1100, src: S, dst: C, flags: 'A', seq: 7000, ack: 88888 }, rst(99999)]),
+  [['stale-connection@4', { synFrame: 1, staleAckFrame: 2, rstFrame: 4, staleAck: 99999, expectedAck: 1001, retrySynFrame: null, retrySameIsn: null, delaySec: null }]]);
+  // the number in the ack field of a segment without the ACK flag acknowledges nothing: no pair, an abort
+  assert.deepEqual(await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'P', seq: 7000, ack: 99999 }, rst(99999)]),
+    [['abortive-close@3', { pendingBytes: 0, finSent: false, rstFrame: 3, rstShape: 'other', acceptance: 'unknown' }]]);
+  // a bare RST from SYN-SENT that answers nothing (no segment of the peer): the connecting side gave up
+  assert.deepEqual((await run([syn, rst(1001)])).map((x) => x[0]), ['syn-unanswered@1', 'abortive-close@2']);
+  // the server's data (acknowledging the SYN) leaves the client in SYN-SENT; the SYN-ACK for another SYN after it,
+  // answered with a RST at its ack: the socket rejected one segment and goes on connecting, no story
+  assert.deepEqual((await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'PA', seq: 7001, ack: 1001, len: 10 },
+    { tsSec: 900, tsUsec: 1100, src: S, dst: C, flags: 'SA', seq: 7000, ack: 88888 }, rst(88888)])).map((x) => x[0] as string).filter((k) => k.startsWith('stale')), []);
+});

@@ -189,7 +189,7 @@ export function unansweredBytes(c: Connection, r: RstRecord): number {
     if (s.frame >= r.seg.frame) break;
     if (s.fromOrig === r.seg.fromOrig) {
       if (s.len > 0) bytes = 0;
-    } else if (s.len > 0 && !s.retrans) bytes += s.len;
+    } else if (!s.retrans) bytes += s.len; // a segment without payload adds 0
   }
   return bytes;
 }
