@@ -224,6 +224,24 @@ test('rst-suspicious: weak signals (IP ID out of series, missing timestamp optio
   assert.deepEqual((await crafted(base().s('RA', 0, { noTs: true }))).all, ['rst-with-unread-data@6']);
 });
 
+test('rst-suspicious: a missing timestamp option counts only against a sender that put one on all its other (non-SYN) segments', async () => {
+  // the server sent only its SYN-ACK before the RST (no non-SYN segment: nothing it always does); with the IP ID
+  // jump that is one weak signal, an ordinary RST
+  assert.deepEqual((await crafted(new Conv().open().c('PA', 10).s('RA', 0, { ipId: 40000, noTs: true }))).all, ['rst-with-unread-data@5']);
+  // the server's segments all carry an option (MSS), never the timestamp: its RST without one is no signal
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  const mss = tcpOpt.mss(1460);
+  writeFileSync(file, pcap([
+    { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000, ipId: 100, opts: tcpOpt.ts(1, 0) },
+    { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001, ipId: 30000, opts: mss },
+    { tsSec: 900, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 1001, ack: 5001, ipId: 101, opts: tcpOpt.ts(2, 1) },
+    { tsSec: 900, tsUsec: 3000, src: C, dst: S, flags: 'PA', seq: 1001, ack: 5001, len: 10, ipId: 102, opts: tcpOpt.ts(3, 1) },
+    { tsSec: 900, tsUsec: 4000, src: S, dst: C, flags: 'A', seq: 5001, ack: 1011, ipId: 30001, opts: mss },
+    { tsSec: 900, tsUsec: 5000, src: S, dst: C, flags: 'RA', seq: 5001, ack: 1011, ipId: 40000 },
+  ]));
+  assert.deepEqual((await findingsOf(file)).findings.map(key), ['rst-with-unread-data@6']);
+});
+
 test('rst-suspicious: an IP ID counts as out of series beyond 1024 after the last, modulo 2^16', async () => {
   const after = (last: number, id: number) => crafted(new Conv().open().c('PA', 10).s('A', 0, { ipId: last }).s('RA', 0, { ipId: id, noTs: true }));
   assert.deepEqual((await after(30000, 31024)).all, ['rst-with-unread-data@6'], '1024 on: in series');
