@@ -826,8 +826,10 @@ test('bursts: a forged first RST tells no burst; a segment of the RST\'s sender 
     [['rst-suspicious', 5, [5], undefined, undefined]]);
   // the server's pure ACK with an old ack (acknowledging none of the three) between two RSTs: the burst is over,
   // though the RST after it still answers a segment in flight before the first
-  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).s('A', 0, { seq: 5001, ack: 1001 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
-    [['half-open', 5, [1, 2, 3, 4, 5], undefined, undefined]]);
+  const ended = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('A', 0, { seq: 5001, ack: 1001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(ended.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5], undefined, undefined]]);
+  // (the last RST answers the latest segment in flight, frame 4: the first answers frame 3)
+  assert.equal(ended.findings[0].evidence.triggerFrame, 3);
   // the client's pure ACK (an old ack, answered by none) between the server's RSTs does not end the server's burst
   assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).c('A', 0, { ack: 5000 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
     [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
@@ -857,4 +859,56 @@ test('stale-connection needs the answered segment: its first stale ACK, an ACK f
   // answered with a RST at its ack: the socket rejected one segment and goes on connecting, no story
   assert.deepEqual((await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'PA', seq: 7001, ack: 1001, len: 10 },
     { tsSec: 900, tsUsec: 1100, src: S, dst: C, flags: 'SA', seq: 7000, ack: 88888 }, rst(88888)])).map((x) => x[0] as string).filter((k) => k.startsWith('stale')), []);
+});
+
+test('rstPairs: a segment its RST\'s sender acknowledged (data and FIN), or one more than 1 s before a RST from a side that spoke since, is not what the RST answers', async () => {
+  const pairing = (f: Finding) => [f.rule, f.frame, f.evidence.triggerFrame];
+  // the client's FIN with 10 bytes; the server acknowledges the bytes, not the FIN, so the FIN segment is still
+  // in flight and is what the RST answers (the client's later ACK carries another ack)
+  const fin = await crafted(new Conv().midStream().s('A').c('PA', 10).c('FA', 10).s('A', 0, { ack: 1021 }).c('A', 0, { ack: 4000 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(fin.findings.map(pairing), [['half-open', 6, 3]]);
+  // 2 s after the client's bytes, the server having sent an ACK since (an old one, acknowledging nothing): the RST
+  // answers a segment the capture lacks; the summary says so
+  const late = await crafted(new Conv().midStream().s('A').c('PA', 10).s('A', 0, { ack: 1001 }).s('R', 0, { seq: 5001, dt: 2 }));
+  assert.deepEqual(late.findings.map((f) => [f.rule, f.frame, f.evidence.triggerFrame, f.summary]), [['half-open', 4, 2,
+    'the originator 10.6.0.2:7000 sent a bare RST (frame 4) 2 s after the last exchange, with the seq the responder 10.6.0.1:43000 last acknowledged (frame 2): the answer of a kernel with no socket for a segment the capture does not show. the responder 10.6.0.1:43000 still believed the connection open: it gets ECONNRESET.']]);
+  // exactly 1 s is not late: the RST answers the client's bytes, not its later ACK (another ack)
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap([
+    { tsSec: 900, src: C, dst: S, flags: 'PA', seq: 1001, ack: 5001, len: 10 },
+    { tsSec: 900, tsUsec: 500000, src: S, dst: C, flags: 'A', seq: 5001, ack: 1001 },
+    { tsSec: 900, tsUsec: 600000, src: C, dst: S, flags: 'A', seq: 1011, ack: 4000 },
+    { tsSec: 901, src: S, dst: C, flags: 'R', seq: 5001 },
+  ]));
+  assert.deepEqual((await findingsOf(file)).findings.map(pairing), [['half-open', 4, 1]]);
+});
+
+test('the cause chain: a sender\'s RST after its retransmissions went unanswered across a timer split is its give-up (half-open), before any other cause', async () => {
+  // the client's 100 bytes and FIN, retransmitted at +1, +3 and +7 s, never answered; other traffic lets the close
+  // timer end the record; after the split one more retransmission and the client's RST/ACK (an abort by its shape)
+  const O: [string, number] = ['10.6.0.3', 42000];
+  const segs: Seg[] = [
+    { tsSec: 5000, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 5000, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 900, ack: 101 },
+    { tsSec: 5000, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 901 },
+    { tsSec: 5000, tsUsec: 3000, src: S, dst: C, flags: 'FA', seq: 901, ack: 101 },
+    { tsSec: 5000, tsUsec: 4000, src: C, dst: S, flags: 'A', seq: 101, ack: 902 },
+    { tsSec: 5000, tsUsec: 5000, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100 },
+  ];
+  for (const d of [1, 3, 7]) segs.push({ tsSec: 5000 + d, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100 });
+  for (let t = 5008; t < 5019; t += 2) segs.push({ tsSec: t, src: O, dst: S, flags: 'S', seq: t });
+  segs.push({ tsSec: 5013, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100 });
+  segs.push({ tsSec: 5019, src: C, dst: S, flags: 'RA', seq: 202, ack: 902 });
+  segs.sort((a, b) => a.tsSec - b.tsSec || (a.tsUsec ?? 0) - (b.tsUsec ?? 0));
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap(segs));
+  const rstFrame = segs.length;
+  const onRst = (await findingsOf(file)).findings.filter((f) => f.frame === rstFrame).map((f) => [f.rule, f.evidence.kind, f.actor]);
+  assert.deepEqual(onRst, [['half-open', 'gave-up-after-split', 'client']]);
+});
+
+test('rstPairs: a pure ACK in flight is never "acknowledged" (nothing in it to acknowledge): a RST can answer it', async () => {
+  // the client's pure ACK (ack 5001), the server's ACK after it, the client's ACK with another ack, the server's RST
+  const { findings } = await crafted(new Conv().midStream().s('A').c('A').s('A').c('A', 0, { ack: 4000 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(findings.map((f) => [f.rule, f.frame, f.evidence.triggerFrame]), [['half-open', 5, 2]]);
 });
