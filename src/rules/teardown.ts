@@ -135,8 +135,10 @@ function acknowledgedBefore(ev: readonly Segment[], j: number, rst: Segment): bo
   // a kernel answers a segment it has no socket for at once: a RST long after x, from a side that spoke after x,
   // answers something else (a segment the capture lacks); within that time the two may have crossed
   const late = segTime(rst) - segTime(x) > PAIR_LATE_SEC;
+  // Stryker disable next-line EqualityOperator: `<` as `<=` is equivalent: the loop always breaks at the RST (frame test below) before the end: the RST is in the evidence, or left its ring only for later segments, which are (the line's `>=`, killed, is hidden with it)
   for (let k = j + 1; k < ev.length; k++) {
     const y = ev[k];
+    // Stryker disable next-line EqualityOperator: `>=` as `>` is equivalent: the segment of frame rst.frame is the RST itself, skipped as a RST next, and the one after it breaks (the line's `<`, killed, is hidden with it)
     if (y.frame >= rst.frame) break;
     if (y.fromOrig !== rst.fromOrig || (y.flags & TCP_RST) !== 0) continue;
     if (late) return true;
