@@ -912,3 +912,45 @@ test('rstPairs: a pure ACK in flight is never "acknowledged" (nothing in it to a
   const { findings } = await crafted(new Conv().midStream().s('A').c('A').s('A').c('A', 0, { ack: 4000 }).s('R', 0, { seq: 5001 }));
   assert.deepEqual(findings.map((f) => [f.rule, f.frame, f.evidence.triggerFrame]), [['half-open', 5, 2]]);
 });
+
+test('abortive-close: a handshake given up, both sides closed, the peer\'s FIN before the abort (either side), unacknowledged data after both FINs, a mid-stream abort; exact texts', async () => {
+  const get = async (segs: Seg[], at: string) => {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    const { findings } = await findingsOf(file);
+    assert.deepEqual(findings.map(key), [at]);
+    const f = findings[0];
+    return [f.actor, f.severity, f.frames, f.summary, f.app, f.evidence];
+  };
+  const abort = { resp: 'closed abortively (SO_LINGER 0 or abort): close() returned at once, unsent data discarded', orig: 'the next read() or write() failed with ECONNRESET' };
+  // the server's SYN-ACK three times, never acknowledged, then its RST/ACK (nDPI gnutella.pcap's story)
+  const hs: Seg[] = [{ tsSec: 9500, src: C, dst: S, flags: 'S', seq: 10 }];
+  for (const t of [0, 1, 3]) hs.push({ tsSec: 9500 + t, tsUsec: 500, src: S, dst: C, flags: 'SA', seq: 900, ack: 11 });
+  hs.push({ tsSec: 9505, src: S, dst: C, flags: 'RA', seq: 901, ack: 11 });
+  assert.deepEqual(await get(hs, 'abortive-close@5'), ['server', 'warning', [1, 2, 3, 4, 5],
+    `${SERVER} sent its SYN-ACK 3 time(s) and ${CLIENT} never acknowledged it; then it gave up on the handshake with RST (frame 5). The connection never completed: the listener's application never saw it, and the connecting side's connect() did not complete on it.`,
+    { resp: 'the half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())', orig: 'no ACK of the SYN-ACK seen: its connect() did not complete on this connection (gone, or its ACKs were lost)' },
+    { kind: 'handshake-abandoned', synAcks: 3, rstFrame: 5, rstShape: 'live-socket', acceptance: 'unknown' }]);
+  // mid-stream, the client never acknowledged the server's bytes: no SYN-ACK of the server's, an ordinary abort
+  assert.deepEqual(await get(new Conv().midStream().s('PA', 10).s('RA').segs, 'abortive-close@2'), ['orig', 'warning', [1, 2],
+    'the originator 10.6.0.2:7000 aborted the connection with RST (frame 2) without a FIN: the responder 10.6.0.1:43000 sees ECONNRESET.',
+    { orig: abort.resp, resp: abort.orig }, { pendingBytes: 0, finSent: false, rstFrame: 2, rstShape: 'live-socket', acceptance: 'unknown' }]);
+  // both FINs, the server's acknowledged: its RST instead of the last ACK (info)
+  assert.deepEqual(await get(new Conv().open().c('PA', 10).s('A').c('FA').s('FA').c('A').s('RA').segs, 'abortive-close@9'), ['server', 'info', [4, 5, 6, 7, 8, 9],
+    `${SERVER} and ${CLIENT} had both closed (FINs); ${SERVER} then sent RST (frame 9) instead of a last ACK. That only ends the peer's closed socket early (no TIME_WAIT on this side): both applications had closed, so none sees an error.`,
+    { resp: 'had closed (FIN); its stack ended the connection with RST instead of a last ACK (SO_LINGER 0 after shutdown, or a stack that skips TIME_WAIT)', orig: 'had closed (FIN): no error reaches it' },
+    { pendingBytes: 0, finSent: true, peerFinSent: true, rstFrame: 9, rstShape: 'live-socket', acceptance: 'exact' }]);
+  // both FINs, but the server's 30 bytes were never acknowledged: an abort that discards them (warning)
+  assert.deepEqual(await get(new Conv().open().c('PA', 10).s('PA', 30).c('FA', 0, { ack: 5001 }).s('FA').s('RA').segs, 'abortive-close@8'), ['server', 'warning', [3, 4, 5, 6, 7, 8],
+    `${SERVER} aborted the connection with RST (frame 8) after its FIN, discarding 30 byte(s) it had sent that were never acknowledged: ${CLIENT} sees ECONNRESET.`,
+    abort, { pendingBytes: 30, finSent: true, rstFrame: 8, rstShape: 'live-socket', acceptance: 'exact' }]);
+  // the peer's FIN, then the abort: ECONNRESET only for a peer that shut down writing and still reads; from the
+  // server, and from the client
+  const peerFin = (closer: string, aborter: string) => `${aborter} aborted the connection with RST (frame 7) without a FIN, after ${closer}'s FIN: if that side had closed its socket, no error reaches it; if it had only shut down writing and still reads, that read fails with ECONNRESET (the wire cannot tell close() from shutdown()).`;
+  const finView = 'had sent its FIN: no error after close(); a read after shutdown(SHUT_WR) fails with ECONNRESET';
+  const ev = { pendingBytes: 0, finSent: false, rstFrame: 7, rstShape: 'live-socket', acceptance: 'exact' };
+  assert.deepEqual(await get(new Conv().open().s('PA', 100).c('A').c('FA').s('RA').segs, 'abortive-close@7'),
+    ['server', 'warning', [2, 3, 4, 5, 6, 7], peerFin(CLIENT, SERVER), { resp: abort.resp, orig: finView }, ev]);
+  assert.deepEqual(await get(new Conv().open().c('PA', 100).s('A').s('FA').c('RA').segs, 'abortive-close@7'),
+    ['client', 'warning', [2, 3, 4, 5, 6, 7], peerFin(SERVER, CLIENT), { orig: abort.resp, resp: finView }, ev]);
+});
