@@ -111,6 +111,7 @@ function lateWrite(c: Ctx, v: RstVerdict): Late | null {
     dataAckedFin: closerEp.finRel >= 0 && data.ackRel > closerEp.finRel,
     bytes: Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck),
     writerFin: writerM.fin,
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the side test as `true` and `<` as `<=` are equivalent: the closer has no RST before this one (a verdict's RST without suspicion is its side's first, teardown.ts) and this one is the closer's (the line's other mutants of those kinds, killed, are hidden with them)
     writerRst: c.rsts.find((r) => r.seg.fromOrig !== closer && r.seg.frame < rst.frame)?.seg ?? null,
   };
 }
