@@ -961,3 +961,34 @@ test('abortive-close: a handshake given up, both sides closed, the peer\'s FIN b
   assert.deepEqual(await get(new Conv().open().c('PA', 100).s('A').s('FA').c('RA').segs, 'abortive-close@7'),
     ['client', 'warning', [2, 3, 4, 5, 6, 7], peerFin(SERVER, CLIENT), { orig: abort.resp, resp: finView }, ev]);
 });
+
+test('rst-suspicious: the challenge ACK comes from the side the RST was aimed at, not from its claimed sender; an IP ID of 0 is shown as 0', async () => {
+  // the in-window RST claiming to come from the client, then the client's own pure ACK, then the server's: the
+  // server's is the challenge ACK
+  const conv = new Conv().open().c('PA', 10).s('PA', 10).c('A');
+  conv.c('RA', 0, { seq: conv.nxt('c') + 1000 }).c('A').s('A');
+  const f = one((await crafted(conv)).findings, 'rst-suspicious');
+  assert.deepEqual([f.frame, f.frames, f.evidence.challengeAckFrame, f.evidence.survived], [7, [7, 9], 9, true]);
+  // a forged RST (another TTL) whose IP ID is 0 (no IP ID signal, but the evidence shows the field as it is)
+  const g = one((await crafted(new Conv().open().c('PA', 10).s('A').s('RA', 0, { ttl: 50, ipId: 0 }))).findings, 'rst-suspicious');
+  assert.deepEqual([g.evidence.reasons, g.evidence.ipId], [["TTL 50 unlike the sender's other packets (64)"], 0]);
+});
+
+test('write-after-peer-close: the capture-end caveat only when the capture ends within 1 s of the RST, not when it goes on or the record ends otherwise', async () => {
+  const race: Seg[] = [
+    { tsSec: 600, src: WC, dst: WS, flags: 'S', seq: 100 },
+    { tsSec: 600, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 600, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 600, tsUsec: 3000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9001, len: 50 },
+    { tsSec: 600, tsUsec: 4000, src: WC, dst: WS, flags: 'PA', seq: 151, ack: 9001, len: 100 },
+    { tsSec: 600, tsUsec: 4100, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 151 },
+    { tsSec: 600, tsUsec: 5000, src: WS, dst: WC, flags: 'R', seq: 9002 },
+  ];
+  const told = 'the server 10.5.0.2:7000 closed first (FIN, frame 6); the client 10.5.0.1:43000 meanwhile wrote 100 byte(s) (frame 5) before that FIN reached it (a race); '
+    + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).';
+  // the capture goes on 2 s (another connection's SYN): nothing left open
+  const O: [string, number] = ['10.5.0.3', 44000];
+  assert.equal((await writeAfterPeerClose([...race, { tsSec: 602, tsUsec: 5000, src: O, dst: WS, flags: 'S', seq: 1 }])).summary, told);
+  // the client's next connection on the same ports 0.5 s after the RST ends this record (reused), not the capture
+  assert.equal((await writeAfterPeerClose([...race, { tsSec: 600, tsUsec: 505000, src: WC, dst: WS, flags: 'S', seq: 7777 }])).summary, told);
+});
