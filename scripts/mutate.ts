@@ -6,6 +6,9 @@
  *   npm run mutate -- --list       # the groups, their files and tests
  *   npm run mutate -- --concurrency 1 state   # one mutant at a time (default 2)
  *   npm run mutate -- --concurrency 1 merge   # one test process at a time (default 2)
+ *   npm run mutate -- --mutate src/rules/teardown.ts:40-60 rst-causes
+ *                                  # one group's tests against these files or ranges only
+ *                                  # (repeatable; report in reports/mutation/<group>-narrow.json)
  *
  * Each group is one Stryker run: it mutates the group's source files in a
  * sandbox copy of the project, builds it with tsc (mutants are compiled in
@@ -111,9 +114,10 @@ function score(c: Counts): number {
   return valid === 0 ? 100 : (100 * detected) / valid;
 }
 
-async function runGroup(g: Group, concurrency: number): Promise<{ perFile: Map<string, Counts>; survivors: string[] }> {
+async function runGroup(g: Group, concurrency: number, narrow: boolean): Promise<{ perFile: Map<string, Counts>; survivors: string[] }> {
   const { Stryker } = await import('@stryker-mutator/core');
-  const report = join('reports/mutation', `${g.name}.json`);
+  // a narrowed run never overwrites the group's full report
+  const report = join('reports/mutation', `${g.name}${narrow ? '-narrow' : ''}.json`);
   const stryker = new Stryker({
     packageManager: 'npm',
     testRunner: 'command',
@@ -171,6 +175,19 @@ async function main(): Promise<void> {
       return;
     }
   }
+  // --mutate FILE[:lines] (repeatable): replaces the group's files, for one group at a time. The
+  // files are not checked against the group's: the run's score only describes what it mutated.
+  const narrowTo: string[] = [];
+  for (let mi = args.indexOf('--mutate'); mi >= 0; mi = args.indexOf('--mutate')) {
+    const spec = args[mi + 1];
+    if (spec === undefined || spec.startsWith('--')) {
+      console.error('mutate: --mutate takes a file or file:lines');
+      process.exitCode = 2;
+      return;
+    }
+    narrowTo.push(spec);
+    args.splice(mi, 2);
+  }
   if (args.includes('--list')) {
     for (const g of GROUPS) console.log(`${g.name}: ${g.what}\n  mutate: ${g.mutate.join(' ')}\n  tests:  ${g.tests.join(' ')}`);
     return;
@@ -181,17 +198,25 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const chosen = args.length > 0 ? GROUPS.filter((g) => args.includes(g.name)) : GROUPS;
+  let chosen = args.length > 0 ? GROUPS.filter((g) => args.includes(g.name)) : GROUPS;
+  if (narrowTo.length > 0) {
+    if (chosen.length !== 1) {
+      console.error('mutate: --mutate needs exactly one group (whose tests run)');
+      process.exitCode = 2;
+      return;
+    }
+    chosen = [{ ...chosen[0]!, mutate: narrowTo }];
+  }
   mkdirSync('reports/mutation', { recursive: true });
   const rows: string[] = ['| group | file | killed | timeout | survived | no coverage | ignored (equivalent) | score |', '|---|---|---:|---:|---:|---:|---:|---:|'];
   const survivors: string[] = [];
   for (const g of chosen) {
     const started = Date.now();
-    const r = await runGroup(g, concurrency);
+    const r = await runGroup(g, concurrency, narrowTo.length > 0);
     for (const [file, c] of r.perFile) {
       rows.push(`| ${g.name} | \`${file}\` | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.ignored} | ${score(c).toFixed(1)}% |`);
     }
-    survivors.push(`### ${g.name} (${((Date.now() - started) / 1000).toFixed(0)} s)`, ...(r.survivors.length ? r.survivors : ['- none']));
+    survivors.push(`### ${g.name}${narrowTo.length > 0 ? ` (--mutate ${narrowTo.join(' ')})` : ''} (${((Date.now() - started) / 1000).toFixed(0)} s)`, ...(r.survivors.length ? r.survivors : ['- none']));
   }
   const md = [`Mutation testing, ${new Date().toISOString()}`, '', ...rows, '', 'Surviving mutants:', '', ...survivors, ''].join('\n');
   writeFileSync('reports/mutation/summary.md', md);

@@ -224,6 +224,24 @@ test('rst-suspicious: weak signals (IP ID out of series, missing timestamp optio
   assert.deepEqual((await crafted(base().s('RA', 0, { noTs: true }))).all, ['rst-with-unread-data@6']);
 });
 
+test('rst-suspicious: a missing timestamp option counts only against a sender that put one on all its other (non-SYN) segments', async () => {
+  // the server sent only its SYN-ACK before the RST (no non-SYN segment: nothing it always does); with the IP ID
+  // jump that is one weak signal, an ordinary RST
+  assert.deepEqual((await crafted(new Conv().open().c('PA', 10).s('RA', 0, { ipId: 40000, noTs: true }))).all, ['rst-with-unread-data@5']);
+  // the server's segments all carry an option (MSS), never the timestamp: its RST without one is no signal
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  const mss = tcpOpt.mss(1460);
+  writeFileSync(file, pcap([
+    { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000, ipId: 100, opts: tcpOpt.ts(1, 0) },
+    { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001, ipId: 30000, opts: mss },
+    { tsSec: 900, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 1001, ack: 5001, ipId: 101, opts: tcpOpt.ts(2, 1) },
+    { tsSec: 900, tsUsec: 3000, src: C, dst: S, flags: 'PA', seq: 1001, ack: 5001, len: 10, ipId: 102, opts: tcpOpt.ts(3, 1) },
+    { tsSec: 900, tsUsec: 4000, src: S, dst: C, flags: 'A', seq: 5001, ack: 1011, ipId: 30001, opts: mss },
+    { tsSec: 900, tsUsec: 5000, src: S, dst: C, flags: 'RA', seq: 5001, ack: 1011, ipId: 40000 },
+  ]));
+  assert.deepEqual((await findingsOf(file)).findings.map(key), ['rst-with-unread-data@6']);
+});
+
 test('rst-suspicious: an IP ID counts as out of series beyond 1024 after the last, modulo 2^16', async () => {
   const after = (last: number, id: number) => crafted(new Conv().open().c('PA', 10).s('A', 0, { ipId: last }).s('RA', 0, { ipId: id, noTs: true }));
   assert.deepEqual((await after(30000, 31024)).all, ['rst-with-unread-data@6'], '1024 on: in series');
@@ -255,6 +273,23 @@ test('rst-with-unread-data: the bytes after the closer\'s last data, retransmiss
   assert.deepEqual(r.all, ['rst-with-unread-data@8']);
   assert.deepEqual(one(r.findings, 'rst-with-unread-data').evidence, { unreadBytes: 3, firstUnreadFrame: 7, rstFrame: 8, rstShape: 'live-socket', acceptance: 'exact' });
   assert.deepEqual(one(r.findings, 'rst-with-unread-data').frames, [7, 8]);
+});
+
+test('rst-with-unread-data: where the unread bytes start, with a RST carrying data, data crossing the RST, the closer\'s ACK before it, and the first segment of the capture', async () => {
+  const unread = async (conv: Conv, at: string) => {
+    const r = await crafted(conv);
+    assert.deepEqual(r.all, [at]);
+    const f = one(r.findings, 'rst-with-unread-data');
+    return [f.evidence.unreadBytes, f.evidence.firstUnreadFrame, f.frames];
+  };
+  // the server's RST/ACK carries 4 bytes of its own (RFC 9293 3.5.3 allows data in a RST): the RST is not the
+  // closer's last payload, the client's 10 bytes before it are still unread
+  assert.deepEqual(await unread(new Conv().open().c('PA', 10).s('RA', 4), 'rst-with-unread-data@5'), [10, 4, [4, 5]]);
+  // the client's next 5 bytes cross the RST: they come after it, not among the unread ones
+  assert.deepEqual(await unread(new Conv().open().c('PA', 10).s('RA').c('PA', 5), 'rst-with-unread-data@5'), [10, 4, [4, 5]]);
+  // mid-stream: the client's 10 bytes are the capture's first segment; the server acknowledged them (a pure
+  // ACK, no answer) and then reset
+  assert.deepEqual(await unread(new Conv().midStream().c('PA', 10).s('A').s('RA'), 'rst-with-unread-data@3'), [10, 1, [1, 2, 3]]);
 });
 
 test('without a handshake the sides are the originator and the responder', async () => {
@@ -387,12 +422,19 @@ test('write-after-peer-close: the client closes first, the server writes after r
   assert.equal(f.severity, 'warning');
   assert.deepEqual(f.frames, [6, 7, 8, 9]);
   assert.deepEqual(f.evidence, { variant: 'after-client-close', finFrame: 6, firstDataFrame: 8, bytesAfterFin: 40, rstFrame: 9, rstShape: 'socketless', dataAckedFin: true });
-  assert.match(f.summary, /the server \S+ then sent 40 byte\(s\) \(frame 8\) after it had received that FIN, and the client \S+'s kernel answered with RST \(frame 9\)/);
-  assert.match(f.summary, /The capture cannot show which/);
+  const both = ' A server\'s last bytes after its client\'s close are most often a reply to the last request or a parting message (an SMTP 421 or 500, a TLS close_notify, an RPC fault) followed by its own close(), which the RST overtook: then nothing failed. '
+    + 'If the server wrote again, that write failed with EPIPE (SIGPIPE unless ignored). The capture cannot show which: a socket sends nothing after a RST, neither its FIN nor a failed write.';
+  assert.equal(f.summary, `${CLIENT} closed (FIN, frame 6); ${SERVER} then sent 40 byte(s) (frame 8) after it had received that FIN, and ${CLIENT}'s kernel answered with RST (frame 9): the client's application never reads them.${both}`);
   assert.deepEqual(f.app, {
     orig: "had called close(); its kernel discarded the server's last 40 byte(s) unread and answered with RST; no error reached it",
     resp: 'the write succeeded locally; after a last message and close() nothing failed; a later write, if any, failed with EPIPE (SIGPIPE unless ignored)',
   });
+  // the server's 40 bytes crossed the client's FIN (they do not acknowledge it)
+  const crossing = new Conv().open().c('PA', 10).s('A').c('FA').s('PA', 40, { ack: 1011 });
+  const x = one((await crafted(crossing.c('R', 0, { seq: crossing.nxt('c') }))).findings, 'write-after-peer-close');
+  assert.deepEqual([x.frame, x.frames, x.evidence], [8, [6, 7, 8], { variant: 'after-client-close', finFrame: 6, firstDataFrame: 7, bytesAfterFin: 40, rstFrame: 8, rstShape: 'other', dataAckedFin: false }]);
+  assert.equal(x.summary, `${CLIENT} closed (FIN, frame 6) while ${SERVER}'s 40 byte(s) (from frame 7) were on their way (they crossed the FIN), and ${CLIENT}'s kernel answered with RST (frame 8): the client's application never reads them.${both}`);
+  assert.deepEqual(x.app, f.app);
   // the same with the roles unknown (no handshake): the bug variant stands
   const mid = await crafted(new Conv().midStream().c('PA', 10).s('A').c('FA').s('A').s('PA', 40).c('R'));
   const g = one(mid.findings, 'write-after-peer-close');
@@ -658,6 +700,60 @@ test('stale-connection: no retry in the capture, a retry with another ISN, a rec
   }
 });
 
+test('stale-connection: the same SYN again after 4 ms and after exactly 0.1 s (the unit\'s edge), a SYN-ACK from the socket is no retry, and a SYN-SENT socket the tracker took for the responder', async () => {
+  const stale: Seg[] = [
+    { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000 },
+    { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'A', seq: 7000, ack: 99999 },
+    { tsSec: 900, tsUsec: 1200, src: C, dst: S, flags: 'R', seq: 99999 },
+  ];
+  const head = `${CLIENT}'s SYN (frame 1) met a stale connection: ${SERVER} answered with an ACK for another sequence (frame 2, ack 99999 instead of 1001), `
+    + 'as it does for a connection it still holds on these ports; the SYN-SENT socket answered with RST (frame 3, seq = that ack), which clears the stale connection, and ';
+  const reset = 'the old connection is reset: an application still holding it gets ECONNRESET on its next read() or write(); one in TIME_WAIT just ends';
+  const cases: [Seg[], string, string, Record<string, unknown>][] = [
+    // Linux retries at once: the same ISN 4 ms after the first SYN (the next record on these ports), told in ms
+    [[...stale, { tsSec: 900, tsUsec: 4000, src: C, dst: S, flags: 'S', seq: 1000 }],
+      'the same SYN (same ISN) went out again 4 ms after the first (frame 4): connect() was delayed by ~4 ms.', 'connect() took ~4 ms longer (its first SYN met the stale connection); no error',
+      { retrySynFrame: 4, retrySameIsn: true, delaySec: 0.004 }],
+    // 0.1 s is told in seconds
+    [[...stale, { tsSec: 900, tsUsec: 100000, src: C, dst: S, flags: 'S', seq: 1000 }],
+      'the same SYN (same ISN) went out again 0.1 s after the first (frame 4): connect() was delayed by ~0.1 s.', 'connect() took ~0.1 s longer (its first SYN met the stale connection); no error',
+      { retrySynFrame: 4, retrySameIsn: true, delaySec: 0.1 }],
+    // a SYN-ACK with the socket's ISN stays in the record (no new connection): not a retry of its SYN
+    [[...stale, { tsSec: 900, tsUsec: 600000, src: C, dst: S, flags: 'SA', seq: 1000, ack: 7001 }],
+      'connect() waits for the SYN\'s retransmission (Linux sends it at once, Windows after 3 s); the capture ends before it.', 'connect() is delayed until its SYN is retransmitted; no error',
+      { retrySynFrame: null, retrySameIsn: null, delaySec: null }],
+  ];
+  for (const [segs, retry, view, ev] of cases) {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    const f = one((await findingsOf(file)).findings, 'stale-connection');
+    assert.deepEqual([f.frame, f.actor, f.frames], [3, 'server', [1, 2, 3]]);
+    assert.deepEqual(f.evidence, { synFrame: 1, staleAckFrame: 2, rstFrame: 3, staleAck: 99999, expectedAck: 1001, ...ev });
+    assert.equal(f.summary, head + retry);
+    assert.deepEqual(f.app, { orig: view, resp: reset });
+  }
+  // The connecting side's port is a likely server port (443) and its first segment in the capture a stray ACK
+  // (seq 1001) half a second before its SYN: the tracker takes it for the responder, and the SYN puts that
+  // responder in SYN-SENT. Its view goes to 'resp'; the delay counts from the SYN, not from the record's start.
+  const A: [string, number] = ['10.6.0.1', 443];
+  const B: [string, number] = ['10.6.0.2', 50000];
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap([
+    { tsSec: 899, tsUsec: 500000, src: A, dst: B, flags: 'A', seq: 1001, ack: 1001 },
+    { tsSec: 900, src: A, dst: B, flags: 'S', seq: 1000 },
+    { tsSec: 900, tsUsec: 1000, src: B, dst: A, flags: 'A', seq: 7000, ack: 99999 },
+    { tsSec: 900, tsUsec: 1200, src: A, dst: B, flags: 'R', seq: 99999 },
+    { tsSec: 900, tsUsec: 300000, src: A, dst: B, flags: 'S', seq: 1000 },
+  ]));
+  const f = one((await findingsOf(file)).findings, 'stale-connection');
+  assert.deepEqual([f.frame, f.actor, f.frames], [4, 'orig', [2, 3, 4]]);
+  assert.deepEqual(f.evidence, { synFrame: 2, staleAckFrame: 3, rstFrame: 4, staleAck: 99999, expectedAck: 1001, retrySynFrame: 5, retrySameIsn: true, delaySec: 0.3 });
+  assert.equal(f.summary, 'the responder 10.6.0.1:443\'s SYN (frame 2) met a stale connection: the originator 10.6.0.2:50000 answered with an ACK for another sequence (frame 3, ack 99999 instead of 1001), '
+    + 'as it does for a connection it still holds on these ports; the SYN-SENT socket answered with RST (frame 4, seq = that ack), which clears the stale connection, and '
+    + 'the same SYN (same ISN) went out again 0.3 s after the first (frame 5): connect() was delayed by ~0.3 s.');
+  assert.deepEqual(f.app, { resp: 'connect() took ~0.3 s longer (its first SYN met the stale connection); no error', orig: reset });
+});
+
 test('write-after-peer-close: a writer RST after the closer\'s RST does not make it a goodbye; data the capture lost is not invented', async () => {
   // the client closes, the server writes 40 bytes after reading the FIN, the client's kernel resets, and only
   // then the server's own RST/ACK (its abort): not a goodbye; the server wrote after its client's close, so the
@@ -693,4 +789,206 @@ test('a burst of RSTs answering the segments in flight is told once, by its firs
   // a RST/ACK among them answers no segment of its own (only bare RSTs pair): not in the burst
   const withAck = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('RA', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }));
   assert.deepEqual(withAck.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
+});
+
+test('a record that continues an earlier one on the same 4-tuple (an idle split) names client and server from that record\'s handshake', async () => {
+  const actors = (r: { findings: Finding[] }) => r.findings.map((f) => [key(f), f.actor]);
+  // after 400 s of silence (the idle timer is 300 s) the client writes again and the server's kernel, its
+  // socket gone, answers with a bare RST: the new record's originator is the client, as in the first
+  const same = new Conv().open().c('PA', 10).s('A').c('PA', 10, { dt: 400 });
+  assert.deepEqual(actors(await crafted(same.s('R', 0, { seq: same.nxt('s') }))), [['half-open@7', 'server']]);
+  // the server writes first after the silence: the new record's originator is the server; the client resets
+  const other = new Conv().open().c('PA', 10).s('A').s('PA', 10, { dt: 400 });
+  assert.deepEqual(actors(await crafted(other.c('R', 0, { seq: other.nxt('c') }))), [['half-open@7', 'client']]);
+  // the first record had no handshake in the capture: orig and resp only
+  const mid = new Conv().midStream().c('PA', 10).s('A').c('PA', 10, { dt: 400 });
+  assert.deepEqual(actors(await crafted(mid.s('R', 0, { seq: mid.nxt('s') }))), [['half-open@4', 'resp']]);
+});
+
+test('rstPairs: the segment a bare RST answers is the latest earlier one from the other side carrying ACK (not RST) with that ack, the capture\'s first included', async () => {
+  const pairing = (f: Finding) => [f.rule, f.frame, f.frames, f.evidence.burstRstFrames, f.evidence.answeredFrames, f.evidence.triggerFrame];
+  const of = async (conv: Conv) => (await crafted(conv)).findings.map(pairing);
+  // a burst of two answering the capture's first two segments
+  assert.deepEqual(await of(new Conv().midStream().c('PA', 10).c('PA', 10).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 })),
+    [['half-open', 3, [1, 2, 3, 4], [3, 4], [1, 2], 1]]);
+  // the client's next 10 bytes cross the RST (same ack): not what it answers
+  assert.deepEqual(await of(new Conv().midStream().s('A').c('PA', 10).c('PA', 10).s('R', 0, { seq: 5001 }).c('PA', 10)),
+    [['half-open', 4, [1, 2, 3, 4], undefined, undefined, 3]]);
+  // the client's RST/ACK with that ack comes last before the server's RST: a RST is answered by nothing
+  assert.deepEqual(await of(new Conv().midStream().s('A').c('PA', 10).c('RA', 0, { ack: 5001 }).s('R', 0, { seq: 5001 })),
+    [['abortive-close', 3, [1, 2, 3], undefined, undefined, undefined], ['half-open', 4, [1, 2, 3, 4], undefined, undefined, 2]]);
+  // the server's own ACK, whose ack number happens to equal its RST's seq, acknowledges the client's three
+  // segments: they reached a socket, and a RST answers only the other side, so no pair (the trigger is the client's
+  // last segment)
+  assert.deepEqual(await of(new Conv().midStream().s('A').c('PA', 10).c('PA', 10).c('PA', 10).s('A', 0, { ack: 5001 }).s('R', 0, { seq: 5001 })),
+    [['half-open', 6, [1, 2, 3, 4, 5, 6], undefined, undefined, 4]]);
+});
+
+test('bursts: a forged first RST tells no burst; a segment of the RST\'s sender ends the burst even when it acknowledges nothing; the other side\'s RST is not in it', async () => {
+  const burst = (f: Finding) => [f.rule, f.frame, f.frames, f.evidence.burstRstFrames, f.evidence.answeredFrames];
+  const inFlight = () => new Conv().midStream().s('A').c('PA', 10).c('PA', 10).c('PA', 10);
+  // the first of three with another TTL: reported alone; the two ordinary ones after it are later RSTs of a side
+  // already told, and are not made its burst
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001, ttl: 128 }).s('R', 0, { seq: 5001 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['rst-suspicious', 5, [5], undefined, undefined]]);
+  // the server's pure ACK with an old ack (acknowledging none of the three) between two RSTs: the burst is over,
+  // though the RST after it still answers a segment in flight before the first
+  const ended = await crafted(inFlight().s('R', 0, { seq: 5001 }).s('A', 0, { seq: 5001, ack: 1001 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(ended.findings.map(burst), [['half-open', 5, [1, 2, 3, 4, 5], undefined, undefined]]);
+  // (the last RST answers the latest segment in flight, frame 4: the first answers frame 3)
+  assert.equal(ended.findings[0].evidence.triggerFrame, 3);
+  // the client's pure ACK (an old ack, answered by none) between the server's RSTs does not end the server's burst
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).c('A', 0, { ack: 5000 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]]]);
+  // the client's bare RST among the server's (answering the server's first ACK): the server's burst is 5 and 7
+  assert.deepEqual((await crafted(inFlight().s('R', 0, { seq: 5001 }).c('R', 0, { seq: 1001 }).s('R', 0, { seq: 5001 }))).findings.map(burst),
+    [['half-open', 5, [1, 2, 3, 4, 5, 7], [5, 7], [3, 4]], ['half-open', 6, [1, 2, 3, 4, 5, 6], undefined, undefined]]);
+});
+
+test('stale-connection needs the answered segment: its first stale ACK, an ACK flag, no SYN flag, a pair at all', async () => {
+  const run = async (segs: Seg[]) => {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    return (await findingsOf(file)).findings.map((f) => [key(f), f.evidence]);
+  };
+  const syn: Seg = { tsSec: 900, src: C, dst: S, flags: 'S', seq: 1000 };
+  const rst = (seq: number): Seg => ({ tsSec: 900, tsUsec: 1200, src: C, dst: S, flags: 'R', seq });
+  // two stale ACKs: the RST's seq is the first one's ack
+  assert.deepEqual(await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'A', seq: 7000, ack: 99999 },
+    { tsSec: 900, tsUsec: 1100, src: S, dst: C, flags: 'A', seq: 7000, ack: 88888 }, rst(99999)]),
+  [['stale-connection@4', { synFrame: 1, staleAckFrame: 2, rstFrame: 4, staleAck: 99999, expectedAck: 1001, retrySynFrame: null, retrySameIsn: null, delaySec: null }]]);
+  // the number in the ack field of a segment without the ACK flag acknowledges nothing: no pair, an abort
+  assert.deepEqual(await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'P', seq: 7000, ack: 99999 }, rst(99999)]),
+    [['abortive-close@3', { pendingBytes: 0, finSent: false, rstFrame: 3, rstShape: 'other', acceptance: 'unknown' }]]);
+  // a bare RST from SYN-SENT that answers nothing (no segment of the peer): the connecting side gave up
+  assert.deepEqual((await run([syn, rst(1001)])).map((x) => x[0]), ['syn-unanswered@1', 'abortive-close@2']);
+  // the server's data (acknowledging the SYN) leaves the client in SYN-SENT; the SYN-ACK for another SYN after it,
+  // answered with a RST at its ack: the socket rejected one segment and goes on connecting, no story
+  assert.deepEqual((await run([syn, { tsSec: 900, tsUsec: 1000, src: S, dst: C, flags: 'PA', seq: 7001, ack: 1001, len: 10 },
+    { tsSec: 900, tsUsec: 1100, src: S, dst: C, flags: 'SA', seq: 7000, ack: 88888 }, rst(88888)])).map((x) => x[0] as string).filter((k) => k.startsWith('stale')), []);
+});
+
+test('rstPairs: a segment its RST\'s sender acknowledged (data and FIN), or one more than 1 s before a RST from a side that spoke since, is not what the RST answers', async () => {
+  const pairing = (f: Finding) => [f.rule, f.frame, f.evidence.triggerFrame];
+  // the client's FIN with 10 bytes; the server acknowledges the bytes, not the FIN, so the FIN segment is still
+  // in flight and is what the RST answers (the client's later ACK carries another ack)
+  const fin = await crafted(new Conv().midStream().s('A').c('PA', 10).c('FA', 10).s('A', 0, { ack: 1021 }).c('A', 0, { ack: 4000 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(fin.findings.map(pairing), [['half-open', 6, 3]]);
+  // 2 s after the client's bytes, the server having sent an ACK since (an old one, acknowledging nothing): the RST
+  // answers a segment the capture lacks; the summary says so
+  const late = await crafted(new Conv().midStream().s('A').c('PA', 10).s('A', 0, { ack: 1001 }).s('R', 0, { seq: 5001, dt: 2 }));
+  assert.deepEqual(late.findings.map((f) => [f.rule, f.frame, f.evidence.triggerFrame, f.summary]), [['half-open', 4, 2,
+    'the originator 10.6.0.2:7000 sent a bare RST (frame 4) 2 s after the last exchange, with the seq the responder 10.6.0.1:43000 last acknowledged (frame 2): the answer of a kernel with no socket for a segment the capture does not show. the responder 10.6.0.1:43000 still believed the connection open: it gets ECONNRESET.']]);
+  // exactly 1 s is not late: the RST answers the client's bytes, not its later ACK (another ack)
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap([
+    { tsSec: 900, src: C, dst: S, flags: 'PA', seq: 1001, ack: 5001, len: 10 },
+    { tsSec: 900, tsUsec: 500000, src: S, dst: C, flags: 'A', seq: 5001, ack: 1001 },
+    { tsSec: 900, tsUsec: 600000, src: C, dst: S, flags: 'A', seq: 1011, ack: 4000 },
+    { tsSec: 901, src: S, dst: C, flags: 'R', seq: 5001 },
+  ]));
+  assert.deepEqual((await findingsOf(file)).findings.map(pairing), [['half-open', 4, 1]]);
+});
+
+test('the cause chain: a sender\'s RST after its retransmissions went unanswered across a timer split is its give-up (half-open), before any other cause', async () => {
+  // the client's 100 bytes and FIN, retransmitted at +1, +3 and +7 s, never answered; other traffic lets the close
+  // timer end the record; after the split one more retransmission and the client's RST/ACK (an abort by its shape)
+  const O: [string, number] = ['10.6.0.3', 42000];
+  const segs: Seg[] = [
+    { tsSec: 5000, src: C, dst: S, flags: 'S', seq: 100 },
+    { tsSec: 5000, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 900, ack: 101 },
+    { tsSec: 5000, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 101, ack: 901 },
+    { tsSec: 5000, tsUsec: 3000, src: S, dst: C, flags: 'FA', seq: 901, ack: 101 },
+    { tsSec: 5000, tsUsec: 4000, src: C, dst: S, flags: 'A', seq: 101, ack: 902 },
+    { tsSec: 5000, tsUsec: 5000, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100 },
+  ];
+  for (const d of [1, 3, 7]) segs.push({ tsSec: 5000 + d, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100 });
+  for (let t = 5008; t < 5019; t += 2) segs.push({ tsSec: t, src: O, dst: S, flags: 'S', seq: t });
+  segs.push({ tsSec: 5013, src: C, dst: S, flags: 'FPA', seq: 101, ack: 902, len: 100 });
+  segs.push({ tsSec: 5019, src: C, dst: S, flags: 'RA', seq: 202, ack: 902 });
+  segs.sort((a, b) => a.tsSec - b.tsSec || (a.tsUsec ?? 0) - (b.tsUsec ?? 0));
+  const file = join(dir, `crafted-${++craftedNo}.pcap`);
+  writeFileSync(file, pcap(segs));
+  const rstFrame = segs.length;
+  const onRst = (await findingsOf(file)).findings.filter((f) => f.frame === rstFrame).map((f) => [f.rule, f.evidence.kind, f.actor]);
+  assert.deepEqual(onRst, [['half-open', 'gave-up-after-split', 'client']]);
+});
+
+test('rstPairs: a pure ACK in flight is never "acknowledged" (nothing in it to acknowledge): a RST can answer it', async () => {
+  // the client's pure ACK (ack 5001), the server's ACK after it, the client's ACK with another ack, the server's RST
+  const { findings } = await crafted(new Conv().midStream().s('A').c('A').s('A').c('A', 0, { ack: 4000 }).s('R', 0, { seq: 5001 }));
+  assert.deepEqual(findings.map((f) => [f.rule, f.frame, f.evidence.triggerFrame]), [['half-open', 5, 2]]);
+});
+
+test('abortive-close: a handshake given up, both sides closed, the peer\'s FIN before the abort (either side), unacknowledged data after both FINs, a mid-stream abort; exact texts', async () => {
+  const get = async (segs: Seg[], at: string) => {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    const { findings } = await findingsOf(file);
+    assert.deepEqual(findings.map(key), [at]);
+    const f = findings[0];
+    return [f.actor, f.severity, f.frames, f.summary, f.app, f.evidence];
+  };
+  const abort = { resp: 'closed abortively (SO_LINGER 0 or abort): close() returned at once, unsent data discarded', orig: 'the next read() or write() failed with ECONNRESET' };
+  // the server's SYN-ACK three times, never acknowledged, then its RST/ACK (nDPI gnutella.pcap's story)
+  const hs: Seg[] = [{ tsSec: 9500, src: C, dst: S, flags: 'S', seq: 10 }];
+  for (const t of [0, 1, 3]) hs.push({ tsSec: 9500 + t, tsUsec: 500, src: S, dst: C, flags: 'SA', seq: 900, ack: 11 });
+  hs.push({ tsSec: 9505, src: S, dst: C, flags: 'RA', seq: 901, ack: 11 });
+  assert.deepEqual(await get(hs, 'abortive-close@5'), ['server', 'warning', [1, 2, 3, 4, 5],
+    `${SERVER} sent its SYN-ACK 3 time(s) and ${CLIENT} never acknowledged it; then it gave up on the handshake with RST (frame 5). The connection never completed: the listener's application never saw it, and the connecting side's connect() did not complete on it.`,
+    { resp: 'the half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())', orig: 'no ACK of the SYN-ACK seen: its connect() did not complete on this connection (gone, or its ACKs were lost)' },
+    { kind: 'handshake-abandoned', synAcks: 3, rstFrame: 5, rstShape: 'live-socket', acceptance: 'unknown' }]);
+  // mid-stream, the client never acknowledged the server's bytes: no SYN-ACK of the server's, an ordinary abort
+  assert.deepEqual(await get(new Conv().midStream().s('PA', 10).s('RA').segs, 'abortive-close@2'), ['orig', 'warning', [1, 2],
+    'the originator 10.6.0.2:7000 aborted the connection with RST (frame 2) without a FIN: the responder 10.6.0.1:43000 sees ECONNRESET.',
+    { orig: abort.resp, resp: abort.orig }, { pendingBytes: 0, finSent: false, rstFrame: 2, rstShape: 'live-socket', acceptance: 'unknown' }]);
+  // both FINs, the server's acknowledged: its RST instead of the last ACK (info)
+  assert.deepEqual(await get(new Conv().open().c('PA', 10).s('A').c('FA').s('FA').c('A').s('RA').segs, 'abortive-close@9'), ['server', 'info', [4, 5, 6, 7, 8, 9],
+    `${SERVER} and ${CLIENT} had both closed (FINs); ${SERVER} then sent RST (frame 9) instead of a last ACK. That only ends the peer's closed socket early (no TIME_WAIT on this side): both applications had closed, so none sees an error.`,
+    { resp: 'had closed (FIN); its stack ended the connection with RST instead of a last ACK (SO_LINGER 0 after shutdown, or a stack that skips TIME_WAIT)', orig: 'had closed (FIN): no error reaches it' },
+    { pendingBytes: 0, finSent: true, peerFinSent: true, rstFrame: 9, rstShape: 'live-socket', acceptance: 'exact' }]);
+  // both FINs, but the server's 30 bytes were never acknowledged: an abort that discards them (warning)
+  assert.deepEqual(await get(new Conv().open().c('PA', 10).s('PA', 30).c('FA', 0, { ack: 5001 }).s('FA').s('RA').segs, 'abortive-close@8'), ['server', 'warning', [3, 4, 5, 6, 7, 8],
+    `${SERVER} aborted the connection with RST (frame 8) after its FIN, discarding 30 byte(s) it had sent that were never acknowledged: ${CLIENT} sees ECONNRESET.`,
+    abort, { pendingBytes: 30, finSent: true, rstFrame: 8, rstShape: 'live-socket', acceptance: 'exact' }]);
+  // the peer's FIN, then the abort: ECONNRESET only for a peer that shut down writing and still reads; from the
+  // server, and from the client
+  const peerFin = (closer: string, aborter: string) => `${aborter} aborted the connection with RST (frame 7) without a FIN, after ${closer}'s FIN: if that side had closed its socket, no error reaches it; if it had only shut down writing and still reads, that read fails with ECONNRESET (the wire cannot tell close() from shutdown()).`;
+  const finView = 'had sent its FIN: no error after close(); a read after shutdown(SHUT_WR) fails with ECONNRESET';
+  const ev = { pendingBytes: 0, finSent: false, rstFrame: 7, rstShape: 'live-socket', acceptance: 'exact' };
+  assert.deepEqual(await get(new Conv().open().s('PA', 100).c('A').c('FA').s('RA').segs, 'abortive-close@7'),
+    ['server', 'warning', [2, 3, 4, 5, 6, 7], peerFin(CLIENT, SERVER), { resp: abort.resp, orig: finView }, ev]);
+  assert.deepEqual(await get(new Conv().open().c('PA', 100).s('A').s('FA').c('RA').segs, 'abortive-close@7'),
+    ['client', 'warning', [2, 3, 4, 5, 6, 7], peerFin(SERVER, CLIENT), { orig: abort.resp, resp: finView }, ev]);
+});
+
+test('rst-suspicious: the challenge ACK comes from the side the RST was aimed at, not from its claimed sender; an IP ID of 0 is shown as 0', async () => {
+  // the in-window RST claiming to come from the client, then the client's own pure ACK, then the server's: the
+  // server's is the challenge ACK
+  const conv = new Conv().open().c('PA', 10).s('PA', 10).c('A');
+  conv.c('RA', 0, { seq: conv.nxt('c') + 1000 }).c('A').s('A');
+  const f = one((await crafted(conv)).findings, 'rst-suspicious');
+  assert.deepEqual([f.frame, f.frames, f.evidence.challengeAckFrame, f.evidence.survived], [7, [7, 9], 9, true]);
+  // a forged RST (another TTL) whose IP ID is 0 (no IP ID signal, but the evidence shows the field as it is)
+  const g = one((await crafted(new Conv().open().c('PA', 10).s('A').s('RA', 0, { ttl: 50, ipId: 0 }))).findings, 'rst-suspicious');
+  assert.deepEqual([g.evidence.reasons, g.evidence.ipId], [["TTL 50 unlike the sender's other packets (64)"], 0]);
+});
+
+test('write-after-peer-close: the capture-end caveat only when the capture ends within 1 s of the RST, not when it goes on or the record ends otherwise', async () => {
+  const race: Seg[] = [
+    { tsSec: 600, src: WC, dst: WS, flags: 'S', seq: 100 },
+    { tsSec: 600, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
+    { tsSec: 600, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
+    { tsSec: 600, tsUsec: 3000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9001, len: 50 },
+    { tsSec: 600, tsUsec: 4000, src: WC, dst: WS, flags: 'PA', seq: 151, ack: 9001, len: 100 },
+    { tsSec: 600, tsUsec: 4100, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 151 },
+    { tsSec: 600, tsUsec: 5000, src: WS, dst: WC, flags: 'R', seq: 9002 },
+  ];
+  const told = 'the server 10.5.0.2:7000 closed first (FIN, frame 6); the client 10.5.0.1:43000 meanwhile wrote 100 byte(s) (frame 5) before that FIN reached it (a race); '
+    + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).';
+  // the capture goes on 2 s (another connection's SYN): nothing left open
+  const O: [string, number] = ['10.5.0.3', 44000];
+  assert.equal((await writeAfterPeerClose([...race, { tsSec: 602, tsUsec: 5000, src: O, dst: WS, flags: 'S', seq: 1 }])).summary, told);
+  // the client's next connection on the same ports 0.5 s after the RST ends this record (reused), not the capture
+  assert.equal((await writeAfterPeerClose([...race, { tsSec: 600, tsUsec: 505000, src: WC, dst: WS, flags: 'S', seq: 7777 }])).summary, told);
 });

@@ -27,6 +27,7 @@ export const rule: Rule = {
       let challengeAckFrame: number | null = null;
       let survived = false;
       for (const s of ev) {
+        // Stryker disable next-line EqualityOperator: `<=` as `<` is equivalent: the segment of rst.frame is the RST itself, from its claimed sender, which neither test below takes (the line's `>`, killed, is hidden with it)
         if (s.frame <= rst.frame) continue;
         if (challengeAckFrame === null && s.fromOrig !== rst.fromOrig && (s.flags & TCP_ACK) && !(s.flags & TCP_RST) && s.len === 0) challengeAckFrame = s.frame;
         // survived: the side the RST was aimed at carried on (a killed socket answers only with RSTs)

@@ -21,14 +21,16 @@ export const rule: Rule = {
       const rst = v.rst.seg;
       const unread = unansweredBytes(c, v.rst);
       const ev = c.evidence();
+      // the first of the bytes unansweredBytes counts: scanning back from the RST to the closer's last payload,
+      // the earliest new (not retransmitted) data of the peer. Those are the segments unansweredBytes sums, so
+      // no stop on reaching `unread` is needed: nothing before the earliest of them adds to it.
       let firstUnread = rst.frame;
-      let acc = 0;
       for (let i = ev.length - 1; i >= 0; i--) {
         const s = ev[i];
         if (s.frame >= rst.frame) continue;
-        if (s.fromOrig === rst.fromOrig && s.len > 0) break;
-        if (s.fromOrig !== rst.fromOrig && s.len > 0 && !s.retrans) { firstUnread = s.frame; acc += s.len; }
-        if (acc >= unread) break;
+        if (s.fromOrig === rst.fromOrig) {
+          if (s.len > 0) break;
+        } else if (s.len > 0 && !s.retrans) firstUnread = s.frame;
       }
       hits.push({
         frame: rst.frame,

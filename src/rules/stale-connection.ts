@@ -8,7 +8,6 @@
  * retransmission. Key frame: the RST. RFC 793 calls this half-open connection
  * discovery; here the connecting side is the one that lives on.
  */
-import { tsSeconds } from '../capture/frame.js';
 import type { Rule, RuleHit } from './types.js';
 import { actorOf, who } from './teardown.js';
 
@@ -29,50 +28,43 @@ export const rule: Rule = {
       const rst = v.rst.seg;
       const ack = v.answers;
       const syns = c.milestones(rst.fromOrig);
-      const synFrames = syns.synFrames;
-      const synTimes = syns.synTimes;
-      const synFrame = synFrames.length > 0 ? synFrames[0] : null;
+      // The RST's sender was in SYN-SENT (synSentAnswer), which only a SYN of its own in this record puts a
+      // side in (state-machine.ts), and a side's first SYN is always kept (evidence.ts syn): never empty.
+      const synFrame = syns.synFrames[0];
+      const firstSynTime = syns.synTimes[0];
       const isn = c.ep(rst.fromOrig).isn >>> 0;
-      // the retried SYN: a later one in this record, or the one that started the next record on these ports
-      // (a record closed by its timer before the retry does not know it)
-      let retryFrame: number | null = null;
-      let retryTime = 0;
-      let sameIsn = false;
-      for (let i = 0; i < synFrames.length; i++) {
-        if (synFrames[i] > rst.frame) {
-          retryFrame = synFrames[i];
-          retryTime = synTimes[i];
-          sameIsn = true;
-          break;
-        }
-      }
-      if (retryFrame === null && c.endReason === 'reused' && c.reuseFrame > 0) {
-        retryFrame = c.reuseFrame;
-        retryTime = c.reuseTime;
-        sameIsn = (c.reuseSeq >>> 0) === isn;
-      }
-      const firstSynTime = synTimes.length > 0 ? synTimes[0] : tsSeconds(c.firstTsSec, c.firstTsNsec);
-      const delaySec = retryFrame === null ? null : Math.round((retryTime - firstSynTime) * 1000) / 1000;
-      const delay = delaySec === null ? '' : delaySec < 0.1 ? `${Math.round(delaySec * 1000)} ms` : `${delaySec.toFixed(1)} s`;
+      // The retried SYN. The RST closed its sender's endpoint (a RST in SYN-SENT always does), and after a
+      // close any SYN on these ports starts a new record (flow-table.ts isReuse): the retry, when the capture
+      // has it, is the SYN that closed this record out as 'reused' (a record closed by its timer before the
+      // retry does not know it; a SYN-ACK, which stays in the record, is no retry of connect()).
+      const retryFrame = c.endReason === 'reused' ? c.reuseFrame : null;
+      const sameIsn = (c.reuseSeq >>> 0) === isn; // read only with a retry
+      const delaySec = retryFrame === null ? null : Math.round((c.reuseTime - firstSynTime) * 1000) / 1000;
       const me = who(c, rec, rst.fromOrig);
       const peer = who(c, rec, !rst.fromOrig);
-      const retry = retryFrame === null
-        ? `connect() waits for the SYN's retransmission (Linux sends it at once, Windows after 3 s)${c.endReason === 'end' ? '; the capture ends before it' : ''}.`
-        : sameIsn
-          ? `the same SYN (same ISN) went out again ${delay} after the first (frame ${retryFrame}): connect() was delayed by ~${delay}.`
-          : `a new SYN (another ISN) followed ${delay} after the first (frame ${retryFrame}).`;
+      let retry: string;
+      let connectView = 'connect() is delayed until its SYN is retransmitted; no error';
+      if (delaySec === null) {
+        retry = `connect() waits for the SYN's retransmission (Linux sends it at once, Windows after 3 s)${c.endReason === 'end' ? '; the capture ends before it' : ''}.`;
+      } else {
+        const delay = delaySec < 0.1 ? `${Math.round(delaySec * 1000)} ms` : `${delaySec.toFixed(1)} s`;
+        if (sameIsn) {
+          retry = `the same SYN (same ISN) went out again ${delay} after the first (frame ${retryFrame}): connect() was delayed by ~${delay}.`;
+          connectView = `connect() took ~${delay} longer (its first SYN met the stale connection); no error`;
+        } else retry = `a new SYN (another ISN) followed ${delay} after the first (frame ${retryFrame}).`;
+      }
       hits.push({
         frame: rst.frame,
-        frames: [...new Set([synFrame ?? ack.frame, ack.frame, rst.frame])].sort((a, b) => a - b),
+        // in capture order: the peer had sent nothing in this record before that first SYN (a side enters
+        // SYN-SENT only while its peer is silent), and the RST came after the ACK it answers (rstPairs)
+        frames: [synFrame, ack.frame, rst.frame],
         actor: actorOf(c, !rst.fromOrig),
-        summary: `${me}'s SYN${synFrame !== null ? ` (frame ${synFrame})` : ''} met a stale connection: ${peer} answered with an ACK `
+        summary: `${me}'s SYN (frame ${synFrame}) met a stale connection: ${peer} answered with an ACK `
           + `for another sequence (frame ${ack.frame}, ack ${ack.ack} instead of ${(isn + 1) >>> 0}), as it does for a connection it still holds `
           + `on these ports; the SYN-SENT socket answered with RST (frame ${rst.frame}, seq = that ack), which clears the stale connection, and `
           + retry,
         app: {
-          [rst.fromOrig ? 'orig' : 'resp']: retryFrame !== null && sameIsn
-            ? `connect() took ~${delay} longer (its first SYN met the stale connection); no error`
-            : 'connect() is delayed until its SYN is retransmitted; no error',
+          [rst.fromOrig ? 'orig' : 'resp']: connectView,
           [rst.fromOrig ? 'resp' : 'orig']: 'the old connection is reset: an application still holding it gets ECONNRESET on its next read() or write(); one in TIME_WAIT just ends',
         },
         evidence: {

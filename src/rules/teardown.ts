@@ -85,9 +85,17 @@ export function segTime(s: Segment): number {
  */
 export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
   const out = new Map<RstRecord, Segment | null>();
+  // Two shortcuts, no more: without any RST, or without a bare one, the loop below would give every RST null
+  // too. Their mutants that drop a shortcut (the first test as `false`, `bare` starting `true`, the flag test as
+  // `true`, `!bare` as `false` or its block emptied) are equivalent; those that always take one are killed
+  // (and hidden with them, Stryker disabling per line and mutator).
+  // Stryker disable next-line ConditionalExpression: equivalent, a shortcut (above)
   if (c.rsts.length === 0) return out;
+  // Stryker disable next-line BooleanLiteral: equivalent, a shortcut (above)
   let bare = false; // only a bare RST pairs: without one, no Segment objects are made (most RSTs carry ACK)
+  // Stryker disable next-line ConditionalExpression: equivalent, a shortcut (above)
   for (const r of c.rsts) if ((r.seg.flags & TCP_ACK) === 0) bare = true;
+  // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, a shortcut (above)
   if (!bare) {
     for (const r of c.rsts) out.set(r, null);
     return out;
@@ -101,7 +109,10 @@ export function rstPairs(c: Connection): Map<RstRecord, Segment | null> {
     if ((s.flags & TCP_ACK) === 0) {
       for (let j = ev.length - 1; j >= 0; j--) {
         const x = ev[j];
-        if (x.frame >= s.frame || x.fromOrig === s.fromOrig || taken.has(x.frame)) continue;
+        if (
+          // Stryker disable next-line EqualityOperator: `>=` as `>` is equivalent: the segment of frame s.frame is the RST itself, from its own side, skipped next (the line's `<`, killed, is hidden with it)
+          x.frame >= s.frame ||
+          x.fromOrig === s.fromOrig || taken.has(x.frame)) continue;
         if ((x.flags & TCP_RST) !== 0 || (x.flags & TCP_ACK) === 0 || x.ack !== s.seq) continue;
         if (acknowledgedBefore(ev, j, s)) continue; // its sender's socket took it: not a segment that met no socket
         found = x;
@@ -124,8 +135,10 @@ function acknowledgedBefore(ev: readonly Segment[], j: number, rst: Segment): bo
   // a kernel answers a segment it has no socket for at once: a RST long after x, from a side that spoke after x,
   // answers something else (a segment the capture lacks); within that time the two may have crossed
   const late = segTime(rst) - segTime(x) > PAIR_LATE_SEC;
+  // Stryker disable next-line EqualityOperator: `<` as `<=` is equivalent: the loop always breaks at the RST (frame test below) before the end: the RST is in the evidence, or left its ring only for later segments, which are (the line's `>=`, killed, is hidden with it)
   for (let k = j + 1; k < ev.length; k++) {
     const y = ev[k];
+    // Stryker disable next-line EqualityOperator: `>=` as `>` is equivalent: the segment of frame rst.frame is the RST itself, skipped as a RST next, and the one after it breaks (the line's `<`, killed, is hidden with it)
     if (y.frame >= rst.frame) break;
     if (y.fromOrig !== rst.fromOrig || (y.flags & TCP_RST) !== 0) continue;
     if (late) return true;
@@ -145,7 +158,10 @@ const PAIR_LATE_SEC = 1;
  * so its later segments are no sign of forgery.
  */
 export function synSentAnswer(r: RstRecord, answers: Segment | null): boolean {
-  return r.senderPrevState === EpState.SynSent && (r.seg.flags & TCP_ACK) === 0 && answers !== null;
+  return r.senderPrevState === EpState.SynSent &&
+    // Stryker disable next-line ConditionalExpression: `true` is equivalent: rstPairs pairs bare RSTs only, so with answers not null the RST has no ACK flag (the line's `false`, killed, is hidden with it)
+    (r.seg.flags & TCP_ACK) === 0 &&
+    answers !== null;
 }
 
 /**
@@ -169,9 +185,10 @@ export function suspicion(r: RstRecord, answers: Segment | null = null): string[
     if (d > 1024 && shape !== 'socketless') why.push(`IP ID ${s.ipId} out of the sender's series (last ${r.senderLastIpId})`);
   }
   if (shape !== 'socketless'
-    && shape !== 'refusal'
+    && shape !== 'refusal' &&
+    // (the `&&` ends the line above: a directive before a leading `&&` trails the left operand, unseen by Stryker)
     // Stryker disable next-line EqualityOperator: `> 0` as `>= 0` is equivalent: 0 fails the `& OPT_TS` test next (the line's `<= 0`, killed, is hidden with it)
-    && r.senderOptAlways > 0
+    r.senderOptAlways > 0
     && (r.senderOptAlways & OPT_TS) !== 0 && (s.optMask & OPT_TS) === 0) {
     why.push('no timestamp option, which the sender put on every other segment');
   }
@@ -189,7 +206,7 @@ export function unansweredBytes(c: Connection, r: RstRecord): number {
     if (s.frame >= r.seg.frame) break;
     if (s.fromOrig === r.seg.fromOrig) {
       if (s.len > 0) bytes = 0;
-    } else if (s.len > 0 && !s.retrans) bytes += s.len;
+    } else if (!s.retrans) bytes += s.len; // a segment without payload adds 0
   }
   return bytes;
 }
@@ -215,6 +232,7 @@ export interface RstVerdict {
  */
 export function rstVerdicts(c: Connection): RstVerdict[] {
   const out: RstVerdict[] = [];
+  // Stryker disable next-line ArrayDeclaration: `[]` is equivalent: an unset element reads undefined, falsy like false, and the assignment below sets it
   const seenSide = [false, false];
   const pairs = rstPairs(c);
   const rsts = c.rsts;
@@ -265,12 +283,13 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
  */
 function burstAfter(c: Connection, i: number, pairs: Map<RstRecord, Segment | null>): { rst: RstRecord; answers: Segment }[] {
   const first = c.rsts[i];
-  // Stryker disable next-line ArrayDeclaration: equivalent: with no pair this verdict's `answers` is null, and the engine (engine.ts, the burst text) reads a burst only when answers is not null
+  // Stryker disable next-line ArrayDeclaration,ConditionalExpression: equivalent: with no pair this verdict's `answers` is null, and the engine (engine.ts, the burst text), the burst's only reader, reads it only when answers is not null: the `[]` as a non-empty array, and the test as `false` (a burst computed for nothing), change no output (the test as `true`, killed, is hidden with them)
   if (pairs.get(first) == null) return [];
   const out: { rst: RstRecord; answers: Segment }[] = [];
   const fromOrig = first.seg.fromOrig;
   let lastFrame = first.seg.frame;
   for (const s of c.evidence()) {
+    // Stryker disable next-line EqualityOperator: `<=` as `<` is equivalent: the segment of first.seg.frame is the first RST, a RST of that side, which leaves lastFrame where it is (the line's `>`, killed, is hidden with it)
     if (s.frame <= first.seg.frame || s.fromOrig !== fromOrig) continue;
     if ((s.flags & TCP_RST) === 0) break; // the sender sent something else: the burst is over
     lastFrame = s.frame;
@@ -280,6 +299,7 @@ function burstAfter(c: Connection, i: number, pairs: Map<RstRecord, Segment | nu
     if (r.seg.fromOrig !== fromOrig || r.seg.frame > lastFrame) continue;
     const a = pairs.get(r);
     // in flight when the first RST went out: a segment sent after it draws an answer of its own
+    // Stryker disable next-line EqualityOperator: `>` as `>=` is equivalent: a is the other side's segment, never the first RST's frame (the line's `<=` and the `> 0` mutants, killed, are hidden with it)
     if (a == null || a.frame > first.seg.frame || suspicion(r, a).length > 0) continue;
     out.push({ rst: r, answers: a });
   }

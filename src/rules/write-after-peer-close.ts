@@ -103,14 +103,19 @@ function lateWrite(c: Ctx, v: RstVerdict): Late | null {
   // the first data the closer had not acknowledged when it sent FIN: after the FIN on the wire,
   // or crossing it (sent before the FIN arrived)
   const data = writerM.firstDataAfterPeerFin
-    ?? c.evidence().find((s) => s.fromOrig !== closer && s.len > 0 && s.frame < rst.frame && s.seqRel + s.len > fin.ackRel) ?? null;
+    ?? c.evidence().find((s) => s.fromOrig !== closer && s.len > 0 && s.seqRel + s.len > fin.ackRel &&
+      // Stryker disable next-line EqualityOperator: `<` as `<=` is equivalent: the segment of rst.frame is the closer's RST, which the side test excludes (the line's `>=`, killed, is hidden with it)
+      s.frame < rst.frame) ?? null;
   if (!data) return null;
   const closerEp = c.ep(closer);
   return {
     v, rst, closer, fin, data,
-    dataAckedFin: closerEp.finRel >= 0 && data.ackRel > closerEp.finRel,
+    // Stryker disable next-line ConditionalExpression: `finRel >= 0` as `true` is equivalent: lateWrite returned null above without the closer's FIN, which set finRel (the line's `false`, killed, is hidden with it)
+    dataAckedFin: closerEp.finRel >= 0 &&
+      data.ackRel > closerEp.finRel,
     bytes: Math.max(writerM.dataAfterPeerFin, v.rst.receiverDataBeyondSenderFinAck),
     writerFin: writerM.fin,
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the side test as `true` and `<` as `<=` are equivalent: the closer has no RST before this one (a verdict's RST without suspicion is its side's first, teardown.ts) and this one is the closer's (the line's other mutants of those kinds, killed, are hidden with them)
     writerRst: c.rsts.find((r) => r.seg.fromOrig !== closer && r.seg.frame < rst.frame)?.seg ?? null,
   };
 }
