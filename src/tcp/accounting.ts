@@ -47,7 +47,7 @@ export class Accounting {
     // step, merged files) must not make the next frame look idle for hours
     if (now > c.lastTime) c.lastTime = now;
     ep.pkts++;
-    if (ackFlag || (rst && ep.state === EpState.SynSent)) ep.answeredPeer = true;
+    if (!ep.answeredPeer) answered(ep, p, syn, rst, ackFlag);
 
     if (this.checksums && p.badChecksum) {
       // Zeek notes the bad packet ('C', log scale) and otherwise ignores it.
@@ -313,4 +313,25 @@ function pendingHole(ep: Endpoint): number {
 /** The bytes the capture missed of connection `c` (ConnRecord.missedBytes, Zeek's missed_bytes). */
 export function missedBytesOf(c: Connection): number {
   return c.orig.missedBytes + c.resp.missedBytes + pendingHole(c.orig) + pendingHole(c.resp);
+}
+
+/**
+ * Whether `ep` answered something its peer sent during the capture
+ * (Endpoint.answeredPeer: with no packet of the peer captured, the other
+ * direction took another path). An ACK proves it when this side's own SYN is
+ * in the record (the peer's SYN or SYN-ACK came right before it) or when the
+ * acknowledgment moved (the peer sent new data meanwhile); an ACK that only
+ * repeats one value may acknowledge bytes sent before the capture began. A
+ * RST from SYN-SENT at another sequence number than ISN+1 answers an ACK of
+ * the peer's (RFC 9293 3.10.7.3: seq = SEG.ACK); at ISN+1 it may be the
+ * connecting side's own abort.
+ */
+function answered(ep: Endpoint, p: Packet, syn: boolean, rst: boolean, ackFlag: boolean): void {
+  if (ackFlag) {
+    if (syn || ep.sawSyn) ep.answeredPeer = true;
+    else if (!ep.ackSeen) {
+      ep.ackSeen = true;
+      ep.firstAck = p.ack;
+    } else if (p.ack !== ep.firstAck) ep.answeredPeer = true;
+  } else if (rst && ep.state === EpState.SynSent && p.seq !== ((ep.isn + 1) | 0)) ep.answeredPeer = true;
 }

@@ -67,12 +67,13 @@ export class Endpoint {
   /** true when the ISN comes from a SYN this endpoint sent */
   sawSyn = false;
   /**
-   * This endpoint answered something of the peer's: a segment with the ACK
-   * flag, or a RST from SYN-SENT (RFC 9293 3.10.7.3: the answer to an ACK that
-   * does not fit its SYN; Linux sends none when connect() is given up).
-   * ConnRecord.otherDirection reads it.
+   * This endpoint answered something the peer sent during the capture
+   * (src/tcp/accounting.ts answered(); src/rules/one-sided.ts reads it).
    */
   answeredPeer = false;
+  /** an ACK of this endpoint's was seen (firstAck holds its value): answeredPeer's "the ack moved" */
+  ackSeen = false;
+  firstAck = 0;
   // less often: flags, thresholds, counters read when the connection is closed out
   finCount = 0;
   /** window scale option from the SYN (-1: not offered) */
