@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '../src/analysis/analyze.js';
-import { CAPTURES } from './helpers.js';
+import { CAPTURES, FIXTURES } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rstscope-one-sided-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -102,7 +102,6 @@ test("the client's side of a write after the server closed: the RST is not blame
 });
 
 test('a record a timer split off that only one side continued is not a one-sided capture (avast.pcap: the server\'s probes after 372 s idle)', async () => {
-  const { FIXTURES } = await import('./helpers.js');
   const res = await analyze([join(FIXTURES, 'public/nDPI/avast.pcap')]);
   const probes = res.findings.filter((f) => f.rule === 'keepalive-reset');
   assert.ok(probes.length >= 2);

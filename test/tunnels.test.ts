@@ -28,6 +28,7 @@ import { formatAddress } from '../src/tcp/address.js';
 import {
   BASE_V4, BASE_V6, eth, gre, ipv4, TUNNEL_FIXTURES, udp, WRAPS, wrapCapture, wrapFile, writePcap, type Rec, readPcap,
 } from '../scripts/wrap-tunnels.js';
+import { runCli } from './helpers.js';
 import { requires } from './requires.js';
 
 const VXLAN = join(TUNNEL_FIXTURES, 'vxlan-two-vnis.pcap');
@@ -166,7 +167,6 @@ test('VXLAN made by the kernel: every frame matches tshark (inner addresses, TCP
 });
 
 test('the CLI shows the tunnel: the table names it with the connection, JSON carries it', async () => {
-  const { runCli } = await import('./helpers.js');
   const t = await runCli(['analyze', VXLAN]);
   assert.equal(t.code, 0);
   assert.match(t.stdout, /\(in vxlan vni 42/);

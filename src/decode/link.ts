@@ -58,7 +58,7 @@ export interface LinkOut {
 }
 
 /** After an MPLS label stack starting at `o` (RFC 3032: 4 bytes a label, bottom-of-stack bit ends it). */
-function afterMplsStack(b: Uint8Array, o: number, end: number, out: LinkOut): number {
+export function afterMplsStack(b: Uint8Array, o: number, end: number, out: LinkOut): number {
   for (let labels = 0; ; labels++) {
     if (o + 4 > end || labels > 16) return -DecodeResult.TruncatedLink;
     const bos = b[o + 2] & 0x01;

@@ -38,7 +38,7 @@
  * VXLAN on other ports are not recognised (tshark needs "Decode As" for them too).
  */
 import { i32, u16 } from './bytes.js';
-import { afterEthernet, ETH_IPV4, ETH_IPV6, type LinkOut } from './link.js';
+import { afterEthernet, afterMplsStack, ETH_IPV4, ETH_IPV6, type LinkOut } from './link.js';
 import { DecodeResult } from './packet.js';
 
 /** Tunnel kinds, as TunnelLayer.kind numbers them and TUNNEL_NAMES names them. */
@@ -317,16 +317,10 @@ function ethernet(b: Uint8Array, o: number, end: number, out: TunnelOut): number
   return r === -DecodeResult.TruncatedLink ? -DecodeResult.BadTunnelHeader : r;
 }
 
-/** An MPLS label stack at `o` (RFC 3032), then IP by its version nibble. */
+/** An MPLS label stack at `o` (link.ts's walk, RFC 3032), then IP by its version nibble; a cut stack is a bad tunnel header. */
 function mpls(b: Uint8Array, o: number, end: number, out: TunnelOut): number {
-  for (let labels = 0; ; labels++) {
-    if (o + 4 > end || labels > 16) return -DecodeResult.BadTunnelHeader;
-    const bos = b[o + 2] & 1;
-    o += 4;
-    if (bos) break;
-  }
-  out.proto = 0;
-  return o;
+  const r = afterMplsStack(b, o, end, out);
+  return r === -DecodeResult.TruncatedLink ? -DecodeResult.BadTunnelHeader : r;
 }
 
 function openUdp(b: Uint8Array, ip: number, ipVersion: number, u: number, end: number, out: TunnelOut): number {

@@ -149,7 +149,7 @@ export class Accounting {
     // Content gap in our own stream: a FIN beyond everything we were seen to send (data before it missed;
     // data segments beyond a hole are usually reordering, which fills in, so only a FIN counts)
     if (seqRel > ep.maxEndRel && ep.maxEndRel > 0 && fin && !rst && !syn) {
-      const from = ep.missedAckTo > ep.maxEndRel ? ep.missedAckTo : ep.maxEndRel;
+      const from = seenTo(ep);
       if (seqRel > from) {
         ep.missedBytes += seqRel - from; // the data before the FIN was sent and not captured
         ep.missedAckTo = seqRel;
@@ -162,7 +162,7 @@ export class Accounting {
     }
     // Content gap: the ack covers peer data never seen on the wire
     if (ackRel > peer.maxEndRel && peer.seqInit && peer.state !== EpState.Inactive && !rst) {
-      const from = peer.missedAckTo > peer.maxEndRel ? peer.missedAckTo : peer.maxEndRel;
+      const from = seenTo(peer);
       // not an ACK for a SYN-SENT peer's stream: that is a stale connection's ACK (another sequence space), not loss
       if (ackRel > from && peer.state !== EpState.SynSent) {
         peer.missedBytes += ackRel - from;
@@ -241,7 +241,7 @@ export class Accounting {
    * time: a new one while one is pending counts the pending one as missed.
    */
   private holes(ep: Endpoint, seqRel: number, end: number): void {
-    const seen = ep.missedAckTo > ep.maxEndRel ? ep.missedAckTo : ep.maxEndRel;
+    const seen = seenTo(ep);
     if (seqRel > seen && ep.maxEndRel > 0) {
       if (ep.holeEnd !== 0) ep.missedBytes += ep.holeEnd - ep.holeStart;
       ep.holeStart = seen;
@@ -292,6 +292,11 @@ export class Accounting {
         flightFlags > 0 ? peer.flightAck >>> 0 : null, p, f);
     }
   }
+}
+
+/** How far `ep`'s stream is accounted for: seen on the wire, or already counted missed through the peer's ack. */
+function seenTo(ep: Endpoint): number {
+  return ep.missedAckTo > ep.maxEndRel ? ep.missedAckTo : ep.maxEndRel;
 }
 
 /**
