@@ -35,6 +35,17 @@ function ip4(s: string): number[] {
   return s.split('.').map(Number);
 }
 
+/** The 16 bytes of an IPv6 address in text form (hex groups, one `::` allowed; no embedded IPv4). */
+function ip6(s: string): number[] {
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const groups = (t: string | undefined): number[] => (t ? t.split(':').map((g) => parseInt(g, 16)) : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  if (all.length !== 8 || all.some((g) => !(g >= 0 && g <= 0xffff))) throw new Error(`not an IPv6 address: ${s}`);
+  return all.flatMap((g) => [g >> 8, g & 0xff]);
+}
+
 const FLAG_BITS: Record<string, number> = { F: 1, S: 2, R: 4, P: 8, A: 16 };
 
 export function pcap(segs: Seg[]): Buffer {
@@ -58,22 +69,37 @@ export function pcap(segs: Seg[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** One Ethernet/IPv4/TCP frame of a segment (checksums left zero; payload zeros). */
+/**
+ * One Ethernet/IPv4/TCP frame of a segment, or Ethernet/IPv6/TCP when the addresses are IPv6 (hop limit from `ttl`;
+ * IPv6 has no IP ID, so `ipId` is not written). Checksums left zero; payload zeros.
+ */
 export function ethFrame(s: Seg): Buffer {
   const len = s.len ?? 0;
   const optLen = ((s.opts?.length ?? 0) + 3) & ~3;
-  const frame = Buffer.alloc(14 + 20 + 20 + optLen + len);
-  frame.writeUInt16BE(0x0800, 12);
+  const v6 = s.src[0].includes(':');
+  const ipLen = v6 ? 40 : 20;
+  const frame = Buffer.alloc(14 + ipLen + 20 + optLen + len);
   const ip = 14;
-  frame[ip] = 0x45;
-  frame.writeUInt16BE(40 + optLen + len, ip + 2);
-  frame.writeUInt16BE(s.ipId ?? 0, ip + 4);
-  frame.writeUInt16BE(0x4000, ip + 6);
-  frame[ip + 8] = s.ttl ?? 64;
-  frame[ip + 9] = 6;
-  Buffer.from(ip4(s.src[0])).copy(frame, ip + 12);
-  Buffer.from(ip4(s.dst[0])).copy(frame, ip + 16);
-  const t = ip + 20;
+  if (v6) {
+    frame.writeUInt16BE(0x86dd, 12);
+    frame[ip] = 0x60;
+    frame.writeUInt16BE(20 + optLen + len, ip + 4);
+    frame[ip + 6] = 6;
+    frame[ip + 7] = s.ttl ?? 64;
+    Buffer.from(ip6(s.src[0])).copy(frame, ip + 8);
+    Buffer.from(ip6(s.dst[0])).copy(frame, ip + 24);
+  } else {
+    frame.writeUInt16BE(0x0800, 12);
+    frame[ip] = 0x45;
+    frame.writeUInt16BE(40 + optLen + len, ip + 2);
+    frame.writeUInt16BE(s.ipId ?? 0, ip + 4);
+    frame.writeUInt16BE(0x4000, ip + 6);
+    frame[ip + 8] = s.ttl ?? 64;
+    frame[ip + 9] = 6;
+    Buffer.from(ip4(s.src[0])).copy(frame, ip + 12);
+    Buffer.from(ip4(s.dst[0])).copy(frame, ip + 16);
+  }
+  const t = ip + ipLen;
   frame.writeUInt16BE(s.src[1], t);
   frame.writeUInt16BE(s.dst[1], t + 2);
   frame.writeUInt32BE(s.seq >>> 0, t + 4);

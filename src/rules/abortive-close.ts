@@ -4,7 +4,8 @@
  * bytes sent but never acknowledged at the time of the RST.
  */
 import { TCP_ACK } from '../decode/packet.js';
-import type { Rule, RuleHit } from './types.js';
+import type { Segment } from '../tcp/connection.js';
+import type { Rule, RuleContext, RuleHit } from './types.js';
 import { actorOf, framesBefore, who } from './teardown.js';
 
 export const rule: Rule = {
@@ -39,21 +40,9 @@ export const rule: Rule = {
         });
         continue;
       }
-      if (!c.milestones(!rst.fromOrig).sentAck && c.milestones(rst.fromOrig).synCount > 0 && (rst.flags & TCP_ACK) !== 0) {
-        // the peer never acknowledged anything: the handshake did not complete (nDPI gnutella.pcap: SYN-ACKs
-        // retransmitted for 66 s, then the RST); nobody had a connection to see ECONNRESET on
-        const synAcks = c.milestones(rst.fromOrig).synCount;
-        hits.push({
-          frame: rst.frame,
-          frames: framesBefore(c, rst.frame),
-          actor: actorOf(c, rst.fromOrig),
-          summary: `${who(c, rec, rst.fromOrig)} sent its SYN-ACK ${synAcks} time(s) and ${who(c, rec, !rst.fromOrig)} never acknowledged it; then it gave up on the handshake with RST (frame ${rst.frame}). The connection never completed: the listener's application never saw it, and the connecting side's connect() did not complete on it.`,
-          app: {
-            [rst.fromOrig ? 'orig' : 'resp']: 'the half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())',
-            [rst.fromOrig ? 'resp' : 'orig']: 'no ACK of the SYN-ACK seen: its connect() did not complete on this connection (gone, or its ACKs were lost)',
-          },
-          evidence: { kind: 'handshake-abandoned', synAcks, rstFrame: rst.frame, rstShape: v.shape, acceptance: r.acceptance },
-        });
+      const m = c.milestones(rst.fromOrig);
+      if (!c.milestones(!rst.fromOrig).sentAck && m.synCount > 0 && (rst.flags & TCP_ACK) !== 0) {
+        hits.push(handshakeGivenUp(c, rec, rst, m.synCount, m.bareSynFrame !== 0, c.milestones(!rst.fromOrig).bareSynFrame !== 0, v.shape, r.acceptance));
         continue;
       }
       const peerClosed = !afterFin && r.receiverFinBefore;
@@ -78,3 +67,51 @@ export const rule: Rule = {
     return hits;
   },
 };
+
+/**
+ * The peer never acknowledged anything and the RST's sender gave up on the handshake with RST/ACK. Told by what the
+ * sender was: a listener whose SYN-ACKs went unanswered (nDPI gnutella.pcap: SYN-ACKs retransmitted for 66 s, then
+ * the RST; nobody had a connection to see ECONNRESET on), or a connecting side (it sent a SYN without ACK): in a
+ * simultaneous open (the peer's SYN crossed it, RFC 9293 3.5 figure 8) its SYN-ACK went unanswered; otherwise its
+ * SYN got no acknowledgment at all. `segments` counts the sender's SYN-bearing segments as recorded (retries more
+ * than 200 ms apart, at most MAX_SYN_TIMES), the bare SYN included for a connecting side.
+ */
+function handshakeGivenUp(c: RuleContext['c'], rec: RuleContext['rec'], rst: Segment, segments: number, connecting: boolean,
+  peerSentSyn: boolean, shape: string, acceptance: string): RuleHit {
+  const me = rst.fromOrig ? 'orig' : 'resp';
+  const peer = rst.fromOrig ? 'resp' : 'orig';
+  const sender = who(c, rec, rst.fromOrig);
+  const other = who(c, rec, !rst.fromOrig);
+  const base = { frame: rst.frame, frames: framesBefore(c, rst.frame), actor: actorOf(c, rst.fromOrig) };
+  if (!connecting) {
+    return {
+      ...base,
+      summary: `${sender} sent its SYN-ACK ${segments} time(s) and ${other} never acknowledged it; then it gave up on the handshake with RST (frame ${rst.frame}). The connection never completed: the listener's application never saw it, and the connecting side's connect() did not complete on it.`,
+      app: {
+        [me]: 'the half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())',
+        [peer]: 'no ACK of the SYN-ACK seen: its connect() did not complete on this connection (gone, or its ACKs were lost)',
+      },
+      evidence: { kind: 'handshake-abandoned', synAcks: segments, rstFrame: rst.frame, rstShape: shape, acceptance },
+    };
+  }
+  if (peerSentSyn) {
+    return {
+      ...base,
+      summary: `${sender} and ${other} both sent SYN (a simultaneous open) and ${other} never acknowledged ${sender}'s (${segments} handshake segment(s) from ${sender}, retries included); then ${sender} gave up on the handshake with RST (frame ${rst.frame}). The connect() of ${sender} never completed on this connection.`,
+      app: {
+        [me]: 'its connect() did not complete: it gave up on the handshake with RST',
+        [peer]: 'never acknowledged the peer\'s SYN (gone, or its ACKs were not captured): if its connect() had completed, its next read() or write() failed with ECONNRESET',
+      },
+      evidence: { kind: 'handshake-abandoned', syns: segments, simultaneousOpen: true, rstFrame: rst.frame, rstShape: shape, acceptance },
+    };
+  }
+  return {
+    ...base,
+    summary: `${sender} sent SYN ${segments} time(s) and ${other} never acknowledged it; then ${sender} ended its attempt with RST/ACK (frame ${rst.frame}). The connection never completed.`,
+    app: {
+      [me]: 'its connect() did not complete: the attempt ended with its own RST (an application abort, or a stack or middlebox that ends attempts so)',
+      [peer]: 'no acknowledgment of the SYN seen: no connection was made on its side',
+    },
+    evidence: { kind: 'handshake-abandoned', syns: segments, simultaneousOpen: false, rstFrame: rst.frame, rstShape: shape, acceptance },
+  };
+}

@@ -20,8 +20,14 @@ export const rule: Rule = {
       frames: [first.frame, second.frame],
       actor: actorOf(c, second.fromOrig),
       summary: `${who(c, rec, first.fromOrig)} and ${who(c, rec, second.fromOrig)} both sent SYN (frames ${first.frame} and ${second.frame}) before seeing the other's: a simultaneous open.`,
-      app: { orig: 'connect() succeeded', resp: 'connect() succeeded' },
+      // a side's connect() completed when the peer acknowledged its SYN (a SYN-ACK or an ACK from the peer); a
+      // handshake given up or not captured is told as such, not as a success
+      app: { orig: connected(c.respM.sentAck), resp: connected(c.origM.sentAck) },
       evidence: { firstSynFrame: first.frame, secondSynFrame: second.frame },
     }];
   },
 };
+
+function connected(peerAcked: boolean): string {
+  return peerAcked ? 'connect() succeeded' : 'connect() did not complete on this connection (no acknowledgment of its SYN seen)';
+}
