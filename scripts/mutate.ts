@@ -7,6 +7,7 @@
  *   npm run mutate -- --concurrency 1 state   # one mutant at a time (default 2)
  *   npm run mutate -- --concurrency 1 merge   # one test process at a time (default 2)
  *   npm run mutate -- --mutate src/rules/teardown.ts:40-60 rst-causes
+ *   npm run mutate -- --mutate src/tcp/accounting.ts#recordRst rst
  *                                  # one group's tests against these files or ranges only
  *                                  # (repeatable; report in reports/mutation/<group>-narrow.json)
  *
@@ -40,71 +41,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GROUPS, resolveSpec, type Group } from './mutate-groups.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Group {
-  name: string;
-  what: string;
-  /** files (or file:line-line ranges) to mutate, relative to the repository */
-  mutate: string[];
-  /** compiled test files (dist/test/*.test.js) that must kill them, run by one `node --test` per mutant */
-  tests: string[];
-}
-
-export const GROUPS: Group[] = [
-  {
-    name: 'state',
-    what: "Zeek's endpoint state machine and conn_state",
-    mutate: ['src/tcp/state.ts'],
-    tests: ['dist/test/conn-state.test.js'],
-  },
-  {
-    name: 'rst',
-    what: 'RST acceptance and shape',
-    mutate: ['src/tcp/rst.ts', 'src/tcp/rst-summary.ts', 'src/tcp/accounting.ts:222-261'],
-    tests: ['dist/test/rst-record.test.js', 'dist/test/layouts.test.js', 'dist/test/tracker.test.js'],
-  },
-  {
-    name: 'rst-causes',
-    what: 'the RST-cause chain of the rules',
-    mutate: ['src/rules/teardown.ts', 'src/rules/rst-suspicious.ts', 'src/rules/abortive-close.ts',
-      'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts', 'src/rules/stale-connection.ts'],
-    // in-process (analyze(), no CLI): rules-captures checks the captures' findings through the CLI and tshark,
-    // write-after-close-crafted the goodbye cases (also in rst-causes, in process) through the CLI and the
-    // report's advice (5.8 s a run against 1.6 s for rst-causes: too slow to run once per mutant)
-    tests: ['dist/test/rst-causes.test.js'],
-  },
-  {
-    name: 'timestamps',
-    what: 'pcap and pcapng timestamp paths',
-    // pcap: the record's time; pcapng: the fast path's time (runFast: its nsPerUnit, 109-112, and the
-    // second window, 124-134), if_tsresol and if_tsoffset (readIdb, from the interface defaults `dec: 6`
-    // on: columns are 0-based), setTime, and the EPB and PB timestamp reads; frame.ts: tsSeconds.
-    // Not the fast path's block checks between (113-123: type, length, trailer, interface): a mutant
-    // there only hands a block to step(), which validates it again and gives the same frame and time,
-    // so for times they are all equivalent (31 survivors on 2026-12-07); the validation is the robustness
-    // tests' job (fuzz, robust-hostile, capture-fastpath). Ranges to re-check when these files change.
-    mutate: ['src/capture/pcap.ts:96-103', 'src/capture/pcap.ts:118-119', 'src/capture/pcapng.ts:109-112',
-      'src/capture/pcapng.ts:124-134', 'src/capture/pcapng.ts:240:66-324',
-      'src/capture/pcapng.ts:356-356', 'src/capture/pcapng.ts:395-395', 'src/capture/frame.ts:43-46'],
-    // in-process, built in memory: capture-formats, capture-fastpath and fuzz-regressions (29 s a run) cover
-    // the same paths through files, tshark and the CLI, too slow to run once per mutant
-    tests: ['dist/test/timestamps.test.js'],
-  },
-  {
-    name: 'flow-hash',
-    what: 'the symmetric flow hash (shards and worker lanes)',
-    mutate: ['src/tcp/flow-hash.ts'],
-    tests: ['dist/test/tracker.test.js'],
-  },
-  {
-    name: 'merge',
-    what: 'the --workers merge (order and renumbering)',
-    mutate: ['src/analysis/merge.ts'],
-    tests: ['dist/test/merge.test.js'],
-  },
-];
 
 interface Counts { killed: number; timeout: number; survived: number; noCoverage: number; ignored: number; errors: number }
 
@@ -125,7 +64,7 @@ async function runGroup(g: Group, concurrency: number, narrow: boolean): Promise
     buildCommand: 'npx tsc -p tsconfig.json',
     checkers: ['typescript'],
     tsconfigFile: 'tsconfig.json',
-    mutate: g.mutate,
+    mutate: g.mutate.map((m) => resolveSpec(ROOT, m)),
     coverageAnalysis: 'off',
     concurrency,
     timeoutMS: 60_000,
