@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import { FrameMap, readCaptureSet } from '../src/capture/capture-set.js';
 import { analyze } from '../src/analysis/analyze.js';
-import { localizeFinding, localizeRecord, localizeRecordGeneric } from '../src/analysis/frame-refs.js';
+import { localizeFinding, localizeFindingGeneric, localizeRecord, localizeRecordGeneric, localizeText, localizeTextRegex } from '../src/analysis/frame-refs.js';
 import { CAPTURES, FIXTURES, runCli, ZEEK_TRACES } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-set-'));
@@ -269,4 +269,41 @@ test('localizeRecord (spelled out for the record) gives exactly what the generic
   // a key the spelled version does not know goes the generic way
   const odd = { ...res.connections[0], extraFrame: 5 } as unknown as typeof res.connections[0];
   assert.equal(JSON.stringify(localizeRecord(odd, map)), JSON.stringify(localizeRecordGeneric(odd, map)));
+});
+
+test('localizeFinding (its own keys walked, app shared) gives exactly what the generic walk gives, on every finding of the bundled captures and the tunnels, with frames in no file', async () => {
+  const files = readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).map((f) => join(CAPTURES, f));
+  files.push(join(FIXTURES, 'tunnels/vxlan-two-vnis.pcap'), join(FIXTURES, 'tunnels/wrap-nested.pcap'));
+  const res = await analyze(files, { perFile: true });
+  // frame 1 in no file (before the first run), 2-3 in a.pcap, 4 on in b.pcap
+  const map = new FrameMap(['/x/a.pcap', '/x/b "q".pcap']);
+  map.add(2, 0, 1);
+  map.add(4, 1, 1);
+  let n = 0;
+  for (const f of res.findings) {
+    assert.equal(JSON.stringify(localizeFinding(f, map)), JSON.stringify(localizeFindingGeneric(f, map)), `${f.rule} ${f.frame}`);
+    n++;
+  }
+  assert.ok(n > 15, `${n} findings`);
+  // an app whose value is not text, a frame of null, nested frame keys: as the generic walk
+  const f0 = res.findings[0];
+  const odd = { ...f0, frame: null, app: { orig: 'x', resp: { atFrame: 3 } }, evidence: { ...f0.evidence, inner: { seenFrame: 4, summary: 'frame 4' } } } as unknown as typeof f0;
+  assert.equal(JSON.stringify(localizeFinding(odd, map)), JSON.stringify(localizeFindingGeneric(odd, map)));
+});
+
+test('localizeText (one scan) gives exactly what its regular expression gives, on every summary of the bundled captures and on edge texts', async () => {
+  const res = await analyze(readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).map((f) => join(CAPTURES, f)), { perFile: true });
+  const map = new FrameMap(['/x/a.pcap', '/x/b.pcap']);
+  map.add(2, 0, 1);
+  map.add(4, 1, 1);
+  const texts = res.findings.map((f) => f.summary);
+  texts.push('frame 1', 'frames 2 and 3', 'frames 2, 3 and 40', 'frames 2, 3, and 4', 'reframe 3', '_frame 3', 'frameworks 3',
+    'frame  3', 'frame 3,4', 'frame 12 and', 'frames', 'frame', 'frame 0', 'frame 007', 'frames 5 and frame 6', '(frame 2)',
+    'frame 2, ', 'frame 2 and x', 'frames 3 and 4 and 5', 'Frame 3', 'frame 99999999999999999999', 'xframe 2 frame 3', '');
+  let named = 0;
+  for (const t of texts) {
+    assert.equal(localizeText(t, map), localizeTextRegex(t, map), JSON.stringify(t));
+    if (localizeText(t, map) !== t) named++;
+  }
+  assert.ok(named > 20, `${named} texts changed`);
 });

@@ -112,6 +112,20 @@ test('ndjson: the connection and finding lines spelled field by field are JSON.s
     ns++;
   }
   assert.ok(ns > 0 && (ringRes.connections[0] as { firstFile?: string }).firstFile !== undefined, 'a set\'s records name files');
+  // a set's findings, spelled (setFindingLine), then with a path that needs escaping, a frame in no file, and a key
+  // order it does not know (the generic way)
+  let nsf = 0;
+  for (const f of ringRes.findings) {
+    assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n', `ring finding ${f.frame}`);
+    const g = f as Finding & { file: string | null; frameFiles: (string | null)[] };
+    const odd = { ...g, file: 'a "quoted"\\path.pcap', frameFiles: g.frameFiles.map((x, i) => (i === 0 ? null : x)) };
+    assert.equal(ndjsonFinding(odd), JSON.stringify({ type: 'finding', ...odd }) + '\n');
+    const { file, ...rest } = g;
+    const moved = { ...rest, file };
+    assert.equal(ndjsonFinding(moved), JSON.stringify({ type: 'finding', ...moved }) + '\n');
+    nsf++;
+  }
+  assert.ok(nsf > 0, 'the ring set has findings');
   assert.ok(n >= 60, `${n} records`);
   assert.ok(nf >= 35, `${nf} findings`);
   const setFinding = { ...finding(), file: 'a.pcap' } as Finding;

@@ -46,7 +46,11 @@ function localize(v: unknown, map: FrameMap): unknown {
   if (Array.isArray(v)) return v.map((x) => localize(x, map));
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  const o = v as Record<string, unknown>;
+  // for-in, not Object.entries (no array per key): the objects walked are plain JSON-like ones, whose for-in order
+  // is Object.entries' and which inherit no enumerable key
+  for (const k in o) {
+    const x = o[k];
     if (isFrameKey(k) && (typeof x === 'number' || x === null)) {
       if (x === null || x <= 0) {
         out[k] = x;
@@ -67,13 +71,65 @@ function localize(v: unknown, map: FrameMap): unknown {
   return out;
 }
 
-/** "frame 12" -> "frame ring_00002.pcap#3"; "frames 3 and 5" likewise, each number. */
+/**
+ * "frame 12" -> "frame ring_00002.pcap#3"; "frames 3 and 5" and "frames 3, 4 and 5" likewise, each number: what
+ * `text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+)*)/g, ...)` with each number localized gives (a frame in no
+ * file keeps its number), by one scan for "frame" (test/capture-set.test.ts compares it with that replace).
+ */
 export function localizeText(text: string, map: FrameMap): string {
+  let at = text.indexOf('frame');
+  if (at < 0) return text; // most texts name no frame: no new string
+  let out = '';
+  let copied = 0;
+  while (at >= 0) {
+    let j = at + 5;
+    if (text.charCodeAt(j) === 115) j++; // "frames"
+    if ((at > 0 && isWordChar(text.charCodeAt(at - 1))) || text.charCodeAt(j) !== 32 || !isDigit(text.charCodeAt(j + 1))) {
+      at = text.indexOf('frame', at + 5);
+      continue;
+    }
+    let k = j + 1;
+    out += text.slice(copied, k);
+    for (;;) {
+      let e = k;
+      while (isDigit(text.charCodeAt(e))) e++;
+      const n = Number(text.slice(k, e));
+      out += map.locate(n) ? `${baseName(map, map.file)}#${map.frame}` : text.slice(k, e);
+      if (text.charCodeAt(e) === 44 && text.charCodeAt(e + 1) === 32 && isDigit(text.charCodeAt(e + 2))) {
+        out += ', ';
+        k = e + 2;
+      } else if (text.startsWith(' and ', e) && isDigit(text.charCodeAt(e + 5))) {
+        out += ' and ';
+        k = e + 5;
+      } else {
+        copied = e;
+        break;
+      }
+    }
+    at = text.indexOf('frame', copied);
+  }
+  return out + text.slice(copied);
+}
+
+/** The regular-expression form of localizeText (for tests: the scan must give the same). */
+export function localizeTextRegex(text: string, map: FrameMap): string {
   return text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+)*)/g, (_m, word: string, list: string) =>
-    `${word} ${list.replace(/\d+/g, (n) => {
-      const r = fileOf(map, Number(n));
-      return r.file === null ? n : `${basename(r.file)}#${r.frame}`;
-    })}`);
+    `${word} ${list.replace(/\d+/g, (n) => (map.locate(Number(n)) ? `${baseName(map, map.file)}#${map.frame}` : n))}`);
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** a character of \w: ASCII letters, digits, underscore */
+const isWordChar = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/** basename() of a set's file, made once per map and file */
+const baseNames = new WeakMap<FrameMap, string[]>();
+function baseName(map: FrameMap, file: number): string {
+  let names = baseNames.get(map);
+  if (names === undefined) {
+    names = map.paths.map((x) => basename(x));
+    baseNames.set(map, names);
+  }
+  return names[file];
 }
 
 /**
@@ -85,15 +141,19 @@ export function localizeText(text: string, map: FrameMap): string {
  */
 export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   for (const k in rec) if (!RECORD_KEYS.has(k)) return localize(rec, map) as ConnRecord;
-  const first = ref(map, rec.firstFrame);
-  const last = ref(map, rec.lastFrame);
+  const firstFile = fileAt(map, rec.firstFrame);
+  const firstFrame = frameAt(map, rec.firstFrame);
+  const lastFile = fileAt(map, rec.lastFrame);
+  const lastFrame = frameAt(map, rec.lastFrame);
   const resets = rec.resets.map((x) => {
-    const r = ref(map, x.frame);
-    return { frame: r.frame, file: r.file, from: x.from, shape: x.shape, acceptance: x.acceptance };
+    const file = fileAt(map, x.frame);
+    return { frame: frameAt(map, x.frame), file, from: x.from, shape: x.shape, acceptance: x.acceptance };
   });
+  // orig and resp are the record's own objects (not copies): the record is made for this close-out and nobody
+  // changes either afterwards
   const out = {
-    id: rec.id, input: rec.input, stream: rec.stream, orig: { ...rec.orig }, resp: { ...rec.resp }, uid: rec.uid,
-    communityId: rec.communityId, firstFrame: first.frame, firstFile: first.file, lastFrame: last.frame, lastFile: last.file,
+    id: rec.id, input: rec.input, stream: rec.stream, orig: rec.orig, resp: rec.resp, uid: rec.uid,
+    communityId: rec.communityId, firstFrame, firstFile, lastFrame, lastFile,
     ts: rec.ts, duration: rec.duration, state: rec.state, history: rec.history, origPkts: rec.origPkts, respPkts: rec.respPkts,
     origBytes: rec.origBytes, respBytes: rec.respBytes, origRetransBytes: rec.origRetransBytes,
     respRetransBytes: rec.respRetransBytes, rsts: rec.rsts, endReason: rec.endReason, resets,
@@ -104,6 +164,16 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   return out;
 }
 
+/** The file of merged frame n (localize's rule: 0 or less is no frame, its file null; a frame not in the map too). */
+function fileAt(map: FrameMap, n: number): string | null {
+  return n > 0 && map.locate(n) ? map.paths[map.file] : null;
+}
+
+/** That file's frame number of merged frame n (n itself when fileAt is null). */
+function frameAt(map: FrameMap, n: number): number {
+  return n > 0 && map.locate(n) ? map.frame : n;
+}
+
 /** The keys localizeRecord spells out, in toRecord's order (the optional ones last, as toRecord adds them). */
 const RECORD_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'lastFrame', 'ts', 'duration', 'state',
@@ -111,19 +181,52 @@ const RECORD_KEYS = new Set([
   'endReason', 'resets', 'seen', 'missedBytes', 'tunnel',
 ]);
 
-/** A merged frame number as file and frame (localize's rule: 0 or less is no frame, its file null). */
-function ref(map: FrameMap, n: number): { file: string | null; frame: number } {
-  return n <= 0 ? { file: null, frame: n } : fileOf(map, n);
-}
-
 /** The generic walk (for tests: localizeRecord must give the same). */
 export function localizeRecordGeneric(rec: ConnRecord, map: FrameMap): ConnRecord {
   return localize(rec, map) as ConnRecord;
 }
 
-/** The finding with its frame references localized; remembers its merged key frame (mergedKeyFrame). */
+/**
+ * The finding with its frame references localized; remembers its merged key frame (mergedKeyFrame). The same as
+ * the generic walk (test/capture-set.test.ts compares them on every finding), in the finding's own key order,
+ * without its per-key arrays: `app` is shared (its texts are the applications' views, which name no frame: only
+ * `summary` is rewritten), the evidence walked by the generic way (its keys vary by rule).
+ */
 export function localizeFinding(f: Finding, map: FrameMap): Finding {
-  const out = localize(f, map) as Finding;
-  mergedKeyFrame.set(out, f.frame);
-  return out;
+  const out: Record<string, unknown> = {};
+  const src = f as unknown as Record<string, unknown>;
+  for (const k in src) {
+    const x = src[k];
+    if (k === 'frame' && (typeof x === 'number' || x === null)) {
+      out.frame = x === null ? null : frameAt(map, x);
+      out.file = x === null ? null : fileAt(map, x);
+    } else if (k === 'frames' && Array.isArray(x) && x.every((n) => typeof n === 'number')) {
+      const frames = x as number[];
+      const nums = new Array<number>(frames.length);
+      const files = new Array<string | null>(frames.length);
+      for (let i = 0; i < frames.length; i++) {
+        nums[i] = frameAt(map, frames[i]);
+        files[i] = fileAt(map, frames[i]);
+      }
+      out.frames = nums;
+      out.frameFiles = files;
+    } else if (k === 'summary' && typeof x === 'string') out.summary = localizeText(x, map);
+    else if (k === 'app' && isTextMap(x)) out.app = x;
+    else out[k] = localize(x, map);
+  }
+  mergedKeyFrame.set(out as unknown as Finding, f.frame);
+  return out as unknown as Finding;
+}
+
+/** An object whose values are all strings and none of whose keys is a frame key (what the generic walk copies as is). */
+function isTextMap(x: unknown): boolean {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
+  const o = x as Record<string, unknown>;
+  for (const k in o) if (typeof o[k] !== 'string' || isFrameKey(k) || k === 'summary') return false;
+  return true;
+}
+
+/** The generic walk of a finding (for tests: localizeFinding must give the same). */
+export function localizeFindingGeneric(f: Finding, map: FrameMap): Finding {
+  return localize(f, map) as Finding;
 }

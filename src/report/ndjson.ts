@@ -80,18 +80,33 @@ const SET_KEYS = new Set([
  */
 function setConnectionLine(r: SetRecord): string {
   for (const k in r) if (!SET_KEYS.has(k)) return line('connection', r);
-  let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"firstFile":${JSON.stringify(r.firstFile)},"lastFrame":${r.lastFrame},"lastFile":${JSON.stringify(r.lastFile)},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
+  let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"firstFile":${pathJson(r.firstFile)},"lastFrame":${r.lastFrame},"lastFile":${pathJson(r.lastFile)},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
   const resets = r.resets;
   for (let i = 0; i < resets.length; i++) {
     const x = resets[i];
     if (x.file === undefined) return line('connection', r);
-    s += `${i > 0 ? ',' : ''}{"frame":${x.frame},"file":${JSON.stringify(x.file)},"from":"${x.from}","shape":"${x.shape}","acceptance":"${x.acceptance}"}`;
+    s += `${i > 0 ? ',' : ''}{"frame":${x.frame},"file":${pathJson(x.file)},"from":"${x.from}","shape":"${x.shape}","acceptance":"${x.acceptance}"}`;
   }
   s += ']';
   if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
   if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
   return `${s}}\n`;
 }
+
+/**
+ * JSON.stringify of a set's file path (or null), remembered for the last path: a set has a few paths and a
+ * record's references are mostly to one file, so the text is made once per change of file, not per reference.
+ */
+function pathJson(path: string | null): string {
+  if (path === null) return 'null';
+  if (path !== lastPath) {
+    lastPath = path;
+    lastPathJson = JSON.stringify(path);
+  }
+  return lastPathJson;
+}
+let lastPath: string | null = null;
+let lastPathJson = 'null';
 
 /** The `connection` line of a closed-out connection. */
 export function ndjsonConnection(rec: ConnRecord): string {
@@ -109,7 +124,8 @@ export function ndjsonConnection(rec: ConnRecord): string {
  * goes the generic way.
  */
 function findingLine(f: Finding): string {
-  if ((f as { file?: unknown }).file !== undefined || !Number.isFinite(f.ts)) return line('finding', f);
+  if ((f as { file?: unknown }).file !== undefined) return setFindingLine(f as SetFinding);
+  if (!Number.isFinite(f.ts)) return line('finding', f);
   const frames = f.frames;
   let list = '';
   for (let i = 0; i < frames.length; i++) {
@@ -118,6 +134,38 @@ function findingLine(f: Finding): string {
     list += i > 0 ? `,${n}` : `${n}`;
   }
   return `{"type":"finding","rule":"${f.rule}","severity":"${f.severity}","connection":${f.connection},"input":${f.input},"stream":${f.stream},"uid":"${f.uid}","communityId":"${f.communityId}","frame":${f.frame},"frames":[${list}],"ts":${f.ts},"actor":"${f.actor}","summary":${JSON.stringify(f.summary)},"app":${JSON.stringify(f.app)},"evidence":${JSON.stringify(f.evidence)}}\n`;
+}
+
+/** A capture set's finding (analysis/frame-refs.ts localizeFinding): file names next to its frame numbers. */
+type SetFinding = Finding & { file: string | null; frameFiles: (string | null)[] };
+
+/** A set's finding's keys, in localizeFinding's order of them (anything else: the generic way). */
+const SET_FINDING_KEYS = ['rule', 'severity', 'connection', 'input', 'stream', 'uid', 'communityId', 'frame', 'file',
+  'frames', 'frameFiles', 'ts', 'actor', 'summary', 'app', 'evidence'];
+
+/**
+ * findingLine for a capture set's finding: the same spelling with the file names (pathJson). Exactly
+ * line('finding', f) (test/ndjson.test.ts checks both over a set's findings): its keys are checked to be
+ * SET_FINDING_KEYS in that order, its numbers finite.
+ */
+function setFindingLine(f: SetFinding): string {
+  let k = 0;
+  for (const key in f) if (key !== SET_FINDING_KEYS[k++]) return line('finding', f);
+  if (k !== SET_FINDING_KEYS.length || !Number.isFinite(f.ts) || !Number.isFinite(f.frame)) return line('finding', f);
+  const frames = f.frames;
+  const files = f.frameFiles;
+  if (!Array.isArray(files) || files.length !== frames.length) return line('finding', f);
+  let list = '';
+  let fileList = '';
+  for (let i = 0; i < frames.length; i++) {
+    const n = frames[i];
+    const file = files[i];
+    if (typeof n !== 'number' || !Number.isFinite(n) || (file !== null && typeof file !== 'string')) return line('finding', f);
+    list += i > 0 ? `,${n}` : `${n}`;
+    fileList += i > 0 ? `,${pathJson(file)}` : pathJson(file);
+  }
+  if (f.file !== null && typeof f.file !== 'string') return line('finding', f);
+  return `{"type":"finding","rule":"${f.rule}","severity":"${f.severity}","connection":${f.connection},"input":${f.input},"stream":${f.stream},"uid":"${f.uid}","communityId":"${f.communityId}","frame":${f.frame},"file":${pathJson(f.file)},"frames":[${list}],"frameFiles":[${fileList}],"ts":${f.ts},"actor":"${f.actor}","summary":${JSON.stringify(f.summary)},"app":${JSON.stringify(f.app)},"evidence":${JSON.stringify(f.evidence)}}\n`;
 }
 
 /** The `finding` line of one finding. */
