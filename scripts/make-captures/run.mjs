@@ -658,6 +658,44 @@ S['simultaneous-open'] = async () => {
   };
 };
 
+S['self-connect'] = async () => {
+  const port = await freePort();
+  const client = new AppLog();
+  const { file } = await onLoopback('self-connect', [port], async (file) => {
+    // bind the port it connects to (what the kernel does by chance when it picks the destination port as the
+    // ephemeral source): the SYN comes back to the same socket, which answers it as a simultaneous open
+    const c = net.connect({ port, host: LO, localAddress: LO, localPort: port });
+    const got = track(c, client);
+    await once(c, 'connect');
+    client.add(`connect ok (getsockname ${c.localAddress}:${c.localPort} = getpeername ${c.remoteAddress}:${c.remotePort})`);
+    await write(c, Buffer.alloc(10, 0x61));
+    client.add('write 10 ok');
+    while (got() < 10) await once(c, 'data');
+    client.add(`read ${got()} bytes: its own`);
+    c.end();
+    client.add('shutdown(SHUT_WR) via end()');
+    await once(c, 'close');
+    // its FIN comes back to it too and it acknowledges it: the last packet
+    await waitForWire(file, (pk) => { const f = pk.find((p) => p.fin); return f !== undefined && pk.some((p) => p.frame > f.frame && p.ackf && p.ack === ((f.seq + 1) >>> 0)); });
+  });
+  const pk = readPackets(file);
+  const syn = pk.find((p) => p.syn && !p.ackf);
+  const synAck = pk.find((p) => p.syn && p.ackf);
+  check(syn && synAck && synAck.seq === syn.seq, 'no SYN answered by a SYN/ACK with the same ISN');
+  check(pk.every((p) => p.sport === port && p.dport === port), 'not every packet from the port to itself');
+  return {
+    description: 'Self-connect: a Node socket binds 127.0.0.1:P and connects to 127.0.0.1:P, where nothing listens. Its SYN comes back to it; Linux answers it as a simultaneous open (SYN/ACK with the same ISN, then ACK), connect() succeeds, the socket reads back its own 10 bytes, and closes.',
+    roles: rolesFromCapture(file),
+    // what the recording knows on its own (its packets, read without rstscope): the SYN, the SYN/ACK answering it
+    expect: [{
+      rule: 'self-connect', actor: 'orig', frame: synAck.frame, frames: [syn.frame, synAck.frame],
+      evidence: { address: `${LO}:${port}`, synFrame: syn.frame, synAckFrame: synAck.frame },
+    }],
+    mustNotFire: except('self-connect'),
+    app: { client: client.toJSON(), server: { events: ['none: the client connected to itself (one socket)'] } },
+  };
+};
+
 S['simultaneous-close'] = async () => {
   const r = await inNetns('simultaneous-close', 'sc', 200, async ({ A, B, file }) => {
     await establish(A, B);

@@ -6,6 +6,7 @@ import { rule as keepaliveReset } from './keepalive-reset.js';
 import { rule as refused } from './refused.js';
 import { rule as rstSuspicious } from './rst-suspicious.js';
 import { rule as rstWithUnreadData } from './rst-with-unread-data.js';
+import { rule as selfConnect } from './self-connect.js';
 import { rule as simultaneousClose } from './simultaneous-close.js';
 import { rule as simultaneousOpen } from './simultaneous-open.js';
 import { rule as staleConnection } from './stale-connection.js';
@@ -15,7 +16,7 @@ import { rule as writeAfterPeerClose } from './write-after-peer-close.js';
 
 export const RULES: readonly Rule[] = [
   refused, synUnanswered, staleConnection, writeAfterPeerClose, rstWithUnreadData, abortiveClose, halfOpen,
-  simultaneousOpen, simultaneousClose, keepaliveReset, rstSuspicious, halfClose,
+  simultaneousOpen, selfConnect, simultaneousClose, keepaliveReset, rstSuspicious, halfClose,
 ];
 
 export function findRule(id: string): Rule | undefined {

@@ -273,6 +273,15 @@ export class Connection {
   }
 
   /** Zeek's history string (one string per distinct inline history, shared) */
+  /**
+   * Source and destination are the same address and port: one socket connected to itself (Linux answers its own
+   * SYN as a simultaneous open, RFC 9293 3.5). Every packet then reads as the originator's: a self-connect has
+   * one socket and one direction on the wire, which is not a capture that missed the other.
+   */
+  get selfConnected(): boolean {
+    return this.oPort === this.rPort && this.o0 === this.r0 && this.o1 === this.r1 && this.o2 === this.r2 && this.o3 === this.r3;
+  }
+
   get history(): string {
     return decodeHistory(this.histCode, this.histLen, this.histMore);
   }

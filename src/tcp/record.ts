@@ -52,7 +52,8 @@ export interface ConnRecord {
    * both): `orig-only` or `resp-only`. A SYN nobody answered is orig-only;
    * so is a record a timer split off that only one side continued. Whether the
    * capture missed the other direction is told by the findings (evidence
-   * `seen`, src/rules/one-sided.ts) and the input's vantage.
+   * `seen`, src/rules/one-sided.ts) and the input's vantage. Never set on a
+   * self-connect (one socket: its packets all read as the originator's).
    */
   seen?: 'orig-only' | 'resp-only';
   /**
@@ -129,7 +130,8 @@ export function toRecord(c: Connection): ConnRecord {
     endReason: c.endReason,
     resets: resets(c),
   };
-  if (c.orig.pkts === 0 || c.resp.pkts === 0) rec.seen = c.orig.pkts > 0 ? 'orig-only' : 'resp-only';
+  // a self-connect's packets all read as the originator's: both directions are on the wire (Connection.selfConnected)
+  if ((c.orig.pkts === 0 || c.resp.pkts === 0) && !c.selfConnected) rec.seen = c.orig.pkts > 0 ? 'orig-only' : 'resp-only';
   const missed = missedBytesOf(c);
   if (missed > 0) rec.missedBytes = missed;
   if (c.tunnel !== 0) rec.tunnel = tunnelRecords(c.tunnel);
