@@ -100,12 +100,10 @@ function lateWrite(c: Ctx, v: RstVerdict): Late | null {
   const writerM = c.milestones(!closer);
   const fin = c.milestones(closer).fin;
   if (!fin) return null;
-  // the first data the closer had not acknowledged when it sent FIN: after the FIN on the wire,
-  // or crossing it (sent before the FIN arrived)
-  const data = writerM.firstDataAfterPeerFin
-    ?? c.evidence().find((s) => s.fromOrig !== closer && s.len > 0 && s.seqRel + s.len > fin.ackRel &&
-      // Stryker disable next-line EqualityOperator: `<` as `<=` is equivalent: the segment of rst.frame is the closer's RST, which the side test excludes (the line's `>=`, killed, is hidden with it)
-      s.frame < rst.frame) ?? null;
+  // the first data the closer had not acknowledged when it sent FIN: after the FIN on the wire, or crossing it
+  // (sent before the FIN arrived), pinned when the FIN came (evidence.ts fin: the log then holds every crossing
+  // segment it will ever hold, so a search of the log here could find no other)
+  const data = writerM.firstDataAfterPeerFin;
   if (!data) return null;
   const closerEp = c.ep(closer);
   return {

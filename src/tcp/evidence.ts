@@ -12,7 +12,7 @@ import { TCP_ACK, TCP_RST, type Packet } from '../decode/packet.js';
 import { previewText } from '../decode/bytes.js';
 import { type Connection, NONE, RST_PAYLOAD_MAX, type RstAcceptance, type Segment } from './connection.js';
 import type { Endpoint } from './endpoint.js';
-import { MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, writeSegment } from './segment-log.js';
+import { firstDataPast, MAX_SYN_TIMES, PIN_DATA_AFTER_PEER_FIN, PIN_FIN, writeSegment } from './segment-log.js';
 import type { Clock } from './timers.js';
 
 export interface Recorder {
@@ -131,6 +131,16 @@ export class EvidenceRecorder implements Recorder {
     const m = c.milestones(fromOrig);
     m.pin(PIN_FIN, slot);
     m.finAcksPeerFin = peer.finRel >= 0 && ackRel > peer.finRel;
+    // The peer's data crossing this FIN (sent before the FIN reached it: payload past the FIN's ack) is all in the
+    // log now, before any RST that answers it: pin the first of it as the peer's first data after this FIN, so a
+    // later write-after-peer-close can name it even when the ring has moved past it by the RST (issue 19: 17
+    // segments between left the rule without a frame to cite). Data sent after the FIN on the wire replaces the pin
+    // (data(): it counts the bytes; this pin counts none, so half-close, which needs bytes, does not read it).
+    const pm = c.milestones(!fromOrig);
+    if (pm.dataAfterPeerFin === 0 && ackRel >= 0) {
+      const first = firstDataPast(c.logI32, c.logI, c.segments, !fromOrig, ackRel);
+      if (first >= 0) pm.pin(PIN_DATA_AFTER_PEER_FIN, first);
+    }
   }
 }
 

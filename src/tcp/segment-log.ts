@@ -148,6 +148,23 @@ export function segmentAckRel(l: Int32Array, base: number, slot: number): number
   return getRel(l, base + slot * SEG_I32 + F_ACK_REL);
 }
 
+/**
+ * The slot of the first logged segment (head, then ring, oldest first: evidence() order) from the side `fromOrig`
+ * that carries payload ending past `ackRel` (relative), or -1. `count`: segments logged so far. No allocation.
+ */
+export function firstDataPast(l: Int32Array, base: number, count: number, fromOrig: boolean, ackRel: number): number {
+  const head = Math.min(count, HEAD_SEGMENTS);
+  const inRing = Math.min(Math.max(count - HEAD_SEGMENTS, 0), TAIL_SEGMENTS);
+  const start = count - HEAD_SEGMENTS <= TAIL_SEGMENTS ? 0 : (count - HEAD_SEGMENTS) % TAIL_SEGMENTS;
+  for (let i = 0; i < head + inRing; i++) {
+    const slot = i < head ? i : HEAD_SEGMENTS + ((start + i - head) % TAIL_SEGMENTS);
+    const o = base + slot * SEG_I32;
+    const len = l[o + F_LEN];
+    if (len > 0 && ((l[o + F_BITS] & BIT_FROM_ORIG) !== 0) === fromOrig && getRel(l, o + F_SEQ_REL) + len > ackRel) return slot;
+  }
+  return -1;
+}
+
 /** Copies the record at slot `from` to slot `to` (pins). */
 export function copySegment(l: Int32Array, base: number, from: number, to: number): void {
   l.copyWithin(base + to * SEG_I32, base + from * SEG_I32, base + (from + 1) * SEG_I32);
