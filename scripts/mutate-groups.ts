@@ -35,7 +35,8 @@ export const GROUPS: Group[] = [
     name: 'rst-causes',
     what: 'the RST-cause chain of the rules',
     mutate: ['src/rules/teardown.ts', 'src/rules/rst-suspicious.ts', 'src/rules/abortive-close.ts',
-      'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts', 'src/rules/stale-connection.ts'],
+      'src/rules/rst-with-unread-data.ts', 'src/rules/write-after-peer-close.ts', 'src/rules/stale-connection.ts',
+      'src/rules/synack-reset.ts'],
     // in-process (analyze(), no CLI): rules-captures checks the captures' findings through the CLI and tshark,
     // write-after-close-crafted the goodbye cases (also in rst-causes, in process) through the CLI and the
     // report's advice (5.8 s a run against 1.6 s for rst-causes: too slow to run once per mutant)

@@ -96,7 +96,7 @@ test('rules lists every rule; explain prints its page; an unknown id is exit 2',
   const r = await runCli(['rules', '--format', 'json']);
   const ids = (JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id);
   assert.deepEqual(ids.sort(), ['abortive-close', 'half-close', 'half-open', 'keepalive-reset', 'refused', 'rst-suspicious',
-    'rst-with-unread-data', 'self-connect', 'simultaneous-close', 'simultaneous-open', 'stale-connection', 'syn-unanswered', 'write-after-peer-close']);
+    'rst-with-unread-data', 'self-connect', 'simultaneous-close', 'simultaneous-open', 'stale-connection', 'syn-unanswered', 'synack-reset', 'write-after-peer-close']);
   const e = await runCli(['explain', 'write-after-peer-close']);
   assert.equal(e.code, 0);
   assert.match(e.stdout, /SIGPIPE/);

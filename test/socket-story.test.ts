@@ -186,7 +186,7 @@ test('half-open: no give-up story when the peer answered after the split, or whe
   assert.equal(late.filter((f) => f.evidence.kind === 'gave-up-after-split').length, 0);
 });
 
-test('half-open: a bare RST answering the SYN-ACK of the sender\'s own SYN is an abandoned connect(), warning, no ECONNRESET claim', async () => {
+test('synack-reset: a bare RST answering the SYN-ACK of the sender\'s own SYN is an abandoned connect(), warning, no ECONNRESET claim; once the client acknowledged, half-open', async () => {
   const segs: Seg[] = [
     { tsSec: 8000, src: C, dst: S, flags: 'S', seq: 300 },
     { tsSec: 8000, tsUsec: 6000, src: S, dst: C, flags: 'SA', seq: 7000, ack: 301 },
@@ -194,10 +194,9 @@ test('half-open: a bare RST answering the SYN-ACK of the sender\'s own SYN is an
   ];
   const fs = await findingsOf('abandoned-connect.pcap', segs);
   assert.equal(fs.length, 1, JSON.stringify(fs.map((f) => [f.rule, f.severity])));
-  assert.equal(fs[0].rule, 'half-open');
+  assert.equal(fs[0].rule, 'synack-reset');
   assert.equal(fs[0].severity, 'warning');
-  assert.equal(fs[0].evidence.kind, 'abandoned-connect');
-  assert.equal(fs[0].evidence.synAckFrame, 2);
+  assert.deepEqual(fs[0].evidence, { synFrame: 1, synAckFrame: 2, rstFrame: 3, afterSec: 1, rstShape: 'socketless' });
   assert.doesNotMatch(fs[0].summary, /ECONNRESET/);
   assert.match(fs[0].app.resp ?? '', /never saw it/);
   // once the client had acknowledged the SYN-ACK, a bare RST answering the server's data is the stateless case (error)

@@ -151,7 +151,7 @@ export class AppLog {
 }
 
 export const ALL_RULES = ['refused', 'syn-unanswered', 'write-after-peer-close', 'rst-with-unread-data', 'abortive-close',
-  'half-open', 'simultaneous-open', 'self-connect', 'simultaneous-close', 'keepalive-reset', 'rst-suspicious', 'half-close', 'stale-connection'];
+  'half-open', 'synack-reset', 'simultaneous-open', 'self-connect', 'simultaneous-close', 'keepalive-reset', 'rst-suspicious', 'half-close', 'stale-connection'];
 export const except = (...ids) => ALL_RULES.filter((r) => !ids.includes(r));
 
 /** Keep-alive / zero-window probe test: a zero-length (or 1-byte) segment whose seq is one below what the sender already sent. */

@@ -696,6 +696,41 @@ S['self-connect'] = async () => {
   };
 };
 
+S['synack-reset'] = async () => {
+  const r = await inNetns('synack-reset', 'sr', 200, async ({ A, B, file }) => {
+    B.cmd({ op: 'listen', host: NS_ADDR.server, port: 0 });
+    const { port } = await B.wait('listening');
+    A.cmd({ op: 'connect', host: NS_ADDR.server, port });
+    // the client gives up before the SYN-ACK can be back (400 ms round trip): its socket is closed in SYN-SENT,
+    // which sends nothing; the SYN-ACK then meets no socket and its kernel answers with a bare RST
+    await waitForWire(file, (pk) => pk.some((p) => p.syn && !p.ackf));
+    A.cmd({ op: 'destroy' });
+    await A.wait('destroyed');
+    await waitForWire(file, (pk) => pk.some((p) => p.rst));
+  });
+  const pk = readPackets(r.file);
+  const syn = pk.find((p) => p.syn && !p.ackf);
+  const synAck = pk.find((p) => p.syn && p.ackf);
+  const rst = pk.find((p) => p.rst);
+  check(syn && synAck && rst && !rst.ackf && rst.seq === synAck.ack && rst.frame > synAck.frame, 'not SYN, SYN-ACK, then a bare RST at the SYN-ACK\'s ack');
+  check(!pk.some((p) => p.ackf && !p.syn && p.src === syn.src), 'the client acknowledged something');
+  // SYN-ACK to RST in tenths of a second (tshark's times: the client's kernel answers at once)
+  const times = tsharkFrames(r.file, 'tcp', 'frame.time_epoch').map(Number);
+  const afterSec = Math.round((times[rst.frame - 1] - times[synAck.frame - 1]) * 10) / 10;
+  return {
+    description: 'Abandoned connect: the client connect()s through a 200 ms one-way delay and destroys the socket (close in SYN-SENT, nothing sent) right after its SYN left; the server\'s SYN-ACK arrives 400 ms later, meets no socket, and the client\'s kernel answers it with a bare RST at its ack. The server never accepts the connection.',
+    roles: rolesFromCapture(r.file),
+    // what the recording knows on its own (its packets, read without rstscope)
+    expect: [{
+      rule: 'synack-reset', actor: 'client', frame: rst.frame, frames: pk.filter((p) => p.frame <= rst.frame).map((p) => p.frame),
+      evidence: { synFrame: syn.frame, synAckFrame: synAck.frame, rstFrame: rst.frame, afterSec, rstShape: 'socketless' },
+    }],
+    mustNotFire: except('synack-reset'),
+    app: { client: r.client.toJSON(), server: { events: [...r.server.toJSON().events, 'listening; accept() never returned this connection'] } },
+    notes: NS_NOTE,
+  };
+};
+
 S['simultaneous-close'] = async () => {
   const r = await inNetns('simultaneous-close', 'sc', 200, async ({ A, B, file }) => {
     await establish(A, B);

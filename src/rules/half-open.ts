@@ -46,23 +46,6 @@ export const rule: Rule = {
         continue;
       }
       const trig = v.answers ?? v.rst.trigger; // the segment it answers (rstPairs), else the receiver's last
-      if (trig !== null && (trig.flags & TCP_SYN) !== 0 && !c.milestones(rst.fromOrig).sentAck) {
-        // the answer to its own SYN met no socket: the connect() had been abandoned before the SYN-ACK reached it
-        const waitedSec = roundSec(segTime(rst) - segTime(trig));
-        hits.push({
-          frame: rst.frame,
-          frames: framesBefore(c, rst.frame),
-          actor: actorOf(c, rst.fromOrig),
-          severity: 'warning',
-          summary: `${who(c, rec, !rst.fromOrig)} answered the SYN (SYN-ACK, frame ${trig.frame}); ${who(c, rec, rst.fromOrig)} answered that with a bare RST ${waitedSec} s later (frame ${rst.frame}, seq = the SYN-ACK's ack): no socket waited for the answer any more. The connect() had been abandoned before the SYN-ACK reached it (the application closed the socket, or gave up on its own timeout): a socket still in SYN-SENT would have completed the handshake.`,
-          app: {
-            [rst.fromOrig ? 'orig' : 'resp']: 'had abandoned the connect() (closed the socket, or its own timeout fired) before the answer came: no connection',
-            [rst.fromOrig ? 'resp' : 'orig']: 'its half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())',
-          },
-          evidence: { kind: 'abandoned-connect', rstFrame: rst.frame, synAckFrame: trig.frame, afterSec: waitedSec, rstShape: v.shape },
-        });
-        continue;
-      }
       if (v.rst.receiverFinBefore) {
         // the receiver had closed (its FIN before the RST): its application is done with the socket; the RST only
         // ends the closed socket (FIN_WAIT or LAST_ACK), no application sees ECONNRESET

@@ -11,11 +11,12 @@ import { rule as simultaneousClose } from './simultaneous-close.js';
 import { rule as simultaneousOpen } from './simultaneous-open.js';
 import { rule as staleConnection } from './stale-connection.js';
 import { rule as synUnanswered } from './syn-unanswered.js';
+import { rule as synackReset } from './synack-reset.js';
 import type { Rule } from './types.js';
 import { rule as writeAfterPeerClose } from './write-after-peer-close.js';
 
 export const RULES: readonly Rule[] = [
-  refused, synUnanswered, staleConnection, writeAfterPeerClose, rstWithUnreadData, abortiveClose, halfOpen,
+  refused, synUnanswered, synackReset, staleConnection, writeAfterPeerClose, rstWithUnreadData, abortiveClose, halfOpen,
   simultaneousOpen, selfConnect, simultaneousClose, keepaliveReset, rstSuspicious, halfClose,
 ];
 

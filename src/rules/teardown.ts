@@ -31,8 +31,8 @@ import { giveUpAfterSplit, keepaliveAcrossSplit } from './patience.js';
 import { sameOriginator } from '../tcp/link.js';
 
 export type RstCause =
-  | 'rst-suspicious' | 'refused' | 'stale-connection' | 'write-after-peer-close' | 'keepalive-reset' | 'half-open'
-  | 'rst-with-unread-data' | 'abortive-close';
+  | 'rst-suspicious' | 'refused' | 'stale-connection' | 'write-after-peer-close' | 'keepalive-reset' | 'synack-reset'
+  | 'half-open' | 'rst-with-unread-data' | 'abortive-close';
 
 /**
  * client/server when the handshake told who connected (this record's, or that
@@ -263,6 +263,9 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     // keep-alive probes during the idle time before the RST (a probe before later payload kept nothing alive that then ended)
     else if (r.idleBeforeSec >= 1 && Math.max(m.lastProbeTime, mine.lastProbeTime) >= segTime(r.seg) - r.idleBeforeSec) cause = 'keepalive-reset';
     else if (keepaliveAcrossSplit(c, r.seg.frame, segTime(r.seg)) !== null) cause = 'keepalive-reset'; // probes after an idle split
+    // a stateless RST answering the peer's SYN-ACK from a side that never acknowledged anything: its connect()
+    // was gone before the answer came (synack-reset.ts); any other stateless RST without a FIN before it: half-open
+    else if (shape === 'socketless' && !r.senderFinBefore && answersSynAck(r, answers, mine.sentAck)) cause = 'synack-reset';
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
     // Unread data: the peer's last bytes went unanswered. When the client resets after the server's
     // bytes, those bytes are most likely the reply it asked for and read (an abortive close by a client,
@@ -324,4 +327,13 @@ export function framesBefore(c: Connection, frame: number, n = 6): number[] {
   if (!ev.includes(frame)) ev.push(frame);
   // Stryker disable next-line MethodExpression,ArrowFunction,ArithmeticOperator: equivalent: ev is already ascending (the evidence is in capture order, and the frame pushed above is at least every frame the filter kept), so the sort changes nothing, with any comparator
   return ev.sort((a, b) => a - b);
+}
+
+/**
+ * The RST answers a SYN (the segment it pairs with, else the receiver's last: rstPairs, RstRecord.trigger) and
+ * its sender had sent nothing with ACK: the answer to its own SYN met no socket (synack-reset).
+ */
+export function answersSynAck(r: RstRecord, answers: Segment | null, senderSentAck: boolean): boolean {
+  const trig = answers ?? r.trigger;
+  return trig !== null && (trig.flags & TCP_SYN) !== 0 && !senderSentAck;
 }
