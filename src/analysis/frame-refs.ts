@@ -101,6 +101,8 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   if (rec.seen !== undefined) out.seen = rec.seen;
   if (rec.missedBytes !== undefined) out.missedBytes = rec.missedBytes;
   if (rec.tunnel !== undefined) out.tunnel = localize(rec.tunnel, map) as ConnRecord['tunnel'];
+  if (rec.ttl !== undefined) out.ttl = rec.ttl;
+  if (rec.handshakeMs !== undefined) out.handshakeMs = rec.handshakeMs;
   return out;
 }
 
@@ -108,7 +110,7 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
 const RECORD_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'lastFrame', 'ts', 'duration', 'state',
   'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
-  'endReason', 'resets', 'seen', 'missedBytes', 'tunnel',
+  'endReason', 'resets', 'seen', 'missedBytes', 'tunnel', 'ttl', 'handshakeMs',
 ]);
 
 /** A merged frame number as file and frame (localize's rule: 0 or less is no frame, its file null). */

@@ -123,8 +123,13 @@ export class Accounting {
         peer.windowShift = Math.min(peer.wscale, 14);
       }
       ep.window = p.window;
+      if (ackFlag) {
+        if (ep.synAckUs < 0) ep.synAckUs = usSince(c, now);
+      } else if (peer.synAckUs < 0) ep.synUs = usSince(c, now);
     } else {
       ep.window = p.window << ep.windowShift; // at most 65535 << 14: below 2^31
+      // the handshake's third segment (two field reads on every other segment)
+      if (ep.hsAckUs < 0 && peer.synAckUs >= 0 && ep.synUs >= 0 && ackFlag && !rst) ep.hsAckUs = usSince(c, now);
     }
     if (p.window === 0 && !syn && !fin && !rst) {
       ep.zeroWindows++;
@@ -339,4 +344,14 @@ function answered(ep: Endpoint, p: Packet, syn: boolean, rst: boolean, ackFlag: 
       ep.firstAck = p.ack;
     } else if (p.ack !== ep.firstAck) ep.answeredPeer = true;
   } else if (rst && ep.state === EpState.SynSent && p.seq !== ((ep.isn + 1) | 0)) ep.answeredPeer = true;
+}
+
+/**
+ * Microseconds from the connection's first packet to `now`, for the handshake
+ * times (Endpoint.synUs): -1 when negative (a frame stamped in the past) or
+ * beyond 2^30 us (about 18 minutes), so the fields stay small integers.
+ */
+function usSince(c: Connection, now: number): number {
+  const us = Math.round((now - c.startTime) * 1e6);
+  return us >= 0 && us < 0x40000000 ? us : -1;
 }
