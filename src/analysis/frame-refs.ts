@@ -103,6 +103,7 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   if (rec.tunnel !== undefined) out.tunnel = localize(rec.tunnel, map) as ConnRecord['tunnel'];
   if (rec.ttl !== undefined) out.ttl = rec.ttl;
   if (rec.handshakeMs !== undefined) out.handshakeMs = rec.handshakeMs;
+  if (rec.roles !== undefined) out.roles = rec.roles;
   return out;
 }
 
@@ -110,7 +111,7 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
 const RECORD_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'lastFrame', 'ts', 'duration', 'state',
   'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
-  'endReason', 'resets', 'seen', 'missedBytes', 'tunnel', 'ttl', 'handshakeMs',
+  'endReason', 'resets', 'seen', 'missedBytes', 'tunnel', 'ttl', 'handshakeMs', 'roles',
 ]);
 
 /** A merged frame number as file and frame (localize's rule: 0 or less is no frame, its file null). */

@@ -70,10 +70,13 @@ type SetRecord = ConnRecord & { firstFile: string | null; lastFile: string | nul
 const SET_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'firstFile', 'lastFrame', 'lastFile', 'ts',
   'duration', 'state', 'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes',
-  'rsts', 'endReason', 'resets', 'seen', 'missedBytes', 'ttl', 'handshakeMs',
+  'rsts', 'endReason', 'resets', 'seen', 'missedBytes', 'ttl', 'handshakeMs', 'roles',
 ]);
 
-/** The record's `ttl` and `handshakeMs` as JSON writes them (numbers only: TTLs are bytes, the halves finite). */
+/**
+ * The record's `ttl`, `handshakeMs` and `roles` as JSON writes them (numbers:
+ * TTLs are bytes, the halves finite; `roles` one of three fixed words).
+ */
 function vantageFields(r: ConnRecord): string {
   let s = '';
   const t = r.ttl;
@@ -85,6 +88,7 @@ function vantageFields(r: ConnRecord): string {
   }
   const h = r.handshakeMs;
   if (h !== undefined) s += `,"handshakeMs":{"resp":${h.resp},"orig":${h.orig}}`;
+  if (r.roles !== undefined) s += `,"roles":"${r.roles}"`;
   return s;
 }
 

@@ -139,8 +139,11 @@ export class Accounting {
       }
     }
 
-    // Keep-alive and zero-window probes: seq one below what was sent, at most one byte
-    const probe = !syn && !fin && !rst && ackFlag && len <= 1 && ep.maxEndRel > 1 && seqRel === ep.maxEndRel - 1 && ep.finRel < 0;
+    // Keep-alive and zero-window probes: seq one below what was sent, at most one byte. Mid-stream (no SYN of
+    // this side) the capture may not show what was sent: an empty segment one below what the peer acknowledged
+    // is a probe too (RFC 9293 3.8.4: SEG.SEQ = SND.NXT-1); with len 0 it counts as no retransmission either way.
+    const probe = !syn && !fin && !rst && ackFlag && len <= 1 && ep.finRel < 0 && ((ep.maxEndRel > 1 && seqRel === ep.maxEndRel - 1)
+      || (len === 0 && !ep.sawSyn && seqRel === peer.maxAckRel - 1 && seqRel >= 0));
     // Retransmission: payload that starts below the highest sequence already sent
     const retrans = len > 0 && !probe && seqRel < ep.maxEndRel && ep.pkts > 1;
     if (retrans) {

@@ -11,6 +11,7 @@ import { communityIdOf, uid } from './community-id.js';
 import { MAX_RSTS, type Connection } from './connection.js';
 import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
 import { rstSummaryAcceptance, rstSummaryFrame, rstSummaryFromOrig, rstSummaryShape } from './rst-summary.js';
+import { rolesOf, type InferredRoles } from './roles.js';
 import { connState, type ConnState } from './state.js';
 
 export interface ConnRecord {
@@ -79,6 +80,18 @@ export interface ConnRecord {
    * taken at that host. Absent unless all three segments were seen in order.
    */
   handshakeMs?: { resp: number; orig: number };
+  /**
+   * How originator and responder were told apart when no handshake named the
+   * client (absent: the originator's SYN was seen in this record). The
+   * capture began inside the connection, or a timer split the record
+   * (src/tcp/roles.ts):
+   * - `inferred-syn-ack`: it began with the responder's SYN-ACK;
+   * - `inferred-port`: one port is a likely server port, whose side is the
+   *   responder (Zeek's TCPAnalyzer::WantConnection flips roles so);
+   * - `inferred-first-packet`: no port tells: the sender of the first packet
+   *   captured is the originator, which the client need not be.
+   */
+  roles?: InferredRoles;
 }
 
 /**
@@ -160,6 +173,8 @@ export function toRecord(c: Connection): ConnRecord {
   if (o.synUs >= 0 && r.synAckUs >= o.synUs && o.hsAckUs >= r.synAckUs) {
     rec.handshakeMs = { resp: (r.synAckUs - o.synUs) / 1e3, orig: (o.hsAckUs - r.synAckUs) / 1e3 };
   }
+  const roles = rolesOf(c);
+  if (roles !== null) rec.roles = roles;
   return rec;
 }
 
