@@ -27,13 +27,13 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 /** The capture without its first `k` frames (as if started late), optionally with one port renumbered. */
 function cut(file: string, k: number, port?: { from: number; to: number }): string {
-  const { header, recs } = pcapRecords(file);
+  const { header, recs, ip } = pcapRecords(file);
   const kept = recs.slice(k).map((r) => {
     if (port === undefined) return r;
     const c = Buffer.from(r);
-    const t = tcpOf(c);
+    const t = tcpOf(c, ip);
     for (const o of [t, t + 2]) if (c.readUInt16BE(o) === port.from) c.writeUInt16BE(port.to, o);
-    fixChecksums(c);
+    fixChecksums(c, ip);
     return c;
   });
   return writePcap(join(tmp, `${basename(file, '.pcap')}-from-${k + 1}${port ? `-port${port.to}` : ''}.pcap`), header, kept);
@@ -46,7 +46,7 @@ test('every bundled capture cut at every packet boundary: nothing invented from 
     const file = join(CAPTURES, name);
     const full = await analyze([file]);
     const known = new Set(full.findings.map((f) => `${f.rule}@${f.frame}`));
-    const { recs } = pcapRecords(file);
+    const { recs, ip } = pcapRecords(file);
     const files: string[] = [];
     for (let k = 1; k < recs.length; k++) files.push(cut(file, k));
     const res = await analyze(files, { perFile: true });
@@ -59,7 +59,7 @@ test('every bundled capture cut at every packet boundary: nothing invented from 
       if (f.rule === 'half-open' && f.severity !== 'info') assert.ok(seen, `${at}: half-open above info, not in the whole capture`);
       // a lone RST/ACK with seq 0 is itself the proof of a refusal (the one-sided case, test/one-sided.test.ts)
       if (['syn-unanswered', 'refused', 'simultaneous-open'].includes(f.rule) && f.evidence.seen === undefined) {
-        const syns = recs.slice(k).filter((r) => (r[tcpOf(r) + 13] & (TCP_SYN | TCP_ACK)) === TCP_SYN);
+        const syns = recs.slice(k).filter((r) => (r[tcpOf(r, ip) + 13] & (TCP_SYN | TCP_ACK)) === TCP_SYN);
         assert.ok(syns.length > 0, `${at}: needs a SYN, and the cut has none`);
       }
       const rec = res.connections.find((c) => c.id === f.connection)!;
@@ -72,7 +72,7 @@ test('every bundled capture cut at every packet boundary: nothing invented from 
     }
     for (const r of res.connections) {
       const { recs: kept } = pcapRecords(files[r.input]);
-      const synFromOrig = kept.slice(r.firstFrame - 1, r.lastFrame).some((x) => (x[tcpOf(x) + 13] & (TCP_SYN | TCP_ACK)) === TCP_SYN && srcPortOf(x) === r.orig.port);
+      const synFromOrig = kept.slice(r.firstFrame - 1, r.lastFrame).some((x) => (x[tcpOf(x, ip) + 13] & (TCP_SYN | TCP_ACK)) === TCP_SYN && srcPortOf(x, ip) === r.orig.port);
       if (synFromOrig) assert.equal(r.roles, undefined, `${name} cut ${r.input + 1}: the originator's SYN is in the cut`);
     }
   }

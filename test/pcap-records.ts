@@ -7,17 +7,23 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-/** A classic little-endian pcap as its file header and records (16-byte record header + data). */
-export function pcapRecords(file: string): { header: Buffer; recs: Buffer[] } {
+/**
+ * A classic little-endian pcap as its file header and records (16-byte
+ * record header + data), and where the IPv4 header starts in a record:
+ * after the Ethernet header (link type 1) or at once (101, raw IP).
+ */
+export function pcapRecords(file: string): { header: Buffer; recs: Buffer[]; ip: number } {
   const b = readFileSync(file);
   assert.equal(b.readUInt32LE(0), 0xa1b2c3d4, `${file}: a little-endian microsecond pcap`);
+  const link = b.readUInt32LE(20);
+  assert.ok(link === 1 || link === 101, `${file}: Ethernet or raw IP`);
   const recs: Buffer[] = [];
   for (let o = 24; o < b.length;) {
     const n = 16 + b.readUInt32LE(o + 8);
     recs.push(b.subarray(o, o + n));
     o += n;
   }
-  return { header: b.subarray(0, 24), recs };
+  return { header: b.subarray(0, 24), recs, ip: link === 1 ? IP : 16 };
 }
 
 /** Writes a header and records (copies of the records: callers may edit theirs) as one file. */
@@ -29,14 +35,14 @@ export function writePcap(path: string, header: Buffer, recs: Buffer[]): string 
 /** offset of the IPv4 header in a record of an Ethernet capture (16-byte record header + 14-byte Ethernet) */
 export const IP = 16 + 14;
 
-/** offset of the TCP header in a record of an Ethernet IPv4 capture */
-export function tcpOf(rec: Buffer): number {
-  return IP + (rec[IP] & 0x0f) * 4;
+/** offset of the TCP header in an IPv4 record whose IP header starts at `ip` */
+export function tcpOf(rec: Buffer, ip = IP): number {
+  return ip + (rec[ip] & 0x0f) * 4;
 }
 
-/** TCP source port of an Ethernet IPv4 record */
-export function srcPortOf(rec: Buffer): number {
-  return rec.readUInt16BE(tcpOf(rec));
+/** TCP source port of an IPv4 record */
+export function srcPortOf(rec: Buffer, ip = IP): number {
+  return rec.readUInt16BE(tcpOf(rec, ip));
 }
 
 /** The record's timestamp moved by `us` microseconds. */
@@ -59,18 +65,18 @@ function fold(acc: number): number {
 }
 
 /**
- * Recomputes the IPv4 header checksum and the TCP checksum of an Ethernet
- * IPv4 record (over the captured TCP bytes, which must be the whole segment;
+ * Recomputes the IPv4 header checksum and the TCP checksum of an IPv4
+ * record (over the captured TCP bytes, which must be the whole segment;
  * the IPv4 total length, when 0, from the captured length).
  */
-export function fixChecksums(rec: Buffer): void {
-  const ihl = (rec[IP] & 0x0f) * 4;
-  rec.writeUInt16BE(0, IP + 10);
-  rec.writeUInt16BE(0xffff - fold(sum16(rec, IP, IP + ihl, 0)), IP + 10);
-  const tcp = IP + ihl;
-  const total = rec.readUInt16BE(IP + 2) || rec.length - IP;
-  const tcpLen = IP + total - tcp;
+export function fixChecksums(rec: Buffer, ip = IP): void {
+  const ihl = (rec[ip] & 0x0f) * 4;
+  rec.writeUInt16BE(0, ip + 10);
+  rec.writeUInt16BE(0xffff - fold(sum16(rec, ip, ip + ihl, 0)), ip + 10);
+  const tcp = ip + ihl;
+  const total = rec.readUInt16BE(ip + 2) || rec.length - ip;
+  const tcpLen = ip + total - tcp;
   rec.writeUInt16BE(0, tcp + 16);
-  const acc = sum16(rec, IP + 12, IP + 20, 6 + tcpLen);
+  const acc = sum16(rec, ip + 12, ip + 20, 6 + tcpLen);
   rec.writeUInt16BE(0xffff - fold(sum16(rec, tcp, tcp + tcpLen, acc)), tcp + 16);
 }
