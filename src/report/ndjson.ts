@@ -60,7 +60,7 @@ function connectionLine(r: ConnRecord): string {
   s += ']';
   if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
   if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
-  return `${s}${vantageFields(r)}}\n`;
+  return `${s}${recordTail(r)}}\n`;
 }
 
 /** A capture set's record (analysis/frame-refs.ts localizeRecord): file names next to its frame numbers. */
@@ -77,7 +77,7 @@ const SET_KEYS = new Set([
  * The record's `ttl`, `handshakeMs` and `roles` as JSON writes them (numbers:
  * TTLs are bytes, the halves finite; `roles` one of three fixed words).
  */
-function vantageFields(r: ConnRecord): string {
+function recordTail(r: ConnRecord): string {
   let s = '';
   const t = r.ttl;
   if (t !== undefined) {
@@ -109,7 +109,7 @@ function setConnectionLine(r: SetRecord): string {
   s += ']';
   if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
   if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
-  return `${s}${vantageFields(r)}}\n`;
+  return `${s}${recordTail(r)}}\n`;
 }
 
 /** The `connection` line of a closed-out connection. */
