@@ -18,6 +18,7 @@ import { FrameMap, readCaptureSet } from '../src/capture/capture-set.js';
 import { analyze } from '../src/analysis/analyze.js';
 import { localizeFinding, localizeFindingGeneric, localizeRecord, localizeRecordGeneric, localizeText, localizeTextRegex } from '../src/analysis/frame-refs.js';
 import { CAPTURES, FIXTURES, runCli, ZEEK_TRACES } from './helpers.js';
+import { pcapRecords } from './pcap-records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rstscope-set-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,18 +27,7 @@ const RING = join(FIXTURES, 'ring');
 const RING_FILES = readdirSync(RING).filter((f) => f.endsWith('.pcap')).sort().map((f) => join('test/fixtures/ring', f));
 const SIGPIPE = join(CAPTURES, 'write-after-peer-close-sigpipe.pcap');
 
-/** A classic little-endian pcap as its file header and records (16-byte record header + data). */
-function records(file: string): { header: Buffer; recs: Buffer[] } {
-  const b = readFileSync(file);
-  assert.equal(b.readUInt32LE(0), 0xa1b2c3d4, `${file}: a little-endian microsecond pcap`);
-  const recs: Buffer[] = [];
-  for (let o = 24; o < b.length;) {
-    const n = 16 + b.readUInt32LE(o + 8);
-    recs.push(b.subarray(o, o + n));
-    o += n;
-  }
-  return { header: b.subarray(0, 24), recs };
-}
+const records = pcapRecords;
 
 /** microseconds of a record */
 const usOf = (r: Buffer): number => r.readUInt32LE(0) * 1e6 + r.readUInt32LE(4);

@@ -98,6 +98,13 @@ function captureFiles(d: string): string[] {
     .flatMap((e) => (e.isDirectory() ? captureFiles(join(d, e.name)) : /\.(pcap|pcapng)$/.test(e.name) ? [join(d, e.name)] : []));
 }
 
+/**
+ * What every finding on a crafted mid-stream connection (no port among Zeek's likely server ports) ends
+ * with (src/rules/mid-stream.ts): how the roles were inferred.
+ */
+const MID = (first = 1): string => ' The capture began inside this connection (no handshake): its roles are inferred from the first packet '
+  + `captured (no port tells: its sender is taken as the originator, which the client need not be), and what happened before frame ${first} was not captured.`;
+
 test('captures/ and test/fixtures/public/: every rst-suspicious, abortive-close, rst-with-unread-data, write-after-peer-close and stale-connection finding, texts included', async () => {
   const got: Record<string, Snap> = {};
   for (const file of [...captureFiles('captures'), ...captureFiles('test/fixtures/public')]) {
@@ -297,7 +304,8 @@ test('without a handshake the sides are the originator and the responder', async
   assert.deepEqual(all, ['rst-with-unread-data@4']);
   const f = one(findings, 'rst-with-unread-data');
   assert.equal(f.actor, 'orig');
-  assert.equal(f.summary, 'the responder 10.6.0.2:7000 sent 20 byte(s) (from frame 2) that the originator 10.6.0.1:43000 never answered; it closed with that data unread, so its kernel sent RST/ACK (frame 4) instead of FIN: the peer gets ECONNRESET.');
+  assert.equal(f.summary, `the responder 10.6.0.2:7000 sent 20 byte(s) (from frame 2) that the originator 10.6.0.1:43000 never answered; it closed with that data unread, so its kernel sent RST/ACK (frame 4) instead of FIN: the peer gets ECONNRESET.${MID()}`);
+  assert.equal(f.evidence.roles, 'inferred-first-packet');
   assert.deepEqual(f.app, { orig: 'close() returned 0; the unread data was discarded', resp: 'the next read() or write() failed with ECONNRESET ("connection reset by peer")' });
   // a bare RST answering data from a side that sent nothing else: half-open, told from the responder
   const h = await crafted(new Conv().midStream().c('PA', 10).s('R', 0, { seq: 5001 }));
@@ -747,10 +755,11 @@ test('stale-connection: the same SYN again after 4 ms and after exactly 0.1 s (t
   ]));
   const f = one((await findingsOf(file)).findings, 'stale-connection');
   assert.deepEqual([f.frame, f.actor, f.frames], [4, 'orig', [2, 3, 4]]);
-  assert.deepEqual(f.evidence, { synFrame: 2, staleAckFrame: 3, rstFrame: 4, staleAck: 99999, expectedAck: 1001, retrySynFrame: 5, retrySameIsn: true, delaySec: 0.3 });
+  assert.deepEqual(f.evidence, { synFrame: 2, staleAckFrame: 3, rstFrame: 4, staleAck: 99999, expectedAck: 1001, retrySynFrame: 5, retrySameIsn: true, delaySec: 0.3, roles: 'inferred-port' });
   assert.equal(f.summary, 'the responder 10.6.0.1:443\'s SYN (frame 2) met a stale connection: the originator 10.6.0.2:50000 answered with an ACK for another sequence (frame 3, ack 99999 instead of 1001), '
     + 'as it does for a connection it still holds on these ports; the SYN-SENT socket answered with RST (frame 4, seq = that ack), which clears the stale connection, and '
-    + 'the same SYN (same ISN) went out again 0.3 s after the first (frame 5): connect() was delayed by ~0.3 s.');
+    + 'the same SYN (same ISN) went out again 0.3 s after the first (frame 5): connect() was delayed by ~0.3 s.'
+    + ' The capture began inside this connection (no handshake): its roles are inferred from the ports (443 is a well-known server port), and what happened before frame 1 was not captured.');
   assert.deepEqual(f.app, { resp: 'connect() took ~0.3 s longer (its first SYN met the stale connection); no error', orig: reset });
 });
 
@@ -878,7 +887,9 @@ test('rstPairs: a segment its RST\'s sender acknowledged (data and FIN), or one 
   // answers a segment the capture lacks; the summary says so
   const late = await crafted(new Conv().midStream().s('A').c('PA', 10).s('A', 0, { ack: 1001 }).s('R', 0, { seq: 5001, dt: 2 }));
   assert.deepEqual(late.findings.map((f) => [f.rule, f.frame, f.evidence.triggerFrame, f.summary]), [['half-open', 4, 2,
-    'the originator 10.6.0.2:7000 sent a bare RST (frame 4) 2 s after the last exchange, with the seq the responder 10.6.0.1:43000 last acknowledged (frame 2): the answer of a kernel with no socket for a segment the capture does not show. the responder 10.6.0.1:43000 still believed the connection open: it gets ECONNRESET.']]);
+    'the originator 10.6.0.2:7000 sent a bare RST (frame 4) 2 s after the last exchange, with the seq the responder 10.6.0.1:43000 last acknowledged (frame 2): the answer of a kernel with no socket for a segment the capture does not show. the responder 10.6.0.1:43000 still believed the connection open: it gets ECONNRESET.'
+    + ' The originator 10.6.0.2:7000 sent no data in the capture, so whether it had closed (a FIN before the capture began: then this RST answers a write after close) or had lost the connection (a restart, a crash) cannot be told.'
+    + MID()]]);
   // exactly 1 s is not late: the RST answers the client's bytes, not its later ACK (another ack)
   const file = join(dir, `crafted-${++craftedNo}.pcap`);
   writeFileSync(file, pcap([
@@ -940,8 +951,8 @@ test('abortive-close: a handshake given up, both sides closed, the peer\'s FIN b
     { kind: 'handshake-abandoned', synAcks: 3, rstFrame: 5, rstShape: 'live-socket', acceptance: 'unknown' }]);
   // mid-stream, the client never acknowledged the server's bytes: no SYN-ACK of the server's, an ordinary abort
   assert.deepEqual(await get(new Conv().midStream().s('PA', 10).s('RA').segs, 'abortive-close@2'), ['orig', 'warning', [1, 2],
-    'the originator 10.6.0.2:7000 aborted the connection with RST (frame 2) without a FIN: the responder 10.6.0.1:43000 sees ECONNRESET.',
-    { orig: abort.resp, resp: abort.orig }, { pendingBytes: 0, finSent: false, rstFrame: 2, rstShape: 'live-socket', acceptance: 'unknown' }]);
+    `the originator 10.6.0.2:7000 aborted the connection with RST (frame 2) without a FIN: the responder 10.6.0.1:43000 sees ECONNRESET.${MID()}`,
+    { orig: abort.resp, resp: abort.orig }, { pendingBytes: 0, finSent: false, rstFrame: 2, rstShape: 'live-socket', acceptance: 'unknown', roles: 'inferred-first-packet' }]);
   // both FINs, the server's acknowledged: its RST instead of the last ACK (info)
   assert.deepEqual(await get(new Conv().open().c('PA', 10).s('A').c('FA').s('FA').c('A').s('RA').segs, 'abortive-close@9'), ['server', 'info', [4, 5, 6, 7, 8, 9],
     `${SERVER} and ${CLIENT} had both closed (FINs); ${SERVER} then sent RST (frame 9) instead of a last ACK. That only ends the peer's closed socket early (no TIME_WAIT on this side): both applications had closed, so none sees an error.`,

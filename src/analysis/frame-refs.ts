@@ -161,6 +161,9 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   if (rec.seen !== undefined) out.seen = rec.seen;
   if (rec.missedBytes !== undefined) out.missedBytes = rec.missedBytes;
   if (rec.tunnel !== undefined) out.tunnel = localize(rec.tunnel, map) as ConnRecord['tunnel'];
+  if (rec.ttl !== undefined) out.ttl = rec.ttl;
+  if (rec.handshakeMs !== undefined) out.handshakeMs = rec.handshakeMs;
+  if (rec.roles !== undefined) out.roles = rec.roles;
   return out;
 }
 
@@ -178,7 +181,7 @@ function frameAt(map: FrameMap, n: number): number {
 const RECORD_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'lastFrame', 'ts', 'duration', 'state',
   'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
-  'endReason', 'resets', 'seen', 'missedBytes', 'tunnel',
+  'endReason', 'resets', 'seen', 'missedBytes', 'tunnel', 'ttl', 'handshakeMs', 'roles',
 ]);
 
 /** The generic walk (for tests: localizeRecord must give the same). */

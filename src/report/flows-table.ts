@@ -3,6 +3,7 @@ import { tunnelLabel, type ConnRecord } from '../tcp/record.js';
 import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
 import { vantageNotable, vantageSentence } from './vantage.js';
 import { formatEndpoint } from '../tcp/address.js';
+import { rolesLabel } from '../rules/mid-stream.js';
 
 /**
  * UTC start time. Capture timestamps are untrusted: a pcapng timestamp can be
@@ -39,7 +40,7 @@ function frames(r: ConnRecord): string {
 
 function row(r: ConnRecord): string[] {
   return [
-    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port),
+    String(r.stream), formatEndpoint(r.orig.ip, r.orig.port) + (r.roles === undefined ? '' : ` (roles: ${rolesLabel(r.roles)})`),
     formatEndpoint(r.resp.ip, r.resp.port) + (r.tunnel === undefined ? '' : ` (in ${tunnelLabel(r.tunnel)})`), frames(r),
     startTime(r.ts), r.duration.toFixed(3), r.state, historyCell(r.history),
     `${r.origPkts}/${r.respPkts}`, `${r.origBytes}/${r.respBytes}`,

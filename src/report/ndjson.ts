@@ -60,7 +60,7 @@ function connectionLine(r: ConnRecord): string {
   s += ']';
   if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
   if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
-  return `${s}}\n`;
+  return `${s}${recordTail(r)}}\n`;
 }
 
 /** A capture set's record (analysis/frame-refs.ts localizeRecord): file names next to its frame numbers. */
@@ -70,8 +70,27 @@ type SetRecord = ConnRecord & { firstFile: string | null; lastFile: string | nul
 const SET_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'firstFile', 'lastFrame', 'lastFile', 'ts',
   'duration', 'state', 'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes',
-  'rsts', 'endReason', 'resets', 'seen', 'missedBytes',
+  'rsts', 'endReason', 'resets', 'seen', 'missedBytes', 'ttl', 'handshakeMs', 'roles',
 ]);
+
+/**
+ * The record's `ttl`, `handshakeMs` and `roles` as JSON writes them (numbers:
+ * TTLs are bytes, the halves finite; `roles` one of three fixed words).
+ */
+function recordTail(r: ConnRecord): string {
+  let s = '';
+  const t = r.ttl;
+  if (t !== undefined) {
+    s += ',"ttl":{';
+    if (t.orig !== undefined) s += `"orig":[${t.orig[0]},${t.orig[1]}]`;
+    if (t.resp !== undefined) s += `${t.orig !== undefined ? ',' : ''}"resp":[${t.resp[0]},${t.resp[1]}]`;
+    s += '}';
+  }
+  const h = r.handshakeMs;
+  if (h !== undefined) s += `,"handshakeMs":{"resp":${h.resp},"orig":${h.orig}}`;
+  if (r.roles !== undefined) s += `,"roles":"${r.roles}"`;
+  return s;
+}
 
 /**
  * connectionLine for a capture set's record: the same spelling with the file
@@ -90,7 +109,7 @@ function setConnectionLine(r: SetRecord): string {
   s += ']';
   if (r.seen !== undefined) s += `,"seen":"${r.seen}"`;
   if (r.missedBytes !== undefined) s += `,"missedBytes":${r.missedBytes}`;
-  return `${s}}\n`;
+  return `${s}${recordTail(r)}}\n`;
 }
 
 /**

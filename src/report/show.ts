@@ -5,6 +5,7 @@
  * characters), every RST with its shape and acceptance, and the findings with
  * their evidence.
  */
+import { rolesReason } from '../rules/mid-stream.js';
 import type { Problem } from '../capture/problems.js';
 import { TCP_RST } from '../decode/packet.js';
 import type { Actor, Finding } from '../rules/types.js';
@@ -118,7 +119,8 @@ export function renderShow(m: ShowModel): string {
   out.push('');
   out.push(`Connection ${hostPort(rec.orig.ip, rec.orig.port)} > ${hostPort(rec.resp.ip, rec.resp.port)} (IPv${ladder.ipVersion})`);
   out.push(`  stream ${rec.stream}   uid ${rec.uid}   community_id ${rec.communityId}`);
-  out.push(`  originator: ${roleName(ladder.origRole)}, responder: ${roleName(ladder.respRole)}`);
+  out.push(`  originator: ${roleName(ladder.origRole)}, responder: ${roleName(ladder.respRole)}`
+    + (rec.roles === undefined ? '' : `; no handshake captured: roles inferred from ${rolesReason(rec)}`));
   out.push(`  frames ${rec.firstFrame}-${rec.lastFrame}, from ${utc(rec.ts)} UTC for ${duration(rec.duration)}; record ended: ${rec.endReason}`);
   out.push(`  state ${rec.state}: ${CONN_STATE_MEANING[rec.state]}`);
   out.push(`  history ${rec.history || '(none)'}${rec.history ? `: ${historyLegend(rec.history)}` : ''}`);

@@ -41,7 +41,8 @@ export const rule: Rule = {
         continue;
       }
       const m = c.milestones(rst.fromOrig);
-      if (!c.milestones(!rst.fromOrig).sentAck && m.synCount > 0 && (rst.flags & TCP_ACK) !== 0) {
+      // a bare RST qualifies when the peer sent nothing at all: an attempt ended before any answer in the capture
+      if (!c.milestones(!rst.fromOrig).sentAck && m.synCount > 0 && ((rst.flags & TCP_ACK) !== 0 || c.ep(!rst.fromOrig).pkts === 0)) {
         hits.push(handshakeGivenUp(c, rec, rst, m.synCount, m.bareSynFrame !== 0, c.milestones(!rst.fromOrig).bareSynFrame !== 0, v.shape, r.acceptance));
         continue;
       }
@@ -103,6 +104,20 @@ function handshakeGivenUp(c: RuleContext['c'], rec: RuleContext['rec'], rst: Seg
         [peer]: 'never acknowledged the peer\'s SYN (gone, or its ACKs were not captured): if its connect() had completed, its next read() or write() failed with ECONNRESET',
       },
       evidence: { kind: 'handshake-abandoned', syns: segments, simultaneousOpen: true, rstFrame: rst.frame, rstShape: shape, acceptance },
+    };
+  }
+  if ((rst.flags & TCP_ACK) === 0) {
+    // nothing from the peer, and a bare RST: the sender abandoned its attempt (a stack that resets on close), or
+    // the RST answers a SYN-ACK that took another path; no connection is shown either way, so information
+    return {
+      ...base,
+      severity: 'info',
+      summary: `${sender} sent SYN ${segments} time(s), then ended the attempt with a bare RST (frame ${rst.frame}) before any answer in the capture: it abandoned the attempt (a stack that resets on close), or the RST answers a SYN-ACK the capture does not have. No connection is shown; nobody is told ECONNRESET.`,
+      app: {
+        [me]: 'its connect() did not complete on what the capture shows (abandoned, or completed and then reset by itself)',
+        [peer]: 'nothing of it in the capture',
+      },
+      evidence: { kind: 'handshake-abandoned', syns: segments, simultaneousOpen: false, rstFrame: rst.frame, rstShape: shape, acceptance },
     };
   }
   return {

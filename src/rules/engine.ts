@@ -7,10 +7,11 @@ import { tsSeconds } from '../capture/frame.js';
 import { type Connection, RST_PAYLOAD_MAX, type RstRecord } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
 import { RULES } from './registry.js';
-import { rstVerdicts, type RstVerdict } from './teardown.js';
+import { actorOf, rstVerdicts, type RstVerdict } from './teardown.js';
 import {
   LOSS_MAX, lossNote, ONE_SIDED_MAX, oneSidedNote, otherDirectionMissing, restsOnSilence,
 } from './one-sided.js';
+import { MID_STREAM_MAX, midStreamNote, restsOnMissingStart } from './mid-stream.js';
 import { SEVERITY_RANK, type Finding, type RuleHit } from './types.js';
 
 const NO_VERDICTS: readonly RstVerdict[] = [];
@@ -103,6 +104,13 @@ export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
       if (oneSided && rule.id !== 'refused') {
         if (SEVERITY_RANK[severity] > SEVERITY_RANK[ONE_SIDED_MAX]) severity = ONE_SIDED_MAX;
         hit = { ...hit, summary: hit.summary + oneSidedNote(c, rec), evidence: { ...hit.evidence, seen: rec.seen } };
+      }
+      // seen from one side the one-sided note says what is missing; a record split off one whose handshake was seen
+      // has its roles from there (actorOf names client and server)
+      if (rec.roles !== undefined && !oneSided && actorOf(c, true) === 'orig') {
+        const unsure = restsOnMissingStart(c, rec, rule.id, hit.evidence);
+        if (unsure !== null && SEVERITY_RANK[severity] > SEVERITY_RANK[MID_STREAM_MAX]) severity = MID_STREAM_MAX;
+        hit = { ...hit, summary: hit.summary + (unsure ?? '') + midStreamNote(rec), evidence: { ...hit.evidence, roles: rec.roles } };
       }
       const missed = rec.missedBytes ?? 0;
       if (missed > 0) {

@@ -10,7 +10,7 @@ import { EpState } from '../tcp/endpoint.js';
 import { otherDirectionMissing } from './one-sided.js';
 import type { Rule, RuleHit } from './types.js';
 import { answeredLater, MAX_SYN_RETRY_GAP_SEC, observedEnd, roundSec, sameSynRetryNext, synGiveUpSec } from './patience.js';
-import { actorOf, who } from './teardown.js';
+import { actorOf, segTime, who } from './teardown.js';
 
 export const rule: Rule = {
   id: 'syn-unanswered',
@@ -44,9 +44,14 @@ export const rule: Rule = {
     const observedSec = Math.max(0, c.closedAt - times[0]);
     const silentSec = c.closedAt - times[times.length - 1];
     const movedOn = c.next !== null && c.next.fromOrig && !sameSynRetryNext(c);
-    const proven = gaveUp || movedOn || late !== null || silentSec >= MAX_SYN_RETRY_GAP_SEC || observedSec >= synGiveUpSec(ttl);
+    // the sender's own RST within the first retransmission timeout (1 s, RFC 6298 2.1): it abandoned the attempt
+    // before a server could be said not to answer (or the RST answers a SYN-ACK that took another path): not proof
+    const rstSec = c.rsts.length > 0 && c.rsts[0].seg.fromOrig ? segTime(c.rsts[0].seg) - times[0] : -1;
+    const quickAbort = gaveUp && rstSec >= 0 && rstSec < INITIAL_RTO_SEC && retries === 0;
+    const proven = !quickAbort && (gaveUp || movedOn || late !== null || silentSec >= MAX_SYN_RETRY_GAP_SEC || observedSec >= synGiveUpSec(ttl));
     let appOrig = 'connect() still waiting when the capture ended (it ends in ETIMEDOUT once the SYN retries run out)';
     if (gaveUp) appOrig = 'the application gave up on connect() (it aborted the attempt before any answer)';
+    if (quickAbort) appOrig = 'the application abandoned connect() within the first second (closed the socket, or its own timeout)';
     else if (proven) appOrig = 'connect() ends in ETIMEDOUT (or the application gave up first)';
     else if (c.endReason !== 'end') appOrig = 'connect() was still waiting when the record closed (it ends in ETIMEDOUT once the SYN retries run out)';
     const lastFrame = c.lastFrame;
@@ -56,7 +61,9 @@ export const rule: Rule = {
       ? (late !== null
         ? `${tried}, but ${who(c, rec, false)} answered only at frame ${late.frame}, ${roundSec(late.time - times[0])} s after the first SYN, when the sender's SYN retries (about ${synGiveUpSec(ttl)} s) had run out: too late for this connect().`
         : `${tried}, but ${who(c, rec, false)} never answered (no SYN-ACK, no RST): dropped by a firewall, an unreachable host, or a full accept queue.`)
-      : `${tried}; no answer in the ${roundSec(observedSec)} s before ${observedEnd(c)} (too soon to tell: the sender's SYN retries last about ${synGiveUpSec(ttl)} s).`;
+      : quickAbort
+        ? `${tried}, then ended the attempt itself with a RST (frame ${c.rsts[0].seg.frame}) ${roundMs(rstSec)} ms later, before any answer in the capture: the application abandoned it (or the RST answers a SYN-ACK the capture does not have). Too soon to say the server never answered.`
+        : `${tried}; no answer in the ${roundSec(observedSec)} s before ${observedEnd(c)} (too soon to tell: the sender's SYN retries last about ${synGiveUpSec(ttl)} s).`;
     return [{
       frame: frames[0],
       frames: frames.sort((a, b) => a - b),
@@ -68,3 +75,10 @@ export const rule: Rule = {
     }];
   },
 };
+
+/** The first SYN retransmission timeout (RFC 6298 2.1: 1 s; Linux TCP_TIMEOUT_INIT). */
+const INITIAL_RTO_SEC = 1;
+
+function roundMs(sec: number): number {
+  return Math.round(sec * 1000);
+}

@@ -123,8 +123,13 @@ export class Accounting {
         peer.windowShift = Math.min(peer.wscale, 14);
       }
       ep.window = p.window;
+      if (ackFlag) {
+        if (ep.synAckUs < 0) ep.synAckUs = usSince(c, now);
+      } else if (peer.synAckUs < 0) ep.synUs = usSince(c, now);
     } else {
       ep.window = p.window << ep.windowShift; // at most 65535 << 14: below 2^31
+      // the handshake's third segment (two field reads on every other segment)
+      if (ep.hsAckUs < 0 && peer.synAckUs >= 0 && ep.synUs >= 0 && ackFlag && !rst) ep.hsAckUs = usSince(c, now);
     }
     if (p.window === 0 && !syn && !fin && !rst) {
       ep.zeroWindows++;
@@ -134,8 +139,11 @@ export class Accounting {
       }
     }
 
-    // Keep-alive and zero-window probes: seq one below what was sent, at most one byte
-    const probe = !syn && !fin && !rst && ackFlag && len <= 1 && ep.maxEndRel > 1 && seqRel === ep.maxEndRel - 1 && ep.finRel < 0;
+    // Keep-alive and zero-window probes: seq one below what was sent, at most one byte. Mid-stream (no SYN of
+    // this side) the capture may not show what was sent: an empty segment one below what the peer acknowledged
+    // is a probe too (RFC 9293 3.8.4: SEG.SEQ = SND.NXT-1); with len 0 it counts as no retransmission either way.
+    const probe = !syn && !fin && !rst && ackFlag && len <= 1 && ep.finRel < 0 && ((ep.maxEndRel > 1 && seqRel === ep.maxEndRel - 1)
+      || (len === 0 && !ep.sawSyn && seqRel === peer.maxAckRel - 1 && seqRel >= 0));
     // Retransmission: payload that starts below the highest sequence already sent
     const retrans = len > 0 && !probe && seqRel < ep.maxEndRel && ep.pkts > 1;
     if (retrans) {
@@ -339,4 +347,14 @@ function answered(ep: Endpoint, p: Packet, syn: boolean, rst: boolean, ackFlag: 
       ep.firstAck = p.ack;
     } else if (p.ack !== ep.firstAck) ep.answeredPeer = true;
   } else if (rst && ep.state === EpState.SynSent && p.seq !== ((ep.isn + 1) | 0)) ep.answeredPeer = true;
+}
+
+/**
+ * Microseconds from the connection's first packet to `now`, for the handshake
+ * times (Endpoint.synUs): -1 when negative (a frame stamped in the past) or
+ * beyond 2^30 us (about 18 minutes), so the fields stay small integers.
+ */
+function usSince(c: Connection, now: number): number {
+  const us = Math.round((now - c.startTime) * 1e6);
+  return us >= 0 && us < 0x40000000 ? us : -1;
 }

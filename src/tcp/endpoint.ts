@@ -60,6 +60,16 @@ export class Endpoint {
   ttlNonRstMax = -1;
   nonRstPkts = 0;
   lastIpId = -1;
+  /**
+   * The handshake's times, in microseconds after the connection's first packet
+   * (small integers; -1 none, or later than 2^30 us): this endpoint's last bare
+   * SYN before the peer's SYN-ACK, its first SYN-ACK, and its first ACK after
+   * the peer's SYN-ACK when it had sent a SYN. The record's handshakeMs and the
+   * input's vantage (src/report/vantage.ts) are made from them.
+   */
+  synUs = -1;
+  synAckUs = -1;
+  hsAckUs = -1;
   /** option kinds present on every non-SYN, non-RST segment (bitmask; -1 = none seen yet) */
   optAlways = -1;
   /** ConnectionClosed ran for this endpoint (Zeek's did_close) */

@@ -11,6 +11,7 @@ import { communityIdOf, uid } from './community-id.js';
 import { MAX_RSTS, type Connection } from './connection.js';
 import { RST_ACCEPTANCES, RST_SHAPES, type RstShape } from './rst.js';
 import { rstSummaryAcceptance, rstSummaryFrame, rstSummaryFromOrig, rstSummaryShape } from './rst-summary.js';
+import { rolesOf, type InferredRoles } from './roles.js';
 import { connState, type ConnState } from './state.js';
 
 export interface ConnRecord {
@@ -64,6 +65,34 @@ export interface ConnRecord {
   missedBytes?: number;
   /** the tunnels the connection was carried in, outermost first; absent when none (src/decode/tunnel.ts) */
   tunnel?: TunnelRecord[];
+  /**
+   * The IPv4 TTL or IPv6 hop limit of each side's packets other than RSTs,
+   * as [lowest, highest] (a side without such packets is absent; the whole
+   * field when neither has any). 64, 128 or 255 throughout: no router
+   * between that host and the capture (src/report/vantage.ts).
+   */
+  ttl?: { orig?: [number, number]; resp?: [number, number] };
+  /**
+   * The handshake's two halves as captured, in milliseconds (microsecond
+   * precision): `resp` from the originator's SYN (its last before the
+   * SYN-ACK) to the responder's SYN-ACK, the round trip from the capture
+   * point to the responder; `orig` from the SYN-ACK to the originator's ACK,
+   * the round trip to the originator. Near zero on one side: the capture was
+   * taken at that host. Absent unless all three segments were seen in order.
+   */
+  handshakeMs?: { resp: number; orig: number };
+  /**
+   * How originator and responder were told apart when no handshake named the
+   * client (absent: the originator's SYN was seen in this record). The
+   * capture began inside the connection, or a timer split the record
+   * (src/tcp/roles.ts):
+   * - `inferred-syn-ack`: it began with the responder's SYN-ACK;
+   * - `inferred-port`: one port is a likely server port, whose side is the
+   *   responder (Zeek's TCPAnalyzer::WantConnection flips roles so);
+   * - `inferred-first-packet`: no port tells: the sender of the first packet
+   *   captured is the originator, which the client need not be.
+   */
+  roles?: InferredRoles;
 }
 
 /**
@@ -135,6 +164,19 @@ export function toRecord(c: Connection): ConnRecord {
   const missed = missedBytesOf(c);
   if (missed > 0) rec.missedBytes = missed;
   if (c.tunnel !== 0) rec.tunnel = tunnelRecords(c.tunnel);
+  const o = c.orig;
+  const r = c.resp;
+  if (o.ttlNonRstMax >= 0 || r.ttlNonRstMax >= 0) {
+    const ttl: NonNullable<ConnRecord['ttl']> = {};
+    if (o.ttlNonRstMax >= 0) ttl.orig = [o.ttlNonRstMin, o.ttlNonRstMax];
+    if (r.ttlNonRstMax >= 0) ttl.resp = [r.ttlNonRstMin, r.ttlNonRstMax];
+    rec.ttl = ttl;
+  }
+  if (o.synUs >= 0 && r.synAckUs >= o.synUs && o.hsAckUs >= r.synAckUs) {
+    rec.handshakeMs = { resp: (r.synAckUs - o.synUs) / 1e3, orig: (o.hsAckUs - r.synAckUs) / 1e3 };
+  }
+  const roles = rolesOf(c);
+  if (roles !== null) rec.roles = roles;
   return rec;
 }
 
