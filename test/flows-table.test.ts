@@ -16,7 +16,7 @@ function rec(i: number, history = 'ShADadFf'): ConnRecord {
     orig: { ip: i % 3 === 0 ? 'fd00::1' : `10.0.${(i >> 8) & 255}.${i & 255}`, port: 1024 + (i % 60000) },
     resp: { ip: '192.0.2.1', port: 443 }, uid: `C${i}`, communityId: `1:${i}`,
     firstFrame: 3 * i + 1, lastFrame: 3 * i + 3, ts: 1764460800 + i / 1000, duration: (i % 7) / 3,
-    state: 'SF', history, origPkts: 4 + (i % 5), respPkts: 3, origBytes: i * 17, respBytes: 0,
+    state: 'SF', history, origPkts: 4 + (i % 5), respPkts: 3, origIpBytes: 40 * (4 + (i % 5)) + i * 17, respIpBytes: 120, origBytes: i * 17, respBytes: 0,
     origRetransBytes: 0, respRetransBytes: 0, rsts: 0, endReason: 'end', resets: [],
   };
 }

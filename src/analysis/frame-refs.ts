@@ -95,6 +95,7 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
     id: rec.id, input: rec.input, stream: rec.stream, orig: { ...rec.orig }, resp: { ...rec.resp }, uid: rec.uid,
     communityId: rec.communityId, firstFrame: first.frame, firstFile: first.file, lastFrame: last.frame, lastFile: last.file,
     ts: rec.ts, duration: rec.duration, state: rec.state, history: rec.history, origPkts: rec.origPkts, respPkts: rec.respPkts,
+    origIpBytes: rec.origIpBytes, respIpBytes: rec.respIpBytes,
     origBytes: rec.origBytes, respBytes: rec.respBytes, origRetransBytes: rec.origRetransBytes,
     respRetransBytes: rec.respRetransBytes, rsts: rec.rsts, endReason: rec.endReason, resets,
   } as unknown as ConnRecord;
@@ -107,7 +108,7 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
 /** The keys localizeRecord spells out, in toRecord's order (the optional ones last, as toRecord adds them). */
 const RECORD_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'lastFrame', 'ts', 'duration', 'state',
-  'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
+  'history', 'origPkts', 'respPkts', 'origIpBytes', 'respIpBytes', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
   'endReason', 'resets', 'seen', 'missedBytes', 'tunnel',
 ]);
 
