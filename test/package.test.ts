@@ -33,7 +33,8 @@ test('npm pack ships what runs, and the installed command works from another dir
   const files = packed.files.map((f) => f.path);
 
   for (const must of ['LICENSE', 'README.md', 'package.json', 'bin/rstscope.js', 'dist/src/cli/main.js',
-    'dist/src/analysis/worker.js', 'docs/rules/refused.md', 'captures/refused.pcap']) {
+    'dist/src/analysis/worker.js', 'docs/rules/refused.md', 'captures/refused.pcap', 'schema/defs.schema.json',
+    'schema/analyze.schema.json', 'schema/flows.schema.json', 'schema/ndjson.schema.json']) {
     assert.ok(files.includes(must), `the tarball lacks ${must}`);
   }
   const stray = files.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/scripts/') || f.endsWith('.map') || f.endsWith('.ts')
