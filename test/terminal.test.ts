@@ -88,3 +88,12 @@ test('live lines start with the key frame time', () => {
   assert.match(findingLine(f, undefined, { format: 'u', origin: null }), /^23:30:11\.900374 warning refused/);
   assert.match(findingLine(f), /^warning /);
 });
+
+test('a capture set names frames FILE#N in the stories, and a time beside a frame stays a time', async () => {
+  const files = ['write-after-peer-close-goodbye.pcap', 'syn-unanswered.pcap'].map((f) => join(CAPTURES, f));
+  const r = await runCli(['analyze', '-f', 'json', ...files]);
+  const doc = JSON.parse(r.stdout) as { findings: { rule: string; summary: string }[] };
+  const goodbye = doc.findings.find((f) => f.rule === 'write-after-peer-close')!;
+  assert.match(goodbye.summary, /FIN \(frame write-after-peer-close-goodbye\.pcap#9, \d+\.\d+ ms after frame write-after-peer-close-goodbye\.pcap#7\)/);
+  assert.doesNotMatch(goodbye.summary, /#\d+\.\d+ ms/);
+});

@@ -67,9 +67,13 @@ function localize(v: unknown, map: FrameMap): unknown {
   return out;
 }
 
-/** "frame 12" -> "frame ring_00002.pcap#3"; "frames 3 and 5" likewise, each number. */
+/**
+ * "frame 12" -> "frame ring_00002.pcap#3"; "frames 3 and 5" likewise, each
+ * number. A number after ", " that is a decimal ("frame 9, 3.362 ms later") is
+ * not a frame.
+ */
 export function localizeText(text: string, map: FrameMap): string {
-  return text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+)*)/g, (_m, word: string, list: string) =>
+  return text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+(?!\d)(?!\.\d))*)/g, (_m, word: string, list: string) =>
     `${word} ${list.replace(/\d+/g, (n) => {
       const r = fileOf(map, Number(n));
       return r.file === null ? n : `${basename(r.file)}#${r.frame}`;
