@@ -59,3 +59,14 @@ test('live takes the capture filter after its options, as tcpdump does (shown in
   assert.match(r.stdout, /rstscope live \[expression\.\.\]/);
   assert.match(r.stdout, /live -i eth0 tcp port 443/);
 });
+
+test('rstscope completion prints a bash completion script; the completions know the commands and options', async () => {
+  const script = await runCli(['completion']);
+  assert.equal(script.code, 0, script.stderr);
+  assert.match(script.stdout, /rstscope --get-yargs-completions/);
+  assert.match(script.stdout, /complete .*-F _rstscope_yargs_completions rstscope/);
+  const commands = await runCli(['--get-yargs-completions', 'rstscope', '']);
+  for (const c of ['analyze', 'flows', 'report', 'show', 'live', 'explain']) assert.match(commands.stdout, new RegExp(`^${c}$`, 'm'), c);
+  const options = await runCli(['--get-yargs-completions', 'rstscope', 'analyze', '--']);
+  for (const o of ['--format', '--filter', '--time-format', '--width', '--fail-on']) assert.match(options.stdout, new RegExp(`^${o}$`, 'm'), o);
+});

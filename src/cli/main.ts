@@ -45,6 +45,7 @@ export async function main(args: string[]): Promise<void> {
     .command(reportCommand)
     .command(showCommand)
     .command(explainCommand)
+    .completion('completion', 'Print a shell completion script (bash, or zsh with bashcompinit): rstscope completion >> ~/.bashrc')
     .demandCommand(1, 'name a command: analyze, flows, report, show, live, rules or explain')
     .strict()
     .recommendCommands()
