@@ -25,12 +25,13 @@ function input(): InputSummary {
   return { file: 'x.pcap', format: 'pcap', linkTypes: ['ETHERNET'], packets: 1, bytes: 1, firstTs: null, lastTs: null, warnings: [] };
 }
 
-test('the flows table is what cli-table3 draws for the same rows', () => {
+test('the flows table is what cli-table3 draws for the same rows (no rule between rows)', () => {
   const records = Array.from({ length: 40 }, (_, i) => rec(i * 97));
   const ours = [...flowsTable([input()], records)].join('');
   const t = new Table({
     head: ['#', 'originator', 'responder', 'frames', 'start', 'dur s', 'state', 'history', 'pkts o/r', 'bytes o/r'],
     style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const r of records) {
     t.push([
@@ -58,7 +59,7 @@ test('a table of 200,000 connections is drawn in pieces, every line as wide as t
     }
   }
   assert.ok(pieces > 10, `${pieces} pieces`);
-  assert.equal(lines, 2 * n + 3); // top border, header, then a separator and a row per connection, bottom border
+  assert.equal(lines, n + 3); // top border, header, a row per connection, bottom border
 });
 
 test("a history of a RST storm's length is shown by its start and its length", () => {
@@ -66,4 +67,18 @@ test("a history of a RST storm's length is shown by its start and its length", (
   const text = [...flowsTable([input()], [rec(0), rec(1, long)])].join('');
   assert.ok(text.includes(`ShADarrrrrrrrrrrrrrrrrrr... (${long.length} letters)`));
   assert.ok(text.length < 5000, `${text.length} characters`);
+});
+
+test('the flows table fits the width it is given: columns left out in order, and said so', () => {
+  const records = Array.from({ length: 40 }, (_, i) => rec(i * 97));
+  const full = [...flowsTable([input()], records)].join('');
+  const widest = (t: string): number => Math.max(...t.split('\n').map((l) => l.length));
+  assert.doesNotMatch(full, /left out/);
+  for (const width of [80, 100, 120]) {
+    const text = [...flowsTable([input()], records, width)].join('');
+    assert.ok(widest(text) <= width, `${width}: ${widest(text)}`);
+    assert.match(text, /left out to fit \d+ characters: bytes o\/r/);
+    assert.match(text, /│ originator +│ responder/);
+  }
+  assert.equal([...flowsTable([input()], records, widest(full))].join(''), full);
 });

@@ -97,3 +97,12 @@ test('a capture set names frames FILE#N in the stories, and a time beside a fram
   assert.match(goodbye.summary, /FIN \(frame write-after-peer-close-goodbye\.pcap#9, \d+\.\d+ ms after frame write-after-peer-close-goodbye\.pcap#7\)/);
   assert.doesNotMatch(goodbye.summary, /#\d+\.\d+ ms/);
 });
+
+test('the flows table fits --width too (columns left out, said so) and has no rule between rows', async () => {
+  for (const width of [80, 100, 200]) {
+    const r = await runCli(['flows', '--quiet', '--per-file', '--width', String(width), ...ALL]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(widest(r.stdout) <= width, `flows --width ${width}: a line of ${widest(r.stdout)}`);
+    assert.doesNotMatch(r.stdout, /├/);
+  }
+});

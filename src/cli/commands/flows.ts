@@ -5,8 +5,8 @@ import { flowsTable } from '../../report/flows-table.js';
 import { ndjsonInput } from '../../report/ndjson.js';
 import { zeekFooter, zeekHeader, zeekJsonLine, zeekLine } from '../../report/zeek.js';
 import { makeProgress } from '../progress.js';
-import { captureOptions, reportProblems, reportSelection, selectionFlags, workersFlag, type CaptureArgs } from '../common.js';
-import { inputFiles, outputDirOption, selectionOptions, trackerOptions, workersOption } from '../options.js';
+import { captureOptions, reportProblems, reportSelection, selectionFlags, widthFlag, workersFlag, type CaptureArgs } from '../common.js';
+import { inputFiles, outputDirOption, selectionOptions, trackerOptions, widthOption, workersOption } from '../options.js';
 import { exitCodeFor } from '../exit.js';
 import { drained, flushOut, out, outBuffered } from '../output.js';
 import { analyze, type InputSummary } from '../../analysis/analyze.js';
@@ -17,12 +17,13 @@ import { packageVersion } from '../../report/docs.js';
 interface FlowsArgs extends CaptureArgs {
   format: 'table' | 'json' | 'ndjson' | 'zeek' | 'zeek-json' | 'parquet';
   output?: string;
+  width?: number;
 }
 
 export const flowsCommand: CommandModule<object, FlowsArgs> = {
   command: 'flows <files..>',
   describe: 'List every TCP connection with its Zeek-compatible conn_state and history',
-  builder: (y) => selectionFlags(workersFlag(captureOptions(y)))
+  builder: (y) => widthFlag(selectionFlags(workersFlag(captureOptions(y))))
     .option('format', {
       alias: 'f', choices: ['table', 'json', 'ndjson', 'zeek', 'zeek-json', 'parquet'] as const, default: 'table' as const,
       describe: 'table; json (one document, see docs/schema.md); ndjson (one connection per line as it closes); zeek (conn.log TSV for zeek-cut); zeek-json (conn.log as Zeek writes JSON logs: one object per connection, Zeek field names); parquet (the table connections.parquet in the directory -o DIR)',
@@ -38,6 +39,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
     const selection = selectionOptions(argv);
     const workers = workersOption(argv.workers);
     const outDir = outputDirOption(format, argv.output);
+    const width = widthOption(argv.width);
     // the Parquet writer is loaded only when asked for (its modules cost ~50 ms of start-up on every run)
     const parquet: ParquetOutput | null = outDir !== undefined
       ? new (await import('../../report/parquet.js')).ParquetOutput(outDir, argv.files, false, `rstscope ${packageVersion()}`) : null;
@@ -68,7 +70,7 @@ export const flowsCommand: CommandModule<object, FlowsArgs> = {
       await writeJsonDocument({ schema: 'rstscope/flows@1', inputs: res.inputs, connections: res.connections, stats: res.stats }, outBuffered, drained);
       flushOut();
     } else if (format === 'table') {
-      for (const piece of flowsTable(res.inputs, res.connections)) {
+      for (const piece of flowsTable(res.inputs, res.connections, width)) {
         outBuffered(piece);
         await drained();
       }
