@@ -127,9 +127,11 @@ test('capture-derived HTML and script text is shown as text, never as markup', a
   assert.doesNotMatch(html.replace(/"[^"]*"/g, '""'), /<[^>]*\sonerror/i);
   assert.doesNotMatch(html, /<\/svg><b>/);
   const mdText = (await runCli(['report', input, '--format', 'md', '--payload-bytes', '256'])).stdout;
-  assert.ok(mdText.includes('&lt;script&gt;alert("rstscope")&lt;/script&gt;'), 'payload preview missing or not escaped in Markdown');
+  assert.ok(mdText.includes('\\<script>alert("rstscope")\\</script>'), 'payload preview missing or not escaped in Markdown');
+  assert.doesNotMatch(mdText, /(?<!\\)&(gt|lt|amp);/, 'Markdown readable as plain text: no entities (an escaped one is the payload\'s own text)');
   assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'));
-  assert.doesNotMatch(mdText, /<script|<img|<\/svg>|<b>/i);
+  // every '<' of the payload is backslash-escaped: no tag a Markdown viewer would render
+  assert.doesNotMatch(mdText, /(?<!\\)<(script|img|\/svg>|b>)/i);
   // Markdown table syntax in the payload cannot break the evidence table
   assert.ok(mdText.includes('\\| \\`tick\\` \\*star\\* \\[link\\](x)'));
   // --payload-bytes 0 leaves payloads out
@@ -139,7 +141,8 @@ test('capture-derived HTML and script text is shown as text, never as markup', a
 
 test('escapers', () => {
   assert.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-  assert.equal(md('a|b <i> & `c` *d* _e_ [f]'), 'a\\|b &lt;i&gt; &amp; \\`c\\` \\*d\\* \\_e\\_ \\[f\\]');
+  assert.equal(md('a|b <i> & `c` *d* _e_ [f] x > y'), 'a\\|b \\<i> \\& \\`c\\` \\*d\\* \\_e\\_ \\[f\\] x > y');
+  assert.equal(md('> quoted'), '\\> quoted');
   assert.equal(previewText(Buffer.from('A<\r\n\t\\\x00\xff', 'latin1')), 'A<\\r\\n\\t\\\\\\x00\\xff');
   assert.equal(miniMarkdown('- use `ss -ltn`\n  and <b>\n\ntext **bold**'), '<ul><li>use <code>ss -ltn</code> and &lt;b&gt;</li></ul>\n<p>text <strong>bold</strong></p>');
 });
