@@ -9,7 +9,7 @@
  * "golden rewritten", never as a pass); under CI=true the update path fails.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -18,7 +18,7 @@ import { ReportCollector } from '../src/report/collector.js';
 import { esc, md } from '../src/report/escape.js';
 import { previewText } from '../src/report/format.js';
 import { miniMarkdown } from '../src/report/html.js';
-import { ROOT, runCli } from './helpers.js';
+import { CAPTURES, ROOT, runCli } from './helpers.js';
 import { requires } from './requires.js';
 import { writeRefusalFlood } from './report-util.js';
 
@@ -261,4 +261,14 @@ test('collector: a group whose example was taken is not taken from again', () =>
   const m = col.build({ inputs: [], problems: [], stats: { evicted: 0 } as never }, 'test');
   const kept = m.groups.filter((g) => g.example).map((g) => `${g.rule}:${g.origIp}`).sort();
   assert.deepEqual(kept, ['half-close:10.0.0.1', 'refused:10.0.0.4', 'refused:10.0.0.5', 'refused:10.0.0.6']);
+});
+
+test('the HTML title stays short with many inputs (one input: its path, as before)', async () => {
+  const caps = readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).map((f) => join(CAPTURES, f));
+  const many = (await runCli(['report', '--format', 'html', '--per-file', ...caps])).stdout;
+  const title = many.match(/<title>(.*)<\/title>/)![1];
+  assert.ok(title.length < 90, title);
+  assert.match(title, new RegExp(`and ${caps.length - 1} more input\\(s\\)$`));
+  const one = (await runCli(['report', '--format', 'html', caps[0]])).stdout;
+  assert.equal(one.match(/<title>(.*)<\/title>/)![1], `TCP teardown report: ${caps[0]}`);
 });
