@@ -289,7 +289,7 @@ test('localizeText (one scan) gives exactly what its regular expression gives, o
   const texts = res.findings.map((f) => f.summary);
   texts.push('frame 1', 'frames 2 and 3', 'frames 2, 3 and 40', 'frames 2, 3, and 4', 'reframe 3', '_frame 3', 'frameworks 3',
     'frame  3', 'frame 3,4', 'frame 12 and', 'frames', 'frame', 'frame 0', 'frame 007', 'frames 5 and frame 6', '(frame 2)',
-    'frame 2, ', 'frame 2 and x', 'frames 3 and 4 and 5', 'Frame 3', 'frame 99999999999999999999', 'xframe 2 frame 3', '');
+    'frame 2, ', 'frame 2 and x', 'frame 2, 3.362 ms later', 'frames 2 and 3.5', 'frames 2, 3 and 4.0 s', 'frame 2.5', 'frames 3 and 4 and 5', 'Frame 3', 'frame 99999999999999999999', 'xframe 2 frame 3', '');
   let named = 0;
   for (const t of texts) {
     assert.equal(localizeText(t, map), localizeTextRegex(t, map), JSON.stringify(t));

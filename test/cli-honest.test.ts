@@ -49,7 +49,7 @@ test('a numeric option without its value, or given twice, is a usage error too (
   ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, /^rstscope: Not enough arguments following: [a-z-]+\n/, args.join(' '));
+    assert.match(r.stderr, /^rstscope: (--[a-z-]+|-c) needs a value\n/, args.join(' '));
     assert.doesNotMatch(r.stderr, /internal error/);
   }
   const twice = await runCli(['analyze', '--max-connections', '5', '--max-connections', '6', CAP]);
@@ -206,4 +206,21 @@ test('--max-connections: verdicts that rest on a record the cap cut short are no
   assert.deepEqual(capped.mine.filter((f) => /^(syn-unanswered|half-open)@/.test(f)), []);
   assert.equal(capped.doc.findings.filter((f) => f.rule === 'refused').length, 40, 'what the cut records show happening is still told');
   assert.match(capped.stderr, /closed out early because more than --max-connections were live at once .*syn-unanswered and half-open verdicts that rest on such a cut are not given/);
+});
+
+test('a finding that follows from another is told as such and ranked with its cause (the forged RST and the half-open it leaves)', async () => {
+  const file = join(CAPTURES, 'rst-suspicious-exact.pcap');
+  const r = await runCli(['analyze', '-f', 'json', file]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { findings: { rule: string; severity: string; frame: number; summary: string; app: Record<string, string>; evidence: Record<string, unknown> }[] };
+  const forged = doc.findings.find((f) => f.rule === 'rst-suspicious')!;
+  const after = doc.findings.find((f) => f.rule === 'half-open')!;
+  assert.deepEqual(after.evidence.causedBy, { rule: 'rst-suspicious', frame: forged.frame });
+  assert.equal(after.severity, forged.severity, 'not ranked above its cause');
+  assert.match(after.summary, /follows from the RST at frame 8, which looks forged/);
+  assert.doesNotMatch(Object.values(after.app).join(' '), /restart, crash/);
+  // the table: the cause first, its consequence right after it
+  const table = await runCli(['analyze', file]);
+  assert.ok(table.stdout.indexOf('rst-suspicious') < table.stdout.indexOf('half-open'), table.stdout);
+  assert.match(table.stdout, /0 error, 2 warning/);
 });

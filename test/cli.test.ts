@@ -151,7 +151,7 @@ test('report --shard K/N reports shard K only: the shards together hold every co
 test('report does not take --workers (its collector needs the tracker\'s connections, which workers do not send)', async () => {
   const r = await runCli(['report', '--format', 'md', '--workers', '2', WAPC]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /Unknown argument: workers/);
+  assert.match(r.stderr, /unknown option --workers/);
 });
 
 test('numeric options take whole numbers in range: a usage error names the option', async () => {

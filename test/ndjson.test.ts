@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../src/analysis/analyze.js';
 import {
-  ndjsonConnection, ndjsonConnectionWithFindings, ndjsonFillIds, ndjsonFinding, ndjsonInput, ndjsonTemplate, ndjsonTotals,
+  NDJSON_SCHEMA, ndjsonConnection, ndjsonConnectionWithFindings, ndjsonFillIds, ndjsonFinding, ndjsonInput, ndjsonTemplate, ndjsonTotals,
 } from '../src/report/ndjson.js';
 import { evictionWarning } from '../src/report/eviction.js';
 import { totals, totalsSentence } from '../src/report/findings.js';
@@ -22,7 +22,7 @@ function record(): ConnRecord {
   return {
     id: 7, input: 1, stream: 3, orig: { ip: '192.0.2.1', port: 40000 }, resp: { ip: '2001:db8::2', port: 443 },
     uid: 'CAbc', communityId: '1:xyz', firstFrame: 10, lastFrame: 14, ts: 1700000000.25, duration: 0.5, state: 'RSTR', history: 'ShADr',
-    origPkts: 3, respPkts: 2, origBytes: 5, respBytes: 0, origRetransBytes: 0, respRetransBytes: 0, rsts: 1,
+    origPkts: 3, respPkts: 2, origIpBytes: 169, respIpBytes: 80, origBytes: 5, respBytes: 0, origRetransBytes: 0, respRetransBytes: 0, rsts: 1,
     endReason: 'closed', resets: [{ frame: 14, from: 'resp', shape: 'live-socket', acceptance: 'accepted' }],
   };
 }
@@ -34,13 +34,13 @@ function finding(rule = 'abortive-close'): Finding {
   };
 }
 
-const REC_LINE = '{"type":"connection","id":7,"input":1,"stream":3,"orig":{"ip":"192.0.2.1","port":40000},'
+const REC_LINE = '{"type":"connection","schema":"rstscope/ndjson@1","id":7,"input":1,"stream":3,"orig":{"ip":"192.0.2.1","port":40000},'
   + '"resp":{"ip":"2001:db8::2","port":443},"uid":"CAbc","communityId":"1:xyz","firstFrame":10,"lastFrame":14,"ts":1700000000.25,"duration":0.5,'
-  + '"state":"RSTR","history":"ShADr","origPkts":3,"respPkts":2,"origBytes":5,"respBytes":0,"origRetransBytes":0,'
+  + '"state":"RSTR","history":"ShADr","origPkts":3,"respPkts":2,"origIpBytes":169,"respIpBytes":80,"origBytes":5,"respBytes":0,"origRetransBytes":0,'
   + '"respRetransBytes":0,"rsts":1,"endReason":"closed","resets":[{"frame":14,"from":"resp","shape":"live-socket",'
   + '"acceptance":"accepted"}]}\n';
 
-const FINDING_LINE = '{"type":"finding","rule":"abortive-close","severity":"warning","connection":7,"input":1,"stream":3,'
+const FINDING_LINE = '{"type":"finding","schema":"rstscope/ndjson@1","rule":"abortive-close","severity":"warning","connection":7,"input":1,"stream":3,'
   + '"uid":"CAbc","communityId":"1:xyz","frame":14,"frames":[13,14],"ts":1700000000.75,"actor":"server","summary":"the server reset \\"it\\"\\n",'
   + '"app":{"orig":"ECONNRESET"},"evidence":{"unread":5}}\n';
 
@@ -60,23 +60,23 @@ test('ndjson: a connection with its findings', () => {
 test('ndjson: the input line', () => {
   const inp = { file: 'a "b".pcap', format: 'pcap', linkTypes: ['ETHERNET'], packets: 9, bytes: 900, firstTs: null, lastTs: 2.5, warnings: [] };
   assert.equal(ndjsonInput(inp),
-    '{"type":"input","file":"a \\"b\\".pcap","format":"pcap","linkTypes":["ETHERNET"],"packets":9,"bytes":900,"firstTs":null,"lastTs":2.5,"warnings":[]}\n');
+    '{"type":"input","schema":"rstscope/ndjson@1","file":"a \\"b\\".pcap","format":"pcap","linkTypes":["ETHERNET"],"packets":9,"bytes":900,"firstTs":null,"lastTs":2.5,"warnings":[]}\n');
 });
 
 test('ndjson: the totals line (live)', () => {
   const tot = { connections: 4, findings: 2, byRule: { 'refused': 2 }, bySeverity: { error: 0, warning: 0, info: 2 } };
   const stats = { frames: 12, evicted: 0 } as unknown as TrackerStats;
   assert.equal(ndjsonTotals(tot, { live: { backend: 'tcpdump', drops: null }, stats }),
-    '{"type":"totals","connections":4,"findings":2,"byRule":{"refused":2},"bySeverity":{"error":0,"warning":0,"info":2},'
+    '{"type":"totals","schema":"rstscope/ndjson@1","connections":4,"findings":2,"byRule":{"refused":2},"bySeverity":{"error":0,"warning":0,"info":2},'
     + '"live":{"backend":"tcpdump","drops":null},"stats":{"frames":12,"evicted":0}}\n');
 });
 
 test('ndjson: every line is JSON.stringify of the object with its type first', () => {
   const rec = record();
   const f = finding();
-  assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', ...rec }) + '\n');
-  assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n');
-  assert.equal(ndjsonInput({}), '{"type":"input"}\n');
+  assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', schema: NDJSON_SCHEMA, ...rec }) + '\n');
+  assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...f }) + '\n');
+  assert.equal(ndjsonInput({}), '{"type":"input","schema":"rstscope/ndjson@1"}\n');
   for (const l of (REC_LINE + FINDING_LINE).split('\n').filter(Boolean)) JSON.parse(l);
 });
 
@@ -93,11 +93,11 @@ test('ndjson: the connection and finding lines spelled field by field are JSON.s
   for (const name of files) {
     const r = await analyze([name]);
     for (const rec of r.connections) {
-      assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', ...rec }) + '\n', `${name} connection ${rec.id}`);
+      assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', schema: NDJSON_SCHEMA, ...rec }) + '\n', `${name} connection ${rec.id}`);
       n++;
     }
     for (const f of r.findings) {
-      assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n', `${name} finding at ${f.frame}`);
+      assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...f }) + '\n', `${name} finding at ${f.frame}`);
       nf++;
     }
   }
@@ -106,9 +106,9 @@ test('ndjson: the connection and finding lines spelled field by field are JSON.s
   const ringRes = await analyze(readdirSync(ring).filter((x) => /\.pcap/.test(x)).sort().map((x) => join(ring, x)));
   let ns = 0;
   for (const rec of ringRes.connections) {
-    assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', ...rec }) + '\n', `ring connection ${rec.id}`);
+    assert.equal(ndjsonConnection(rec), JSON.stringify({ type: 'connection', schema: NDJSON_SCHEMA, ...rec }) + '\n', `ring connection ${rec.id}`);
     const odd = { ...rec, firstFile: 'a "quoted"\\path.pcap' } as typeof rec;
-    assert.equal(ndjsonConnection(odd), JSON.stringify({ type: 'connection', ...odd }) + '\n');
+    assert.equal(ndjsonConnection(odd), JSON.stringify({ type: 'connection', schema: NDJSON_SCHEMA, ...odd }) + '\n');
     ns++;
   }
   assert.ok(ns > 0 && (ringRes.connections[0] as { firstFile?: string }).firstFile !== undefined, 'a set\'s records name files');
@@ -116,27 +116,27 @@ test('ndjson: the connection and finding lines spelled field by field are JSON.s
   // order it does not know (the generic way)
   let nsf = 0;
   for (const f of ringRes.findings) {
-    assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', ...f }) + '\n', `ring finding ${f.frame}`);
+    assert.equal(ndjsonFinding(f), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...f }) + '\n', `ring finding ${f.frame}`);
     const g = f as Finding & { file: string | null; frameFiles: (string | null)[] };
     const odd = { ...g, file: 'a "quoted"\\path.pcap', frameFiles: g.frameFiles.map((x, i) => (i === 0 ? null : x)) };
-    assert.equal(ndjsonFinding(odd), JSON.stringify({ type: 'finding', ...odd }) + '\n');
+    assert.equal(ndjsonFinding(odd), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...odd }) + '\n');
     const { file, ...rest } = g;
     const moved = { ...rest, file };
-    assert.equal(ndjsonFinding(moved), JSON.stringify({ type: 'finding', ...moved }) + '\n');
+    assert.equal(ndjsonFinding(moved), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...moved }) + '\n');
     nsf++;
   }
   assert.ok(nsf > 0, 'the ring set has findings');
   assert.ok(n >= 60, `${n} records`);
   assert.ok(nf >= 35, `${nf} findings`);
   const setFinding = { ...finding(), file: 'a.pcap' } as Finding;
-  assert.equal(ndjsonFinding(setFinding), JSON.stringify({ type: 'finding', ...setFinding }) + '\n');
+  assert.equal(ndjsonFinding(setFinding), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...setFinding }) + '\n');
   const holes = { ...finding(), frames: [1, Number.NaN] };
-  assert.equal(ndjsonFinding(holes), JSON.stringify({ type: 'finding', ...holes }) + '\n');
+  assert.equal(ndjsonFinding(holes), JSON.stringify({ type: 'finding', schema: NDJSON_SCHEMA, ...holes }) + '\n');
   // the generic way for a record it does not know (a capture set's file keys) and for a non-finite number
   const set = { ...record(), firstFile: 'a.pcap' } as ConnRecord;
-  assert.equal(ndjsonConnection(set), JSON.stringify({ type: 'connection', ...set }) + '\n');
+  assert.equal(ndjsonConnection(set), JSON.stringify({ type: 'connection', schema: NDJSON_SCHEMA, ...set }) + '\n');
   const odd = { ...record(), duration: Number.NaN };
-  assert.equal(ndjsonConnection(odd), JSON.stringify({ type: 'connection', ...odd }) + '\n');
+  assert.equal(ndjsonConnection(odd), JSON.stringify({ type: 'connection', schema: NDJSON_SCHEMA, ...odd }) + '\n');
 });
 
 test('ndjson: the worker template, filled in, is the line written directly', () => {

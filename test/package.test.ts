@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import test from 'node:test';
@@ -33,7 +33,8 @@ test('npm pack ships what runs, and the installed command works from another dir
   const files = packed.files.map((f) => f.path);
 
   for (const must of ['LICENSE', 'README.md', 'package.json', 'bin/rstscope.js', 'dist/src/cli/main.js',
-    'dist/src/analysis/worker.js', 'docs/rules/refused.md', 'captures/refused.pcap']) {
+    'dist/src/analysis/worker.js', 'docs/rules/refused.md', 'captures/refused.pcap', 'schema/defs.schema.json',
+    'schema/analyze.schema.json', 'schema/flows.schema.json', 'schema/ndjson.schema.json', 'man/rstscope.1']) {
     assert.ok(files.includes(must), `the tarball lacks ${must}`);
   }
   const stray = files.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/scripts/') || f.endsWith('.map') || f.endsWith('.ts')
@@ -65,4 +66,19 @@ test('npm pack ships what runs, and the installed command works from another dir
   const explained = run('explain', 'refused');
   assert.equal(explained.status, 0, explained.stderr);
   assert.match(explained.stdout, /ECONNREFUSED/);
+
+  // the man page is installed with the package (the manifest's "man" names it: `man -l` reads it there,
+  // and npm links it into the man path where its configuration does)
+  assert.ok(existsSync(join(installed, 'man', 'rstscope.1')), 'man page installed');
+  const completion = run('completion');
+  assert.equal(completion.status, 0, completion.stderr);
+  assert.match(completion.stdout, /complete .* rstscope/);
+});
+
+test('the man page: the package version, every command, the -t formats', () => {
+  const page = readFileSync(join(ROOT, 'man', 'rstscope.1'), 'utf8');
+  assert.match(page, new RegExp(`^\\.TH RSTSCOPE 1 "[^"]+" "rstscope ${pkg.version.replace(/\./g, '\\.')}"`, 'm'));
+  for (const cmd of ['analyze', 'flows', 'report', 'show', 'live', 'rules', 'explain', 'completion']) assert.match(page, new RegExp(`^\\.B ${cmd}$`, 'm'), cmd);
+  for (const t of ['r', 'a', 'ad', 'u', 'ud', 'e']) assert.match(page, new RegExp(`^\\.B ${t}$`, 'm'), `-t ${t}`);
+  assert.equal((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man: string }).man, './man/rstscope.1');
 });

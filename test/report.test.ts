@@ -9,7 +9,7 @@
  * "golden rewritten", never as a pass); under CI=true the update path fails.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -18,7 +18,7 @@ import { ReportCollector } from '../src/report/collector.js';
 import { esc, md } from '../src/report/escape.js';
 import { previewText } from '../src/report/format.js';
 import { miniMarkdown } from '../src/report/html.js';
-import { ROOT, runCli } from './helpers.js';
+import { CAPTURES, ROOT, runCli } from './helpers.js';
 import { requires } from './requires.js';
 import { writeRefusalFlood } from './report-util.js';
 
@@ -127,9 +127,11 @@ test('capture-derived HTML and script text is shown as text, never as markup', a
   assert.doesNotMatch(html.replace(/"[^"]*"/g, '""'), /<[^>]*\sonerror/i);
   assert.doesNotMatch(html, /<\/svg><b>/);
   const mdText = (await runCli(['report', input, '--format', 'md', '--payload-bytes', '256'])).stdout;
-  assert.ok(mdText.includes('&lt;script&gt;alert("rstscope")&lt;/script&gt;'), 'payload preview missing or not escaped in Markdown');
+  assert.ok(mdText.includes('\\<script>alert("rstscope")\\</script>'), 'payload preview missing or not escaped in Markdown');
+  assert.doesNotMatch(mdText, /(?<!\\)&(gt|lt|amp);/, 'Markdown readable as plain text: no entities (an escaped one is the payload\'s own text)');
   assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'));
-  assert.doesNotMatch(mdText, /<script|<img|<\/svg>|<b>/i);
+  // every '<' of the payload is backslash-escaped: no tag a Markdown viewer would render
+  assert.doesNotMatch(mdText, /(?<!\\)<(script|img|\/svg>|b>)/i);
   // Markdown table syntax in the payload cannot break the evidence table
   assert.ok(mdText.includes('\\| \\`tick\\` \\*star\\* \\[link\\](x)'));
   // --payload-bytes 0 leaves payloads out
@@ -139,7 +141,8 @@ test('capture-derived HTML and script text is shown as text, never as markup', a
 
 test('escapers', () => {
   assert.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-  assert.equal(md('a|b <i> & `c` *d* _e_ [f]'), 'a\\|b &lt;i&gt; &amp; \\`c\\` \\*d\\* \\_e\\_ \\[f\\]');
+  assert.equal(md('a|b <i> & `c` *d* _e_ [f] x > y'), 'a\\|b \\<i> \\& \\`c\\` \\*d\\* \\_e\\_ \\[f\\] x > y');
+  assert.equal(md('> quoted'), '\\> quoted');
   assert.equal(previewText(Buffer.from('A<\r\n\t\\\x00\xff', 'latin1')), 'A<\\r\\n\\t\\\\\\x00\\xff');
   assert.equal(miniMarkdown('- use `ss -ltn`\n  and <b>\n\ntext **bold**'), '<ul><li>use <code>ss -ltn</code> and &lt;b&gt;</li></ul>\n<p>text <strong>bold</strong></p>');
 });
@@ -258,4 +261,14 @@ test('collector: a group whose example was taken is not taken from again', () =>
   const m = col.build({ inputs: [], problems: [], stats: { evicted: 0 } as never }, 'test');
   const kept = m.groups.filter((g) => g.example).map((g) => `${g.rule}:${g.origIp}`).sort();
   assert.deepEqual(kept, ['half-close:10.0.0.1', 'refused:10.0.0.4', 'refused:10.0.0.5', 'refused:10.0.0.6']);
+});
+
+test('the HTML title stays short with many inputs (one input: its path, as before)', async () => {
+  const caps = readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap')).map((f) => join(CAPTURES, f));
+  const many = (await runCli(['report', '--format', 'html', '--per-file', ...caps])).stdout;
+  const title = many.match(/<title>(.*)<\/title>/)![1];
+  assert.ok(title.length < 90, title);
+  assert.match(title, new RegExp(`and ${caps.length - 1} more input\\(s\\)$`));
+  const one = (await runCli(['report', '--format', 'html', caps[0]])).stdout;
+  assert.equal(one.match(/<title>(.*)<\/title>/)![1], `TCP teardown report: ${caps[0]}`);
 });

@@ -83,8 +83,8 @@ describe('hostile traffic', { concurrency: 2 }, () => {
     // refused: every RST is seen, cap or not. syn-unanswered: only for the SYNs still watched when the
     // input ended (the last 5,000 sources, 3 in 4 unanswered); an evicted SYN was only watched for about
     // a second, so "never answered" is not given for it (src/rules/engine.ts restsOnCut) and stderr says so
-    assert.match(table.stdout, /│ syn-unanswered +│ … +│ 3730 more +│ 3730 more syn-unanswered finding\(s\)/);
-    assert.match(table.stdout, /│ refused +│ … +│ 17480 more +│ 17480 more refused finding\(s\)/);
+    assert.match(table.stdout, /│ syn-unanswered +│ … +│ +│ 3730 more +│ 3730 more syn-unanswered finding\(s\)/);
+    assert.match(table.stdout, /│ refused +│ … +│ +│ 17480 more +│ 17480 more refused finding\(s\)/);
     assert.match(table.stdout, /21250 finding\(s\) in 70000 connection\(s\).*refused 17500, syn-unanswered 3750/);
     assert.match(table.stderr, /syn-unanswered and half-open verdicts that rest on such a cut are not given; raise --max-connections to see them/);
     // every connection is still in the streaming output (header lines + one per connection + #close)

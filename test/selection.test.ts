@@ -49,10 +49,14 @@ test('--stream and --uid select connections; --rule and --min-severity select fi
 
   const exact = join(CAPTURES, 'rst-suspicious-exact.pcap');
   const rules = (d: Doc) => d.findings.map((f) => `${f.rule}:${f.severity}`).sort();
-  assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact])), ['half-open:error', 'rst-suspicious:warning']);
+  // the half-open is the forged RST's consequence: ranked with it (warning), src/rules/consequence.ts
+  assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact])), ['half-open:warning', 'rst-suspicious:warning']);
   assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact, '--rule', 'rst-suspicious'])), ['rst-suspicious:warning']);
-  assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact, '--rule', 'half-open,refused'])), ['half-open:error']);
-  assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact, '--min-severity', 'error'])), ['half-open:error']);
+  assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact, '--rule', 'half-open,refused'])), ['half-open:warning']);
+  assert.deepEqual(rules(await json(['analyze', '-f', 'json', exact, '--min-severity', 'error'])), []);
+  const both = [exact, join(CAPTURES, 'half-open.pcap'), '--per-file'];
+  assert.deepEqual(rules(await json(['analyze', '-f', 'json', ...both, '--min-severity', 'error'])), ['half-open:error']);
+  assert.deepEqual(rules(await json(['analyze', '-f', 'json', ...both, '--min-severity', 'warning'])), ['half-open:error', 'half-open:warning', 'rst-suspicious:warning']);
   const sel = await json(['analyze', '-f', 'json', exact, '--rule', 'refused']);
   assert.deepEqual(sel.findings, []);
   assert.equal(sel.connections.length, 1, 'the connections stay');

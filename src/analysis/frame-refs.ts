@@ -73,8 +73,9 @@ function localize(v: unknown, map: FrameMap): unknown {
 
 /**
  * "frame 12" -> "frame ring_00002.pcap#3"; "frames 3 and 5" and "frames 3, 4 and 5" likewise, each number: what
- * `text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+)*)/g, ...)` with each number localized gives (a frame in no
- * file keeps its number), by one scan for "frame" (test/capture-set.test.ts compares it with that replace).
+ * `text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+(?!\d)(?!\.\d))*)/g, ...)` with each number localized gives (a
+ * frame in no file keeps its number; a number after ", " or " and " with a decimal part, "frame 9, 3.362 ms", is a
+ * time, not a frame), by one scan for "frame" (test/capture-set.test.ts compares it with that replace).
  */
 export function localizeText(text: string, map: FrameMap): string {
   let at = text.indexOf('frame');
@@ -95,10 +96,10 @@ export function localizeText(text: string, map: FrameMap): string {
       while (isDigit(text.charCodeAt(e))) e++;
       const n = Number(text.slice(k, e));
       out += map.locate(n) ? `${baseName(map, map.file)}#${map.frame}` : text.slice(k, e);
-      if (text.charCodeAt(e) === 44 && text.charCodeAt(e + 1) === 32 && isDigit(text.charCodeAt(e + 2))) {
+      if (text.charCodeAt(e) === 44 && text.charCodeAt(e + 1) === 32 && listNumber(text, e + 2)) {
         out += ', ';
         k = e + 2;
-      } else if (text.startsWith(' and ', e) && isDigit(text.charCodeAt(e + 5))) {
+      } else if (text.startsWith(' and ', e) && listNumber(text, e + 5)) {
         out += ' and ';
         k = e + 5;
       } else {
@@ -111,9 +112,20 @@ export function localizeText(text: string, map: FrameMap): string {
   return out + text.slice(copied);
 }
 
+/**
+ * Whether a list goes on with a frame number at `at`: digits not followed by a decimal part ("frame 9, 3.362 ms
+ * later": the 3.362 is a time, not a frame).
+ */
+function listNumber(text: string, at: number): boolean {
+  if (!isDigit(text.charCodeAt(at))) return false;
+  let e = at;
+  while (isDigit(text.charCodeAt(e))) e++;
+  return !(text.charCodeAt(e) === 46 && isDigit(text.charCodeAt(e + 1)));
+}
+
 /** The regular-expression form of localizeText (for tests: the scan must give the same). */
 export function localizeTextRegex(text: string, map: FrameMap): string {
-  return text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+)*)/g, (_m, word: string, list: string) =>
+  return text.replace(/\b(frames?) (\d+(?:(?:, | and )\d+(?!\d)(?!\.\d))*)/g, (_m, word: string, list: string) =>
     `${word} ${list.replace(/\d+/g, (n) => (map.locate(Number(n)) ? `${baseName(map, map.file)}#${map.frame}` : n))}`);
 }
 
@@ -155,6 +167,7 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
     id: rec.id, input: rec.input, stream: rec.stream, orig: rec.orig, resp: rec.resp, uid: rec.uid,
     communityId: rec.communityId, firstFrame, firstFile, lastFrame, lastFile,
     ts: rec.ts, duration: rec.duration, state: rec.state, history: rec.history, origPkts: rec.origPkts, respPkts: rec.respPkts,
+    origIpBytes: rec.origIpBytes, respIpBytes: rec.respIpBytes,
     origBytes: rec.origBytes, respBytes: rec.respBytes, origRetransBytes: rec.origRetransBytes,
     respRetransBytes: rec.respRetransBytes, rsts: rec.rsts, endReason: rec.endReason, resets,
   } as unknown as ConnRecord;
@@ -180,7 +193,7 @@ function frameAt(map: FrameMap, n: number): number {
 /** The keys localizeRecord spells out, in toRecord's order (the optional ones last, as toRecord adds them). */
 const RECORD_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'lastFrame', 'ts', 'duration', 'state',
-  'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
+  'history', 'origPkts', 'respPkts', 'origIpBytes', 'respIpBytes', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes', 'rsts',
   'endReason', 'resets', 'seen', 'missedBytes', 'tunnel', 'ttl', 'handshakeMs', 'roles',
 ]);
 

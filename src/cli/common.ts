@@ -8,6 +8,7 @@ import { err } from './output.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { PacketSelection } from '../analysis/select.js';
 import { num } from '../report/format.js';
+import { TIME_FORMATS } from '../report/time-format.js';
 
 /** The options of the commands that read captures which select packets and connections (src/analysis/select.ts, checked in options.ts). */
 export interface SelectionArgs {
@@ -145,5 +146,23 @@ export function findingFlags<T>(y: Argv<T>) {
     .option('min-severity', {
       choices: SEVERITIES,
       describe: 'only findings at or above this severity',
+    });
+}
+
+/** --time-format/-t: how findings' times are shown (tshark's -t choices). */
+export function timeFlag<T>(y: Argv<T>, defaultTime: string) {
+  return y
+    .option('time-format', {
+      alias: 't', choices: TIME_FORMATS, default: defaultTime,
+      describe: 'how times are shown, as tshark -t: r seconds since the first packet, a local time of day, ad local date and time, u UTC time of day, ud UTC date and time, e seconds since the epoch',
+    });
+}
+
+/** --width: the characters per line a table fits in. */
+export function widthFlag<T>(y: Argv<T>) {
+  return y
+    .option('width', {
+      type: 'number', requiresArg: true,
+      describe: 'characters per line for the table (default: the terminal\'s width, else $COLUMNS, else 140); below about 120 findings are listed as paragraphs',
     });
 }

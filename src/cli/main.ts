@@ -13,6 +13,8 @@ import { reportCommand } from './commands/report.js';
 import { showCommand } from './commands/show.js';
 import { EXIT_USAGE, UsageError } from './exit.js';
 import { err } from './output.js';
+import { acceptReadFlag } from './read-flag.js';
+import { commandOf, plainUsage, usageHint } from './usage.js';
 
 const EPILOG = `Exit status: 0 success; 1 a finding at or above --fail-on; 2 usage error or nothing readable; 3 input only partly readable (results cover everything before the problem, stderr says where).
 Frames are numbered from 1 per input file, as Wireshark and tshark number them; several files are one capture (merged by time, frames named FILE#N) unless --per-file. Docs: docs/ in the package.`;
@@ -43,7 +45,8 @@ export async function main(args: string[]): Promise<void> {
     .command(reportCommand)
     .command(showCommand)
     .command(explainCommand)
-    .demandCommand(1, 'Name a command (analyze, flows, report, show, live, rules, explain). See rstscope --help.')
+    .completion('completion', 'Print a shell completion script (bash, or zsh with bashcompinit): rstscope completion >> ~/.bashrc')
+    .demandCommand(1, 'name a command: analyze, flows, report, show, live, rules or explain')
     .strict()
     .recommendCommands()
     .help()
@@ -55,14 +58,16 @@ export async function main(args: string[]): Promise<void> {
     .fail((msg, e) => {
       // yargs' own parse errors (YError: an option without its value) are usage errors too
       if (e && !(e instanceof UsageError) && e.name !== 'YError') throw e;
-      throw new UsageError(msg || e?.message || 'usage error');
+      throw new UsageError(plainUsage(msg || e?.message || 'usage error', commandOf(args), args));
     })
     .parseAsync();
 }
 
-main(hideBin(process.argv)).catch((e: unknown) => {
+const ARGS = acceptReadFlag(hideBin(process.argv));
+
+main(ARGS).catch((e: unknown) => {
   if (e instanceof UsageError) {
-    err(`rstscope: ${e.message}\nRun 'rstscope --help' for usage.\n`);
+    err(`rstscope: ${e.message}\n${usageHint(commandOf(ARGS))}\n`);
   } else {
     err(`rstscope: internal error: ${(e as Error)?.message ?? e}\n`);
     if (process.env.RSTSCOPE_DEBUG) err(`${(e as Error)?.stack}\n`);

@@ -184,3 +184,18 @@ export function selectionOptions(argv: SelectionArgs): { packets: PacketSelectio
   if (minSeverity !== undefined) records.minSeverity = minSeverity;
   return { packets, records };
 }
+
+/** The width tables fit in: --width, else the terminal's, else $COLUMNS, else 140 (at least 40). */
+export function widthOption(value: number | undefined): number {
+  if (value !== undefined) return wholeNumber('width', value, 40, 10_000);
+  if (process.stdout.isTTY && process.stdout.columns > 0) return Math.max(40, process.stdout.columns);
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env >= 40 ? env : 140;
+}
+
+/** live's capture filter: --filter, or the words after the options (tcpdump's way), not both. */
+export function liveFilter(option: string, words: readonly string[] | undefined): string {
+  const typed = (words ?? []).map(String).join(' ').trim();
+  if (typed !== '' && option !== '') throw new UsageError(`give the capture filter once: --filter "${option}" or "${typed}" after the options, not both`);
+  return typed !== '' ? typed : option;
+}

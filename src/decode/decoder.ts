@@ -93,6 +93,7 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
         p.dst0 = i32(b, o + 16); p.dst1 = 0; p.dst2 = 0; p.dst3 = 0;
         tcp = o + ihl;
         tcpLen = total - ihl;
+        p.ipLen = u16(b, o + 2); // as Zeek's IP_Hdr::TotalLen: 0 stays 0
         ipAt = o;
         ipVer = 4;
         break;
@@ -141,6 +142,7 @@ export function decodeFrame(f: Frame, p: Packet, opts: DecodeOptions): DecodeRes
         p.dst0 = i32(b, o + 24); p.dst1 = i32(b, o + 28); p.dst2 = i32(b, o + 32); p.dst3 = i32(b, o + 36);
         tcp = h;
         tcpLen = len;
+        p.ipLen = payload + 40; // as Zeek's IP_Hdr::TotalLen (a jumbogram counts 40)
         ipAt = o;
         ipVer = 6;
         break;

@@ -85,6 +85,13 @@ export interface Packet {
   tcpHeaderLen: number;
   /** payload length from the IP length fields (not the captured length) */
   payloadLen: number;
+  /**
+   * the innermost IP datagram's length field, headers included (IPv4 total
+   * length, IPv6 payload length + 40), as Zeek's IP_Hdr::TotalLen reads it (a
+   * TSO super-segment's 0 stays 0, a jumbogram counts 40): what Zeek sums into
+   * orig_ip_bytes/resp_ip_bytes
+   */
+  ipLen: number;
   /** offset of the TCP header in the frame's buffer */
   tcpOffset: number;
   /** payload bytes actually captured */
@@ -104,7 +111,7 @@ export function newPacket(): Packet {
   return {
     ipVersion: 0, src0: 0, src1: 0, src2: 0, src3: 0, dst0: 0, dst1: 0, dst2: 0, dst3: 0,
     ttl: 0, ipId: -1, df: false, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
-    tcpHeaderLen: 0, payloadLen: 0, tcpOffset: 0, payloadCaptured: 0, optMask: 0, optMss: -1, optWscale: -1,
+    tcpHeaderLen: 0, payloadLen: 0, ipLen: 0, tcpOffset: 0, payloadCaptured: 0, optMask: 0, optMss: -1, optWscale: -1,
     tsVal: 0, tsEcr: 0, badChecksum: false, tunnel: 0,
   };
 }

@@ -10,16 +10,17 @@ export function esc(s: unknown): string {
 }
 
 /**
- * Escapes text for Markdown prose and table cells: Markdown punctuation is
- * backslash-escaped and < > & become entities, so a payload holding HTML or
- * script text renders as text in any Markdown viewer that allows inline HTML;
+ * Escapes text for Markdown prose and table cells, readable as plain text
+ * too: Markdown punctuation is backslash-escaped, `<` and `&` as well (a
+ * backslash-escaped `<` never opens an HTML tag, an escaped `&` never starts an
+ * entity: CommonMark 2.4), so a payload holding HTML or script text renders as
+ * text in any Markdown viewer that allows inline HTML; `>` is left as it is
+ * ("a > b" stays readable) except at the start, where it would begin a quote;
  * line breaks become spaces (a table cell is one line).
  */
 export function md(s: unknown): string {
   return String(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]|~<&]/g, (c) => `\\${c}`)
+    .replace(/^>/, '\\>')
     .replace(/\r?\n/g, ' ');
 }

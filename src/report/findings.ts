@@ -12,6 +12,8 @@ import { vantageNotable, vantageSentence } from './vantage.js';
 import { formatEndpoint } from '../tcp/address.js';
 import { SEVERITIES_WORST_FIRST, SEVERITY_RANK, severityCounts, type Finding, type Severity } from '../rules/types.js';
 import { tunnelLabel, type ConnRecord } from '../tcp/record.js';
+import { formatTime, type TimeFormat } from './time-format.js';
+import { fitLines, wrapText } from './wrap.js';
 
 export function connLabel(rec: ConnRecord | undefined): string {
   if (!rec) return '?';
@@ -19,9 +21,13 @@ export function connLabel(rec: ConnRecord | undefined): string {
   return rec.tunnel === undefined ? label : `${label} (in ${tunnelLabel(rec.tunnel)})`;
 }
 
-/** One line per finding (live mode, table mode): "error write-after-peer-close frame 12 a > b: story". */
-export function findingLine(f: Finding, rec?: ConnRecord): string {
-  return `${f.severity.padEnd(7)} ${f.rule.padEnd(22)} frame ${String(f.frame).padEnd(7)} ${connLabel(rec)}  ${f.summary}`;
+/**
+ * One line per finding (live): "23:08:21.123456 error write-after-peer-close frame 12 a > b  story", the
+ * key frame's time first when `time` is given.
+ */
+export function findingLine(f: Finding, rec?: ConnRecord, time?: { format: TimeFormat; origin: number | null }): string {
+  const when = time === undefined ? '' : `${formatTime(f.ts, time.format, time.origin)} `;
+  return `${when}${f.severity.padEnd(7)} ${f.rule.padEnd(22)} frame ${String(f.frame).padEnd(7)} ${connLabel(rec)}  ${f.summary}`;
 }
 
 export interface Totals {
@@ -132,12 +138,52 @@ function whereIs(f: Finding): string {
   return frameRef(f.frame, (f as Finding & { file?: string | null }).file);
 }
 
+/** How the analyze table is drawn: the width it must fit in, and how it shows times. */
+export interface TableView {
+  /** characters per line: no line of the table is longer */
+  width: number;
+  /** the time column's format (tshark's -t) */
+  time: TimeFormat;
+}
+
+export const DEFAULT_VIEW: TableView = { width: 140, time: 'r' };
+
+/** The story column's least width; below it the findings are a list (a paragraph each) instead of a table. */
+const MIN_STORY = 30;
+
+/**
+ * Each path's shortest trailing part (the base name, then with as many parent
+ * directories as needed) that no other path of `paths` ends with: what the
+ * table calls each input, so two files of the same name in two directories are
+ * told apart.
+ */
+export function uniqueNames(paths: readonly string[]): string[] {
+  const parts = paths.map((p) => p.split('/').filter((x) => x !== ''));
+  return parts.map((mine, i) => {
+    for (let n = 1; n < mine.length; n++) {
+      const tail = mine.slice(-n).join('/');
+      if (parts.every((o, j) => j === i || paths[j] === paths[i] || !(o.length >= n && o.slice(-n).join('/') === tail))) return tail;
+    }
+    return paths[i];
+  });
+}
+
 /**
  * The analyze table: findings by severity (errors first), with key frame,
- * endpoints, rule and story. Beyond `maxRowsPerRule` per rule, findings are
- * grouped (count, first/last frame) so a flood does not print a million lines.
+ * time, endpoints, rule and story. Beyond `maxRowsPerRule` per rule, findings
+ * are grouped (count, first/last frame) so a flood does not print a million
+ * lines. It fits `view.width`: columns are sized to their contents, the story
+ * takes the rest, and when the story would be narrower than MIN_STORY each
+ * finding is a paragraph instead (list layout). No rule between rows.
  */
-export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, run?: { problems: readonly Problem[]; stats: TrackerStats }): string {
+export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, run?: { problems: readonly Problem[]; stats: TrackerStats },
+  view: TableView = DEFAULT_VIEW): string {
+  // the table's own lines fit by construction; the headers and sentences around it are wrapped
+  return fitLines(tableText(inputs, digest, run, view), view.width);
+}
+
+function tableText(inputs: InputSummary[], digest: FindingsDigest, run: { problems: readonly Problem[]; stats: TrackerStats } | undefined,
+  view: TableView): string {
   let out = '';
   for (const inp of inputs) {
     out += inputHeader(inp);
@@ -160,23 +206,49 @@ export function findingsTable(inputs: InputSummary[], digest: FindingsDigest, ru
   }
   // several files (inputs, or one set of them): the frame column names the file
   const named = inputs.length > 1 || inputs.some((i) => i.files !== undefined);
-  const width = Math.max(50, Math.min(process.stdout.columns || 140, 180) - (named ? 100 : 84));
-  const t = new Table({
-    head: ['severity', 'rule', named ? 'file, frame' : 'frame', 'connection', 'what happened'],
-    colWidths: [10, 24, named ? 24 : 8, 34, width],
-    wordWrap: true,
-    style: { head: [], border: [] },
-  });
-  for (const { f, label } of rows) {
+  const names = uniqueNames(inputs.map((i) => i.file));
+  const cells: string[][] = rows.map(({ f, label }) => {
     const inSet = (f as Finding & { file?: string | null }).file;
-    const where = inSet !== undefined ? whereIs(f) : inputs.length > 1 ? `${basename(inputs[f.input]?.file ?? '?')} #${f.frame}` : String(f.frame);
-    t.push([f.severity, f.rule, where, label, f.summary]);
-  }
+    const where = inSet !== undefined ? whereIs(f) : inputs.length > 1 ? `${names[f.input] ?? '?'} #${f.frame}` : String(f.frame);
+    return [f.severity, f.rule, where, formatTime(f.ts, view.time, inputs[f.input]?.firstTs ?? null), label, f.summary];
+  });
   const groups = [...digest.grouped].sort((a, b) => SEVERITY_RANK[b[1].severity] - SEVERITY_RANK[a[1].severity] || b[1].count - a[1].count);
   for (const [rule, g] of groups) {
-    t.push([g.severity, rule, '…', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${whereIs(g.min)}–${whereIs(g.max)}; use --format json or ndjson for all of them`]);
+    cells.push([g.severity, rule, '…', '', `${g.count} more`, `${g.count} more ${rule} finding(s), frames ${whereIs(g.min)}–${whereIs(g.max)}; use --format json or ndjson for all of them`]);
   }
+  const head = ['severity', 'rule', named ? 'file, frame' : 'frame', view.time === 'r' ? 'time (s)' : 'time', 'connection', 'what happened'];
+  // each column as wide as its widest cell (within bounds) plus its padding; the story gets the rest
+  const fit = (i: number, min: number, max: number): number =>
+    Math.min(max, Math.max(min, head[i].length, ...cells.map((c) => c[i].length))) + 2;
+  const widths = [fit(0, 8, 8), fit(1, 4, 22), fit(2, 5, 24), fit(3, 4, 26), fit(4, 12, 34), 0];
+  const borders = head.length + 1;
+  const used = (): number => widths.reduce((a, b) => a + b, 0) + borders;
+  // narrow the connection column (it wraps) before giving up on the table
+  if (view.width - used() < MIN_STORY + 2) widths[4] = Math.max(22, widths[4] - (MIN_STORY + 2 - (view.width - used())));
+  widths[5] = view.width - used();
+  if (widths[5] < MIN_STORY + 2) return out + listLayout(head, cells, view.width) + `${coverage}${totalsSentence(digest.totals())}\n`;
+  const t = new Table({
+    head,
+    colWidths: widths,
+    wordWrap: false,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of cells) t.push(row.map((text, i) => wrapText(text, widths[i] - 2).join('\n')));
   out += t.toString() + '\n';
   out += `${coverage}${totalsSentence(digest.totals())}\n`;
+  return out;
+}
+
+/** The findings as paragraphs: "severity rule frame time", then the connection and the story, indented, each line within `width`. */
+function listLayout(head: string[], cells: string[][], width: number): string {
+  let out = '\n';
+  for (const [severity, rule, where, time, label, story] of cells) {
+    const title = [severity, rule, `${head[2]} ${where}`, time === '' ? '' : `${head[3]} ${time}`].filter((x) => x !== '').join('  ');
+    for (const l of wrapText(title, width)) out += `${l}\n`;
+    for (const l of wrapText(label, width - 2)) out += `  ${l}\n`;
+    for (const l of wrapText(story, width - 2)) out += `  ${l}\n`;
+    out += '\n';
+  }
   return out;
 }

@@ -4,6 +4,7 @@ import { frameRef, inputHeader, type InputSummary } from './input-summary.js';
 import { vantageNotable, vantageSentence } from './vantage.js';
 import { formatEndpoint } from '../tcp/address.js';
 import { rolesLabel } from '../rules/mid-stream.js';
+import { fitLines } from './wrap.js';
 
 /**
  * UTC start time. Capture timestamps are untrusted: a pcapng timestamp can be
@@ -58,6 +59,9 @@ function line(cells: string[], widths: number[]): string {
   return s + '\n';
 }
 
+/** Columns left out, in this order, while the table is wider than the width it must fit in. */
+const DROP_ORDER = [9, 8, 5, 3, 4];
+
 /** Rows per piece of text handed to the writer. */
 const ROWS_PER_PIECE = 2000;
 
@@ -72,11 +76,16 @@ const ROWS_PER_PIECE = 2000;
  * 118 s for 26,073 connections (synth-p200000-c20000-s2.pcap), and past about
  * 120,000 rows `push.apply` overflows the call stack (the 1 M-RST storm ended
  * in "Maximum call stack size exceeded"). This is linear and byte-identical to
- * cli-table3's output on every capture checked. Every cell is ASCII
+ * cli-table3's output (without rules between rows) on every capture checked. Every cell is ASCII
  * (addresses, numbers, Zeek letters; the file name is not in the table), so a
  * column's width is its longest text.
+ *
+ * Fits `width` characters per line: while the table is wider, the columns of
+ * DROP_ORDER are left out (bytes, packets, duration, frames, start), and the
+ * header says which (JSON and the other formats have them all). The address
+ * columns are never left out: a table of long IPv6 addresses can stay wider.
  */
-export function* flowsTable(inputs: InputSummary[], records: ConnRecord[]): Generator<string> {
+export function* flowsTable(inputs: InputSummary[], records: ConnRecord[], width = Number.POSITIVE_INFINITY): Generator<string> {
   for (let i = 0; i < inputs.length; i++) {
     const inp = inputs[i];
     const rows = records.filter((r) => r.input === i);
@@ -92,15 +101,25 @@ export function* flowsTable(inputs: InputSummary[], records: ConnRecord[]): Gene
       const cells = row(r);
       for (let c = 0; c < cells.length; c++) if (cells[c].length > widths[c]) widths[c] = cells[c].length;
     }
-    const separator = border(widths, '├', '┼', '┤');
-    let text = head + border(widths, '┌', '┬', '┐') + line(HEAD, widths);
+    const keep = HEAD.map((_h, c) => c);
+    const total = (): number => keep.reduce((n, c) => n + widths[c] + 3, 1);
+    const dropped: string[] = [];
+    for (const c of DROP_ORDER) {
+      if (total() <= width) break;
+      keep.splice(keep.indexOf(c), 1);
+      dropped.push(HEAD[c]);
+    }
+    if (dropped.length > 0) head += `  (left out to fit ${width} characters: ${dropped.join(', ')}; --width or -f json for all)\n`;
+    const pick = <T>(cells: readonly T[]): T[] => keep.map((c) => cells[c]);
+    const shown = pick(widths);
+    let text = (Number.isFinite(width) ? fitLines(head, width) : head) + border(shown, '┌', '┬', '┐') + line(pick(HEAD), shown);
     for (let n = 0; n < rows.length; n++) {
-      text += separator + line(row(rows[n]), widths);
+      text += line(pick(row(rows[n])), shown);
       if ((n + 1) % ROWS_PER_PIECE === 0) {
         yield text;
         text = '';
       }
     }
-    yield text + border(widths, '└', '┴', '┘');
+    yield text + border(shown, '└', '┴', '┘');
   }
 }

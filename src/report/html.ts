@@ -4,6 +4,7 @@
  * Every string that comes from a capture (addresses, ports, payload previews,
  * file names, rule stories that quote them) is escaped with `esc`.
  */
+import { basename } from 'node:path';
 import type { Severity } from '../rules/types.js';
 import { vantageSentence } from './vantage.js';
 import { HEAD_SEGMENTS, TAIL_SEGMENTS } from '../tcp/connection.js';
@@ -282,5 +283,10 @@ export function renderHtml(m: ReportModel): string {
   return '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
     + '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
     + `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">\n`
-    + `<title>TCP teardown report: ${esc(files)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n<main>\n${body}\n</main>\n</body>\n</html>\n`;
+    + `<title>TCP teardown report: ${esc(titleFiles(m.inputs.map((i) => i.file)))}</title>\n<style>${CSS}</style>\n</head>\n<body>\n<main>\n${body}\n</main>\n</body>\n</html>\n`;
+}
+
+/** The inputs as the page title names them: the one path, or the first file's name and how many more (a tab's title stays short). */
+function titleFiles(paths: string[]): string {
+  return paths.length <= 1 ? paths.join('') : `${basename(paths[0])} and ${paths.length - 1} more input(s)`;
 }

@@ -1,16 +1,17 @@
 /**
  * NDJSON output (`flows`, `analyze` and `live` with `--format ndjson`): one
- * JSON object per line, its record type first (`{"type":"connection",...}`),
- * then the object's own fields in their order. This module is the only code
+ * JSON object per line, its record type first, then the schema version
+ * (`{"type":"connection","schema":"rstscope/ndjson@1",...}`, on every line:
+ * schema/ndjson.schema.json), then the object's own fields in their order. This module is the only code
  * that spells an NDJSON line; docs/schema.md describes the records.
  *
  * Record types: `input` (an input's summary, after its last connection),
  * `connection` (a ConnRecord as it closes out), `finding` (each finding of
  * that connection, right after it), `totals` (live only, at the end).
  *
- * Guarantee: a line is exactly `JSON.stringify({ type, ...value }) + '\n'`
+ * Guarantee: a line is exactly `JSON.stringify({ type, schema: NDJSON_SCHEMA, ...value }) + '\n'`
  * for the objects written here (their keys are names, never array indices,
- * and none is called `type`), built without copying the object.
+ * and none is called `type` or `schema`), built without copying the object.
  */
 import type { Finding } from '../rules/types.js';
 import type { ConnRecord } from '../tcp/record.js';
@@ -19,10 +20,16 @@ import type { Totals } from './findings.js';
 
 export type NdjsonType = 'input' | 'connection' | 'finding' | 'totals';
 
-/** `{"type":"<type>",` followed by the fields of `value`, and a newline. */
+/** The schema version every NDJSON line carries (`schema`); bumped when a field is removed or renamed. */
+export const NDJSON_SCHEMA = 'rstscope/ndjson@1';
+
+/** What follows `{"type":"<type>"` on every line. */
+const V = `,"schema":"${NDJSON_SCHEMA}"`;
+
+/** `{"type":"<type>","schema":...,` followed by the fields of `value`, and a newline. */
 function line(type: NdjsonType, value: object): string {
   const fields = JSON.stringify(value);
-  return fields.length === 2 ? `{"type":"${type}"}\n` : `{"type":"${type}",${fields.slice(1)}\n`;
+  return fields.length === 2 ? `{"type":"${type}"${V}}\n` : `{"type":"${type}"${V},${fields.slice(1)}\n`;
 }
 
 /** The `input` line: an input's summary (the analysis layer's InputSummary). */
@@ -51,7 +58,7 @@ function connectionLine(r: ConnRecord): string {
   if (r.tunnel !== undefined || !Number.isFinite(r.ts) || !Number.isFinite(r.duration)) return line('connection', r);
   const set = r as SetRecord;
   if (set.firstFile !== undefined) return setConnectionLine(set);
-  let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"lastFrame":${r.lastFrame},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
+  let s = `{"type":"connection"${V},"id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"lastFrame":${r.lastFrame},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origIpBytes":${r.origIpBytes},"respIpBytes":${r.respIpBytes},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
   const resets = r.resets;
   for (let i = 0; i < resets.length; i++) {
     const x = resets[i];
@@ -69,7 +76,7 @@ type SetRecord = ConnRecord & { firstFile: string | null; lastFile: string | nul
 /** The keys a set's record has when localizeRecord spelled it (anything else: the generic way). */
 const SET_KEYS = new Set([
   'id', 'input', 'stream', 'orig', 'resp', 'uid', 'communityId', 'firstFrame', 'firstFile', 'lastFrame', 'lastFile', 'ts',
-  'duration', 'state', 'history', 'origPkts', 'respPkts', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes',
+  'duration', 'state', 'history', 'origPkts', 'respPkts', 'origIpBytes', 'respIpBytes', 'origBytes', 'respBytes', 'origRetransBytes', 'respRetransBytes',
   'rsts', 'endReason', 'resets', 'seen', 'missedBytes', 'ttl', 'handshakeMs', 'roles',
 ]);
 
@@ -99,7 +106,7 @@ function recordTail(r: ConnRecord): string {
  */
 function setConnectionLine(r: SetRecord): string {
   for (const k in r) if (!SET_KEYS.has(k)) return line('connection', r);
-  let s = `{"type":"connection","id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"firstFile":${pathJson(r.firstFile)},"lastFrame":${r.lastFrame},"lastFile":${pathJson(r.lastFile)},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
+  let s = `{"type":"connection"${V},"id":${r.id},"input":${r.input},"stream":${r.stream},"orig":{"ip":"${r.orig.ip}","port":${r.orig.port}},"resp":{"ip":"${r.resp.ip}","port":${r.resp.port}},"uid":"${r.uid}","communityId":"${r.communityId}","firstFrame":${r.firstFrame},"firstFile":${pathJson(r.firstFile)},"lastFrame":${r.lastFrame},"lastFile":${pathJson(r.lastFile)},"ts":${r.ts},"duration":${r.duration},"state":"${r.state}","history":"${r.history}","origPkts":${r.origPkts},"respPkts":${r.respPkts},"origIpBytes":${r.origIpBytes},"respIpBytes":${r.respIpBytes},"origBytes":${r.origBytes},"respBytes":${r.respBytes},"origRetransBytes":${r.origRetransBytes},"respRetransBytes":${r.respRetransBytes},"rsts":${r.rsts},"endReason":"${r.endReason}","resets":[`;
   const resets = r.resets;
   for (let i = 0; i < resets.length; i++) {
     const x = resets[i];
@@ -152,7 +159,7 @@ function findingLine(f: Finding): string {
     if (typeof n !== 'number' || !Number.isFinite(n)) return line('finding', f);
     list += i > 0 ? `,${n}` : `${n}`;
   }
-  return `{"type":"finding","rule":"${f.rule}","severity":"${f.severity}","connection":${f.connection},"input":${f.input},"stream":${f.stream},"uid":"${f.uid}","communityId":"${f.communityId}","frame":${f.frame},"frames":[${list}],"ts":${f.ts},"actor":"${f.actor}","summary":${JSON.stringify(f.summary)},"app":${JSON.stringify(f.app)},"evidence":${JSON.stringify(f.evidence)}}\n`;
+  return `{"type":"finding"${V},"rule":"${f.rule}","severity":"${f.severity}","connection":${f.connection},"input":${f.input},"stream":${f.stream},"uid":"${f.uid}","communityId":"${f.communityId}","frame":${f.frame},"frames":[${list}],"ts":${f.ts},"actor":"${f.actor}","summary":${JSON.stringify(f.summary)},"app":${JSON.stringify(f.app)},"evidence":${JSON.stringify(f.evidence)}}\n`;
 }
 
 /** A capture set's finding (analysis/frame-refs.ts localizeFinding): file names next to its frame numbers. */
@@ -184,7 +191,7 @@ function setFindingLine(f: SetFinding): string {
     fileList += i > 0 ? `,${pathJson(file)}` : pathJson(file);
   }
   if (f.file !== null && typeof f.file !== 'string') return line('finding', f);
-  return `{"type":"finding","rule":"${f.rule}","severity":"${f.severity}","connection":${f.connection},"input":${f.input},"stream":${f.stream},"uid":"${f.uid}","communityId":"${f.communityId}","frame":${f.frame},"file":${pathJson(f.file)},"frames":[${list}],"frameFiles":[${fileList}],"ts":${f.ts},"actor":"${f.actor}","summary":${JSON.stringify(f.summary)},"app":${JSON.stringify(f.app)},"evidence":${JSON.stringify(f.evidence)}}\n`;
+  return `{"type":"finding"${V},"rule":"${f.rule}","severity":"${f.severity}","connection":${f.connection},"input":${f.input},"stream":${f.stream},"uid":"${f.uid}","communityId":"${f.communityId}","frame":${f.frame},"file":${pathJson(f.file)},"frames":[${list}],"frameFiles":[${fileList}],"ts":${f.ts},"actor":"${f.actor}","summary":${JSON.stringify(f.summary)},"app":${JSON.stringify(f.app)},"evidence":${JSON.stringify(f.evidence)}}\n`;
 }
 
 /** The `finding` line of one finding. */
@@ -225,7 +232,7 @@ export function ndjsonTemplate(rec: ConnRecord, found: readonly Finding[]): stri
   rec.id = id;
   const head = `{"id":0,"input":${rec.input},"stream":0,`;
   if (!json.startsWith(head)) return null;
-  let text = `{"type":"connection","id":\0,${json.slice(head.length)}\n`;
+  let text = `{"type":"connection"${V},"id":\0,${json.slice(head.length)}\n`;
   for (const f of found) {
     const fConn = f.connection;
     f.connection = 0;
@@ -235,7 +242,7 @@ export function ndjsonTemplate(rec: ConnRecord, found: readonly Finding[]): stri
     const fHead = `{"rule":${JSON.stringify(f.rule)},"severity":${JSON.stringify(f.severity)},"connection":`;
     const fMid = `0,"input":${f.input},"stream":0`;
     if (!fl.startsWith(fHead) || !fl.startsWith(fMid, fHead.length)) return null;
-    text += `{"type":"finding",${fHead.slice(1)}\0${fl.slice(fHead.length + fMid.length)}\n`;
+    text += `{"type":"finding"${V},${fHead.slice(1)}\0${fl.slice(fHead.length + fMid.length)}\n`;
   }
   return text;
 }

@@ -6,6 +6,7 @@
 import { tsSeconds } from '../capture/frame.js';
 import { type Connection, RST_PAYLOAD_MAX, type RstRecord } from '../tcp/connection.js';
 import type { ConnRecord } from '../tcp/record.js';
+import { linkConsequences } from './consequence.js';
 import { RULES } from './registry.js';
 import { actorOf, rstVerdicts, type RstVerdict } from './teardown.js';
 import {
@@ -135,5 +136,6 @@ export function evaluateRules(c: Connection, rec: ConnRecord): Finding[] {
       });
     }
   }
+  if (out.length > 1) linkConsequences(c, out);
   return out;
 }

@@ -47,6 +47,7 @@ export class Accounting {
     // step, merged files) must not make the next frame look idle for hours
     if (now > c.lastTime) c.lastTime = now;
     ep.pkts++;
+    ep.ipBytes += p.ipLen;
     if (!ep.answeredPeer) answered(ep, p, syn, rst, ackFlag);
 
     if (this.checksums && p.badChecksum) {

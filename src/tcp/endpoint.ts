@@ -34,6 +34,8 @@ export class Endpoint {
   /** the scale in effect (both sides offered it) */
   windowShift = 0;
   pkts = 0;
+  /** IP bytes of this side's packets, headers included (Zeek's orig_ip_bytes/resp_ip_bytes: counted with pkts) */
+  ipBytes = 0;
   /** payload bytes carried, retransmissions included */
   payloadBytes = 0;
   /**

@@ -37,6 +37,9 @@ export interface ConnRecord {
   history: string;
   origPkts: number;
   respPkts: number;
+  /** IP bytes of each side's packets, headers included (Zeek's orig_ip_bytes/resp_ip_bytes) */
+  origIpBytes: number;
+  respIpBytes: number;
   /** payload bytes in sequence space (Zeek's orig_bytes) */
   origBytes: number;
   respBytes: number;
@@ -151,6 +154,8 @@ export function toRecord(c: Connection): ConnRecord {
     history: c.history,
     origPkts: c.orig.pkts,
     respPkts: c.resp.pkts,
+    origIpBytes: c.orig.ipBytes,
+    respIpBytes: c.resp.ipBytes,
     origBytes: c.orig.size(c.resp),
     respBytes: c.resp.size(c.orig),
     origRetransBytes: c.orig.retransBytes,

@@ -21,14 +21,16 @@ import type { Finding, Severity } from '../../rules/types.js';
 import type { ConnRecord } from '../../tcp/record.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../../tcp/tracker.js';
 import { LIVE_TICK_MS, LiveSession } from '../../analysis/live-session.js';
-import { reportProblems } from '../common.js';
+import { reportProblems, timeFlag } from '../common.js';
+import type { TimeFormat } from '../../report/time-format.js';
 import { exitCodeFor, EXIT_PARTIAL, EXIT_USAGE } from '../exit.js';
-import { positiveNumber, wholeNumber } from '../options.js';
+import { liveFilter, positiveNumber, wholeNumber } from '../options.js';
 import { err, onStdoutClosed, out } from '../output.js';
 
 interface LiveArgs {
   interface: string;
   filter: string;
+  expression?: string[];
   duration?: number;
   count?: number;
   write?: string;
@@ -38,13 +40,15 @@ interface LiveArgs {
   'buffer-kib'?: number;
   'max-connections': number;
   checksums: boolean;
+  'time-format': TimeFormat;
 }
 
 export const liveCommand: CommandModule<object, LiveArgs> = {
-  command: 'live',
+  command: 'live [expression..]',
   describe: 'Watch live traffic and print teardown findings within a second of the packet that decides them',
-  builder: (y) => y
+  builder: (y) => timeFlag(y, 'a')
     .option('interface', { alias: 'i', type: 'string', default: 'lo', describe: 'interface to capture on (tcpdump -D lists them)' })
+    .positional('expression', { type: 'string', array: true, describe: 'BPF capture filter after the options, as tcpdump takes it (the same as --filter)' })
     .option('filter', { type: 'string', default: '', describe: 'BPF capture filter (pcap-filter(7)), e.g. "tcp port 443"; "tcp" is a good start' })
     .option('duration', { type: 'number', requiresArg: true, describe: 'stop after this many seconds' })
     .option('count', { alias: 'c', type: 'number', requiresArg: true, describe: 'stop after this many packets' })
@@ -80,19 +84,24 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       return true;
     })
     .example('$0 live -i eth0 --filter "tcp port 443"', 'findings as they happen, Ctrl-C for totals')
+    .example('$0 live -i eth0 tcp port 443', 'the same, the filter typed as for tcpdump')
     .example('$0 live -i lo --duration 60 --write run.pcap', 'one minute, saved for `analyze` later')
     .example('$0 live --format ndjson --filter tcp | jq .', 'a stream of JSON findings') as never,
   handler: async (argv) => {
     const format = argv.format;
+    const filter = liveFilter(argv.filter, argv.expression);
     const streaming = format !== 'json';
     const shown: Finding[] = [];
     let tot: Totals = totals(0, []);
+    // -t r: seconds since the first finding's packet (the session's first packet is not kept)
+    let firstTs: number | null = null;
 
     const print = (f: Finding, rec: ConnRecord): void => {
       tot.findings++;
       tot.byRule[f.rule] = (tot.byRule[f.rule] ?? 0) + 1;
       tot.bySeverity[f.severity as Severity]++;
-      if (format === 'table') out(findingLine(f, rec) + '\n');
+      // a time of day by default: what a watcher compares with logs and clocks
+      if (format === 'table') out(findingLine(f, rec, { format: argv['time-format'], origin: firstTs ??= f.ts }) + '\n');
       else if (format === 'ndjson') out(ndjsonFinding(f));
       else shown.push(f);
     };
@@ -110,7 +119,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     try {
       source = openLiveSource(argv.backend, {
         interface: argv.interface,
-        filter: argv.filter,
+        filter,
         snaplenBytes: argv.snaplen,
         bufferKiB: argv['buffer-kib'] ?? (argv.backend === 'cap' ? DEFAULT_CAP_BUFFER_KIB : DEFAULT_BUFFER_KIB),
         count: argv.count,
@@ -125,7 +134,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
       process.exitCode = EXIT_USAGE;
       return;
     }
-    const filterText = argv.filter ? `, filter "${argv.filter}"` : '';
+    const filterText = filter ? `, filter "${filter}"` : '';
     err(`rstscope: listening on ${argv.interface} (${source.backend}${filterText}); Ctrl-C to stop\n`);
 
     session.started(Date.now() / 1000);
@@ -159,7 +168,7 @@ export const liveCommand: CommandModule<object, LiveArgs> = {
     const connections = session.connections;
     const input = res.inputs[0];
     const live = {
-      backend: source.backend, interface: argv.interface, filter: argv.filter,
+      backend: source.backend, interface: argv.interface, filter,
       packets: source.info.packets, drops: source.drops, write: argv.write ?? null,
     };
     if (format === 'json') {
