@@ -1014,6 +1014,41 @@ test('abortive-close: a connecting side gives up on its handshake (a simultaneou
       { kind: 'handshake-abandoned', syns: 2, simultaneousOpen: false, rstFrame: 3, rstShape: 'live-socket', acceptance: 'unknown', seen: 'orig-only' }]]);
 });
 
+test('synack-reset: the client\'s bare RST at the SYN-ACK\'s ack, with its SYN in the capture and without it (backscatter or a late start); exact texts', async () => {
+  const run = async (segs: Seg[]) => {
+    const file = join(dir, `crafted-${++craftedNo}.pcap`);
+    writeFileSync(file, pcap(segs));
+    return (await findingsOf(file)).findings.map((f) => [f.rule, f.frame, f.actor, f.severity, f.frames, f.summary, f.app, f.evidence]);
+  };
+  const server = 'its half-open connection (SYN-RECV) was dropped; the application never saw it (no accept())';
+  assert.deepEqual(await run([
+    { tsSec: 700, src: C, dst: S, flags: 'S', seq: 1000 },
+    { tsSec: 700, tsUsec: 300000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 },
+    { tsSec: 700, tsUsec: 450000, src: C, dst: S, flags: 'R', seq: 1001 }]), [['synack-reset', 3, 'client', 'warning', [1, 2, 3],
+    `${SERVER} answered the SYN (SYN-ACK, frame 2); ${CLIENT} answered that with a bare RST 0.2 s later (frame 3, seq = the SYN-ACK's ack): no socket waited for the answer any more. The connect() (SYN, frame 1) had been abandoned before the SYN-ACK reached it (the application closed the socket, or gave up on its own timeout): a socket still in SYN-SENT would have completed the handshake.`,
+    { orig: 'had abandoned the connect() (closed the socket, or its own timeout fired) before the answer came: no connection', resp: server },
+    { synFrame: 1, synAckFrame: 2, rstFrame: 3, afterSec: 0.2, rstShape: 'socketless' }]]);
+  // no SYN of the client's: the SYN-ACK's sender is the responder, the client the originator (Zeek's flip)
+  const [one] = await run([
+    { tsSec: 700, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 },
+    { tsSec: 701, src: C, dst: S, flags: 'R', seq: 1001 }]);
+  assert.deepEqual(one.slice(0, 5), ['synack-reset', 2, 'orig', 'warning', [1, 2]]);
+  assert.equal(one[5], 'the responder 10.6.0.2:7000 answered the SYN (SYN-ACK, frame 1); the originator 10.6.0.1:43000 answered that with a bare RST 1 s later (frame 2, seq = the SYN-ACK\'s ack): no socket waited for the answer any more. '
+    + 'No SYN from the originator 10.6.0.1:43000 is in the capture: either the capture began after it, or it never sent one and the SYN-ACK is backscatter (SYNs sent in its name, as a spoofed SYN flood sends them). '
+    + 'The capture began inside this connection (no handshake): its roles are inferred from the responder\'s SYN-ACK (the originator\'s SYN was not captured), and what happened before frame 1 was not captured.');
+  assert.deepEqual(one[6], { orig: 'had no socket for this connection: no connection (its connect() was gone, or it never made one)', resp: server });
+  assert.deepEqual((one[7] as Record<string, unknown>).synFrame, null);
+  assert.deepEqual((one[7] as Record<string, unknown>).synAckFrame, 1);
+  // once the client has acknowledged anything, a bare RST is no answer to a SYN-ACK: half-open
+  const later = await run([
+    { tsSec: 700, src: C, dst: S, flags: 'S', seq: 1000 },
+    { tsSec: 700, tsUsec: 1000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 },
+    { tsSec: 700, tsUsec: 2000, src: C, dst: S, flags: 'A', seq: 1001, ack: 5001 },
+    { tsSec: 700, tsUsec: 3000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 },
+    { tsSec: 700, tsUsec: 4000, src: C, dst: S, flags: 'R', seq: 1001 }]);
+  assert.ok(!later.some((x) => x[0] === 'synack-reset'), JSON.stringify(later.map((x) => x[0])));
+});
+
 test('boundaries of the RST stories: an old retransmission below the sequence base, a keep-alive probe stamped with the last payload, a FIN at relative sequence 0, a capture ending exactly 1 s after the RST, two goodbyes whose FINs did not cross, a crossing write the evidence ring lost', async () => {
   const run = async (segs: Seg[]) => {
     const file = join(dir, `crafted-${++craftedNo}.pcap`);
