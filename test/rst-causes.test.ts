@@ -19,6 +19,7 @@ import { rule as abortiveClose } from '../src/rules/abortive-close.js';
 import { rule as rstSuspicious } from '../src/rules/rst-suspicious.js';
 import { rule as rstWithUnreadData } from '../src/rules/rst-with-unread-data.js';
 import { rule as staleConnection } from '../src/rules/stale-connection.js';
+import { rule as synackReset } from '../src/rules/synack-reset.js';
 import type { Finding } from '../src/rules/types.js';
 import { rule as writeAfterPeerCloseRule } from '../src/rules/write-after-peer-close.js';
 import { CAPTURES } from './helpers.js';
@@ -638,13 +639,14 @@ test('write-after-peer-close: data after the FIN that the FIN had acknowledged (
 });
 
 test('the RST rules\' titles, default severities and explanations (reports and `rstscope rules` show them)', () => {
-  const rules = [rstSuspicious, abortiveClose, rstWithUnreadData, writeAfterPeerCloseRule, staleConnection];
+  const rules = [rstSuspicious, abortiveClose, rstWithUnreadData, writeAfterPeerCloseRule, staleConnection, synackReset];
   assert.deepEqual(rules.map((r) => [r.id, r.severity, r.title]), [
     ['rst-suspicious', 'warning', 'Suspicious RST (forged or injected)'],
     ['abortive-close', 'warning', 'Abortive close (RST from a live socket)'],
     ['rst-with-unread-data', 'warning', 'Closed with unread data: RST instead of FIN'],
     ['write-after-peer-close', 'error', 'Write after the peer closed: answered with RST'],
     ['stale-connection', 'warning', 'SYN met a stale connection on the same ports'],
+    ['synack-reset', 'warning', 'SYN-ACK answered with RST (the connect was abandoned)'],
   ]);
   // one phrase of each line of each explanation
   const phrases: [string, RegExp[]][] = [
@@ -660,6 +662,10 @@ test('the RST rules\' titles, default severities and explanations (reports and `
     [staleConnection.explanation, [/^The peer still held an older connection on the same addresses and ports/, /never saw that connection end: a lost FIN or RST, a restarted client, a NAT/,
       /new SYN with an ACK for the old connection instead of a SYN-ACK/, /answered that ACK with a RST at its acknowledgment number, which resets/,
       /SYN: Linux at once \(a few milliseconds: it expects this case\), Windows/, /\(3 s\), so connect\(\) is delayed by that long\.$/]],
+    [synackReset.explanation, [/^The server answered a SYN with SYN-ACK, and the connecting side answered that with a bare RST: no /,
+      /socket waited for the answer any more\. The client had closed the socket or given up on its own connect /,
+      /timeout before the SYN-ACK came; a socket still in SYN-SENT would have completed the handshake\. Without the /,
+      /client's SYN in the capture, the SYN-ACK may be backscatter of SYNs sent in its name\.$/]],
   ];
   for (const [text, res] of phrases) for (const re of res) assert.match(text, re);
 });

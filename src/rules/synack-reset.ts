@@ -23,7 +23,7 @@ export const rule: Rule = {
     for (const v of verdicts) {
       if (v.cause !== 'synack-reset') continue;
       const rst = v.rst.seg;
-      const trig = (v.answers ?? v.rst.trigger)!; // answersSynAck: not null
+      const trig = v.answers!; // answersSynAck: the SYN-ACK it pairs with
       const waitedSec = roundSec(segTime(rst) - segTime(trig));
       const sender = c.milestones(rst.fromOrig);
       const synFrame = sender.synCount > 0 ? sender.synFrames[0] : null;

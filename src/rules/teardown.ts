@@ -265,7 +265,7 @@ export function rstVerdicts(c: Connection): RstVerdict[] {
     else if (keepaliveAcrossSplit(c, r.seg.frame, segTime(r.seg)) !== null) cause = 'keepalive-reset'; // probes after an idle split
     // a stateless RST answering the peer's SYN-ACK from a side that never acknowledged anything: its connect()
     // was gone before the answer came (synack-reset.ts); any other stateless RST without a FIN before it: half-open
-    else if (shape === 'socketless' && !r.senderFinBefore && answersSynAck(r, answers, mine.sentAck)) cause = 'synack-reset';
+    else if (shape === 'socketless' && !r.senderFinBefore && answersSynAck(answers, mine.sentAck)) cause = 'synack-reset';
     else if (shape === 'socketless' && !r.senderFinBefore) cause = 'half-open';
     // Unread data: the peer's last bytes went unanswered. When the client resets after the server's
     // bytes, those bytes are most likely the reply it asked for and read (an abortive close by a client,
@@ -330,10 +330,10 @@ export function framesBefore(c: Connection, frame: number, n = 6): number[] {
 }
 
 /**
- * The RST answers a SYN (the segment it pairs with, else the receiver's last: rstPairs, RstRecord.trigger) and
- * its sender had sent nothing with ACK: the answer to its own SYN met no socket (synack-reset).
+ * The RST pairs with a SYN-ACK (rstPairs: the segment whose ack is its seq) and its sender had sent nothing with
+ * ACK: the answer to its own SYN met no socket (synack-reset). A socketless RST before the handshake completed
+ * always finds that pair: the SYN-ACK is among the log's first segments, which stay.
  */
-export function answersSynAck(r: RstRecord, answers: Segment | null, senderSentAck: boolean): boolean {
-  const trig = answers ?? r.trigger;
-  return trig !== null && (trig.flags & TCP_SYN) !== 0 && !senderSentAck;
+export function answersSynAck(answers: Segment | null, senderSentAck: boolean): boolean {
+  return answers !== null && (answers.flags & TCP_SYN) !== 0 && !senderSentAck;
 }
