@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { NDJSON_SCHEMA } from '../src/report/ndjson.js';
 import { runCli } from './helpers.js';
 import { liveNeeds, runCliAs, startLive, type LiveRun } from './live-helpers.js';
 
@@ -198,7 +199,8 @@ async function scenarioTest(backend: 'tcpdump' | 'cap', t: import('node:test').T
     const key = (f: { rule: string; connection: number; frame: number; actor: string }) => `${f.connection}|${f.rule}|${f.frame}|${f.actor}`;
     assert.deepEqual(findings.map(key).sort(), doc.findings.map(key).sort(), 'live and analyze of the written capture agree');
     const liveByKey = new Map(run.lines.filter((l) => l.obj.type === 'finding').map((l) => [key(l.obj as never), l.obj]));
-    for (const f of doc.findings) assert.deepEqual(liveByKey.get(key(f)), { type: 'finding', ...f }, `finding ${key(f)} identical`);
+    // an NDJSON line carries its type and schema version first (report/ndjson.ts); the rest is the JSON finding
+    for (const f of doc.findings) assert.deepEqual(liveByKey.get(key(f)), { type: 'finding', schema: NDJSON_SCHEMA, ...f }, `finding ${key(f)} identical`);
   } finally {
     run?.kill();
     for (const s of Object.values(servers)) await closeServer(s);

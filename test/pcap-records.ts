@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fold, sum16 } from '../src/decode/checksum.js';
 
 /**
  * A classic little-endian pcap as its file header and records (16-byte
@@ -50,18 +51,6 @@ export function shiftUs(rec: Buffer, us: number): void {
   const t = rec.readUInt32LE(0) * 1e6 + rec.readUInt32LE(4) + us;
   rec.writeUInt32LE(Math.floor(t / 1e6), 0);
   rec.writeUInt32LE(t % 1e6, 4);
-}
-
-function sum16(b: Buffer, start: number, end: number, acc: number): number {
-  let i = start;
-  for (; i + 1 < end; i += 2) acc += (b[i] << 8) | b[i + 1];
-  if (i < end) acc += b[i] << 8;
-  return acc;
-}
-
-function fold(acc: number): number {
-  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 65536);
-  return acc;
 }
 
 /**

@@ -354,6 +354,16 @@ async function writeAfterPeerClose(segs: Seg[]): Promise<Finding> {
 const WC: [string, number] = ['10.5.0.1', 43000];
 const WS: [string, number] = ['10.5.0.2', 7000];
 
+/** A write-after-peer-close race up to the server's FIN: the client's data crosses it (frames 4-6). */
+const RACE_TO_FIN: Seg[] = [
+  { tsSec: 600, src: WC, dst: WS, flags: 'S', seq: 100 },
+  { tsSec: 600, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
+  { tsSec: 600, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
+  { tsSec: 600, tsUsec: 3000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9001, len: 50 },
+  { tsSec: 600, tsUsec: 4000, src: WC, dst: WS, flags: 'PA', seq: 151, ack: 9001, len: 100 },
+  { tsSec: 600, tsUsec: 4100, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 151 },
+];
+
 test('write-after-peer-close (bug): bytes written after the FIN include those sent after the RST left; exact texts', async () => {
   // the writer, having read the FIN, writes 15 bytes, is reset, and writes 10 more before the RST reaches it
   // (a long path): it wrote 25 bytes after the FIN, of which 15 were on the wire when the RST left
@@ -1053,6 +1063,27 @@ test('synack-reset: the client\'s bare RST at the SYN-ACK\'s ack, with its SYN i
     { tsSec: 700, tsUsec: 3000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 },
     { tsSec: 700, tsUsec: 4000, src: C, dst: S, flags: 'R', seq: 1001 }]);
   assert.ok(!later.some((x) => x[0] === 'synack-reset'), JSON.stringify(later.map((x) => x[0])));
+  // from the responder: a simultaneous open whose second SYN's sender abandoned its connect and reset the
+  // originator's SYN-ACK
+  const resp = await run([
+    { tsSec: 700, src: C, dst: S, flags: 'S', seq: 1000 },
+    { tsSec: 700, tsUsec: 100, src: S, dst: C, flags: 'S', seq: 5000 },
+    { tsSec: 700, tsUsec: 300000, src: C, dst: S, flags: 'SA', seq: 1000, ack: 5001 },
+    { tsSec: 700, tsUsec: 450000, src: S, dst: C, flags: 'R', seq: 5001 }]);
+  assert.deepEqual(resp.filter((x) => x[0] === 'synack-reset').map((x) => [x[1], x[2], x[6], x[7]]), [[4, 'server',
+    { resp: 'had abandoned the connect() (closed the socket, or its own timeout fired) before the answer came: no connection', orig: server },
+    { synFrame: 2, synAckFrame: 3, rstFrame: 4, afterSec: 0.2, rstShape: 'socketless' }]]);
+  // not synack-reset: the client's FIN (without ACK) before the RST; a RST pairing an older SYN-ACK while a later
+  // one acknowledges more (not the socketless shape)
+  for (const segs of [
+    [{ tsSec: 700, src: C, dst: S, flags: 'S', seq: 1000 }, { tsSec: 700, tsUsec: 1000, src: C, dst: S, flags: 'F', seq: 1001 },
+      { tsSec: 700, tsUsec: 300000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 }, { tsSec: 700, tsUsec: 450000, src: C, dst: S, flags: 'R', seq: 1001 }],
+    [{ tsSec: 700, src: C, dst: S, flags: 'S', seq: 1000 }, { tsSec: 700, tsUsec: 300000, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1001 },
+      { tsSec: 700, tsUsec: 300100, src: S, dst: C, flags: 'SA', seq: 5000, ack: 1002 }, { tsSec: 700, tsUsec: 450000, src: C, dst: S, flags: 'R', seq: 1001 }],
+  ] as Seg[][]) {
+    const got = await run(segs);
+    assert.deepEqual(got.map((x) => x[0]), ['abortive-close']);
+  }
 });
 
 test('boundaries of the RST stories: an old retransmission below the sequence base, a keep-alive probe stamped with the last payload, a FIN at relative sequence 0, a capture ending exactly 1 s after the RST, two goodbyes whose FINs did not cross, a crossing write the evidence ring lost', async () => {
@@ -1093,12 +1124,7 @@ test('boundaries of the RST stories: an old retransmission below the sequence ba
   // the race with its RST at 601.000000 s and the capture's last packet at 602.000000 s: exactly the 1 s margin,
   // nothing left open (no capture-end caveat)
   const race = await run([
-    { tsSec: 600, src: WC, dst: WS, flags: 'S', seq: 100 },
-    { tsSec: 600, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
-    { tsSec: 600, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
-    { tsSec: 600, tsUsec: 3000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9001, len: 50 },
-    { tsSec: 600, tsUsec: 4000, src: WC, dst: WS, flags: 'PA', seq: 151, ack: 9001, len: 100 },
-    { tsSec: 600, tsUsec: 4100, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 151 },
+    ...RACE_TO_FIN,
     { tsSec: 601, src: WS, dst: WC, flags: 'R', seq: 9002 },
     { tsSec: 602, src: ['10.5.0.3', 44000], dst: WS, flags: 'S', seq: 1 }]);
   assert.equal(race[0].summary, 'the server 10.5.0.2:7000 closed first (FIN, frame 6); the client 10.5.0.1:43000 meanwhile wrote 100 byte(s) (frame 5) before that FIN reached it (a race); '
@@ -1150,15 +1176,7 @@ test('rst-suspicious: the challenge ACK comes from the side the RST was aimed at
 });
 
 test('write-after-peer-close: the capture-end caveat only when the capture ends within 1 s of the RST, not when it goes on or the record ends otherwise', async () => {
-  const race: Seg[] = [
-    { tsSec: 600, src: WC, dst: WS, flags: 'S', seq: 100 },
-    { tsSec: 600, tsUsec: 1000, src: WS, dst: WC, flags: 'SA', seq: 9000, ack: 101 },
-    { tsSec: 600, tsUsec: 2000, src: WC, dst: WS, flags: 'A', seq: 101, ack: 9001 },
-    { tsSec: 600, tsUsec: 3000, src: WC, dst: WS, flags: 'PA', seq: 101, ack: 9001, len: 50 },
-    { tsSec: 600, tsUsec: 4000, src: WC, dst: WS, flags: 'PA', seq: 151, ack: 9001, len: 100 },
-    { tsSec: 600, tsUsec: 4100, src: WS, dst: WC, flags: 'FA', seq: 9001, ack: 151 },
-    { tsSec: 600, tsUsec: 5000, src: WS, dst: WC, flags: 'R', seq: 9002 },
-  ];
+  const race: Seg[] = [...RACE_TO_FIN, { tsSec: 600, tsUsec: 5000, src: WS, dst: WC, flags: 'R', seq: 9002 }];
   const told = 'the server 10.5.0.2:7000 closed first (FIN, frame 6); the client 10.5.0.1:43000 meanwhile wrote 100 byte(s) (frame 5) before that FIN reached it (a race); '
     + 'the server 10.5.0.2:7000\'s kernel answered with RST (frame 7). The FIN still arrived before the RST, so the writer\'s next write fails with EPIPE and SIGPIPE (ECONNRESET only if the FIN was lost).';
   // the capture goes on 2 s (another connection's SYN): nothing left open

@@ -3,14 +3,16 @@
  * pseudo-header (RFC 9293 3.1; RFC 8200 8.1 for IPv6). Only used with
  * --checksums: loopback and offloaded captures carry partial checksums.
  */
-function sum16(b: Buffer, start: number, end: number, acc: number): number {
+/** The 16-bit one's-complement sum of b[start, end) added to acc (not folded). */
+export function sum16(b: Buffer, start: number, end: number, acc: number): number {
   let i = start;
   for (; i + 1 < end; i += 2) acc += (b[i] << 8) | b[i + 1];
   if (i < end) acc += b[i] << 8;
   return acc;
 }
 
-function fold(acc: number): number {
+/** acc folded to 16 bits (carries added back in). */
+export function fold(acc: number): number {
   while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 65536);
   return acc;
 }
