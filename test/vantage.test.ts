@@ -92,7 +92,7 @@ test('normal-close.pcap as seen mid-path (TTLs lowered on both sides, both hands
   // the findings are those of the capture taken at the host
   const base = await analyze([NORMAL]);
   assert.deepEqual(res.findings.map((f) => [f.rule, f.frame]), base.findings.map((f) => [f.rule, f.frame]));
-  const table = await runCli(['analyze', mid]);
+  const table = await runCli(['analyze', '--width', '400', mid]);
   assert.match(table.stdout, /vantage: both directions of all 1 connection\(s\); no capture loss seen; taken mid-path \(between the hosts\) for all 1 connection\(s\) \(TTLs originators 61, responders 58; 1 handshake\(s\): SYN to SYN-ACK 20\.016 ms, SYN-ACK to ACK 15\.015 ms\)/);
   const json = JSON.parse((await runCli(['analyze', '-f', 'json', mid])).stdout);
   assert.equal(json.inputs[0].vantage.position.at, 'mid-path');
