@@ -154,12 +154,12 @@ function baseName(map: FrameMap, file: number): string {
 export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   for (const k in rec) if (!RECORD_KEYS.has(k)) return localize(rec, map) as ConnRecord;
   const firstFile = fileAt(map, rec.firstFrame);
-  const firstFrame = frameAt(map, rec.firstFrame);
+  const firstFrame = firstFile === null ? rec.firstFrame : map.frame;
   const lastFile = fileAt(map, rec.lastFrame);
-  const lastFrame = frameAt(map, rec.lastFrame);
+  const lastFrame = lastFile === null ? rec.lastFrame : map.frame;
   const resets = rec.resets.map((x) => {
     const file = fileAt(map, x.frame);
-    return { frame: frameAt(map, x.frame), file, from: x.from, shape: x.shape, acceptance: x.acceptance };
+    return { frame: file === null ? x.frame : map.frame, file, from: x.from, shape: x.shape, acceptance: x.acceptance };
   });
   // orig and resp are the record's own objects (not copies): the record is made for this close-out and nobody
   // changes either afterwards
@@ -180,14 +180,12 @@ export function localizeRecord(rec: ConnRecord, map: FrameMap): ConnRecord {
   return out;
 }
 
-/** The file of merged frame n (localize's rule: 0 or less is no frame, its file null; a frame not in the map too). */
+/**
+ * The file of merged frame n (localize's rule: 0 or less is no frame, its file null; a frame not in the map too).
+ * When not null, `map.frame` holds that file's frame number of n until the next call: one lookup per reference.
+ */
 function fileAt(map: FrameMap, n: number): string | null {
   return n > 0 && map.locate(n) ? map.paths[map.file] : null;
-}
-
-/** That file's frame number of merged frame n (n itself when fileAt is null). */
-function frameAt(map: FrameMap, n: number): number {
-  return n > 0 && map.locate(n) ? map.frame : n;
 }
 
 /** The keys localizeRecord spells out, in toRecord's order (the optional ones last, as toRecord adds them). */
@@ -214,15 +212,16 @@ export function localizeFinding(f: Finding, map: FrameMap): Finding {
   for (const k in src) {
     const x = src[k];
     if (k === 'frame' && (typeof x === 'number' || x === null)) {
-      out.frame = x === null ? null : frameAt(map, x);
-      out.file = x === null ? null : fileAt(map, x);
+      const file = x === null ? null : fileAt(map, x);
+      out.frame = file === null ? x : map.frame;
+      out.file = file;
     } else if (k === 'frames' && Array.isArray(x) && x.every((n) => typeof n === 'number')) {
       const frames = x as number[];
       const nums = new Array<number>(frames.length);
       const files = new Array<string | null>(frames.length);
       for (let i = 0; i < frames.length; i++) {
-        nums[i] = frameAt(map, frames[i]);
         files[i] = fileAt(map, frames[i]);
+        nums[i] = files[i] === null ? frames[i] : map.frame;
       }
       out.frames = nums;
       out.frameFiles = files;

@@ -32,6 +32,9 @@ export function dataGiveUpSec(ttl: number): number {
 
 /** Linux's longest gap between two SYN retries (tcp_syn_retries 6: the last wait is 64 s). */
 export const MAX_SYN_RETRY_GAP_SEC = 64;
+/** The first retransmission timeout (RFC 6298 2.1: 1 s; Linux TCP_TIMEOUT_INIT). */
+export const INITIAL_RTO_SEC = 1;
+
 /** The longest gap between two retransmissions of data (Linux TCP_RTO_MAX, 120 s). */
 export const MAX_RTO_SEC = 120;
 /**
@@ -49,6 +52,11 @@ function initialTtl(ttl: number): number {
 /** Seconds rounded for a sentence (0.1 s). */
 export function roundSec(s: number): number {
   return Math.round(s * 10) / 10;
+}
+
+/** Seconds as whole milliseconds. */
+export function roundMs(s: number): number {
+  return Math.round(s * 1000);
 }
 
 /** How the observation of a record ended, for "no answer in the N s before ...". */

@@ -9,7 +9,7 @@
 import { EpState } from '../tcp/endpoint.js';
 import { otherDirectionMissing } from './one-sided.js';
 import type { Rule, RuleHit } from './types.js';
-import { answeredLater, MAX_SYN_RETRY_GAP_SEC, observedEnd, roundSec, sameSynRetryNext, synGiveUpSec } from './patience.js';
+import { answeredLater, INITIAL_RTO_SEC, MAX_SYN_RETRY_GAP_SEC, observedEnd, roundMs, roundSec, sameSynRetryNext, synGiveUpSec } from './patience.js';
 import { actorOf, segTime, who } from './teardown.js';
 
 export const rule: Rule = {
@@ -75,10 +75,3 @@ export const rule: Rule = {
     }];
   },
 };
-
-/** The first SYN retransmission timeout (RFC 6298 2.1: 1 s; Linux TCP_TIMEOUT_INIT). */
-const INITIAL_RTO_SEC = 1;
-
-function roundMs(sec: number): number {
-  return Math.round(sec * 1000);
-}
